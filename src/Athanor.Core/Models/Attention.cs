@@ -1,0 +1,77 @@
+using static TorchSharp.torch;
+
+namespace Athanor.Models;
+
+/// <summary>Grouped-query self-attention with rotary embeddings and causal (optionally sliding-window) masking.</summary>
+public sealed class Attention : nn.Module<Tensor, Tensor>
+{
+    private readonly ModelConfig _config;
+    private readonly RotaryEmbedding _rope;
+    private readonly Projection _q, _k, _v, _o;
+    private readonly RmsNorm? _qNorm, _kNorm;
+
+    public Attention(ModelConfig config, RotaryEmbedding rope) : base(nameof(Attention))
+    {
+        _config = config;
+        _rope = rope;
+        int h = config.HiddenSize, d = config.HeadDim;
+        _q = new Projection(h, config.NumHeads * d, config.QkvBias);
+        _k = new Projection(h, config.NumKeyValueHeads * d, config.QkvBias);
+        _v = new Projection(h, config.NumKeyValueHeads * d, config.QkvBias);
+        _o = new Projection(config.NumHeads * d, h, config.OutputBias);
+        register_module("q_proj", _q);
+        register_module("k_proj", _k);
+        register_module("v_proj", _v);
+        register_module("o_proj", _o);
+        if (config.QkNorm)
+        {
+            _qNorm = new RmsNorm(d, config.RmsNormEps);
+            _kNorm = new RmsNorm(d, config.RmsNormEps);
+            register_module("q_norm", _qNorm);
+            register_module("k_norm", _kNorm);
+        }
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], t = x.shape[1];
+        int d = _config.HeadDim;
+        var q = _q.forward(x).view(b, t, _config.NumHeads, d);
+        var k = _k.forward(x).view(b, t, _config.NumKeyValueHeads, d);
+        var v = _v.forward(x).view(b, t, _config.NumKeyValueHeads, d);
+        if (_qNorm is not null) q = _qNorm.forward(q);
+        if (_kNorm is not null) k = _kNorm!.forward(k);
+        q = q.transpose(1, 2);
+        k = k.transpose(1, 2);
+        v = v.transpose(1, 2);
+
+        var (cos, sin) = _rope.Angles(t, x.device, x.dtype);
+        q = RotaryEmbedding.Apply(q, cos, sin);
+        k = RotaryEmbedding.Apply(k, cos, sin);
+
+        int groups = _config.NumHeads / _config.NumKeyValueHeads;
+        if (groups > 1)
+        {
+            k = k.repeat_interleave(groups, dim: 1);
+            v = v.repeat_interleave(groups, dim: 1);
+        }
+
+        Tensor attended;
+        if (_config.SlidingWindow is int window && t > window)
+            attended = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: SlidingWindowMask(t, window, x.device));
+        else
+            attended = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+
+        var merged = attended.transpose(1, 2).reshape(b, t, _config.NumHeads * d);
+        return _o.forward(merged).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>True where query i may attend key j: j &lt;= i and i - j &lt; window (transformers' rule).</summary>
+    private static Tensor SlidingWindowMask(long t, int window, Device device)
+    {
+        var i = arange(t, device: device).unsqueeze(1);
+        var j = arange(t, device: device).unsqueeze(0);
+        return (j <= i).logical_and(i - j < window);
+    }
+}

@@ -1,0 +1,54 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Athanor.Models;
+
+/// <summary>
+/// A Llama-family causal language model (Llama 2/3, Mistral, Qwen2/2.5, Qwen3) whose parameter names
+/// are exactly Hugging Face's, so safetensors folders load as they are.
+/// </summary>
+public sealed class CausalLM : nn.Module<Tensor, Tensor>
+{
+    private readonly DecoderModel _model;
+    private readonly Projection? _lmHead;
+    private readonly RotaryEmbedding _rope;
+
+    public CausalLM(ModelConfig config) : base(nameof(CausalLM))
+    {
+        Config = config;
+        _rope = new RotaryEmbedding(config.HeadDim, config.Rope);
+        _model = new DecoderModel(config, _rope);
+        register_module("model", _model);
+        if (!config.TieWordEmbeddings)
+        {
+            _lmHead = new Projection(config.HiddenSize, config.VocabSize, bias: false);
+            register_module("lm_head", _lmHead);
+        }
+        ModelInitializer.InitializeRandom(this);
+    }
+
+    public ModelConfig Config { get; }
+    public DecoderModel Model => _model;
+
+    /// <summary>The output projection's weight (the embedding matrix when embeddings are tied).</summary>
+    public Tensor OutputWeight => _lmHead?.Weight ?? _model.EmbedTokens.weight!;
+
+    /// <summary>Final hidden states [B, T, H] for token ids [B, T].</summary>
+    public Tensor Hidden(Tensor inputIds) => _model.forward(inputIds);
+
+    /// <summary>Logits [.., V] for hidden states [.., H].</summary>
+    public Tensor Logits(Tensor hidden) =>
+        _lmHead is not null ? _lmHead.forward(hidden) : nn.functional.linear(hidden, _model.EmbedTokens.weight!);
+
+    public override Tensor forward(Tensor inputIds)
+    {
+        using var hidden = Hidden(inputIds);
+        return Logits(hidden);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _rope.Dispose();
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,30 @@
+using static TorchSharp.torch;
+
+namespace Athanor.Models;
+
+/// <summary>One pre-norm transformer block: x + attn(norm(x)), then h + mlp(norm(h)).</summary>
+public sealed class DecoderLayer : nn.Module<Tensor, Tensor>
+{
+    private readonly RmsNorm _inputNorm, _postAttentionNorm;
+    private readonly Attention _attention;
+    private readonly Mlp _mlp;
+
+    public DecoderLayer(ModelConfig config, RotaryEmbedding rope) : base(nameof(DecoderLayer))
+    {
+        _inputNorm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
+        _attention = new Attention(config, rope);
+        _postAttentionNorm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
+        _mlp = new Mlp(config);
+        register_module("input_layernorm", _inputNorm);
+        register_module("self_attn", _attention);
+        register_module("post_attention_layernorm", _postAttentionNorm);
+        register_module("mlp", _mlp);
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var h = x + _attention.forward(_inputNorm.forward(x));
+        return (h + _mlp.forward(_postAttentionNorm.forward(h))).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,45 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Athanor.Models;
+
+/// <summary>Embedding, the stack of decoder layers and the final norm (Hugging Face's "model." prefix).</summary>
+public sealed class DecoderModel : nn.Module<Tensor, Tensor>
+{
+    private readonly Embedding _embed;
+    private readonly ModuleList<DecoderLayer> _layers;
+    private readonly RmsNorm _norm;
+
+    public DecoderModel(ModelConfig config, RotaryEmbedding rope) : base(nameof(DecoderModel))
+    {
+        _embed = nn.Embedding(config.VocabSize, config.HiddenSize);
+        _layers = new ModuleList<DecoderLayer>(Enumerable.Range(0, config.NumLayers).Select(_ => new DecoderLayer(config, rope)).ToArray());
+        _norm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
+        register_module("embed_tokens", _embed);
+        register_module("layers", _layers);
+        register_module("norm", _norm);
+    }
+
+    public Embedding EmbedTokens => _embed;
+    public IReadOnlyList<DecoderLayer> Layers => _layers;
+
+    /// <summary>
+    /// How each layer is run. Plain call by default; activation checkpointing and parallel wrappers
+    /// replace it from outside so this code stays single-device.
+    /// </summary>
+    public Func<DecoderLayer, int, Tensor, Tensor> RunLayer { get; set; } = (layer, _, x) => layer.forward(x);
+
+    public override Tensor forward(Tensor inputIds)
+    {
+        var x = _embed.forward(inputIds);
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            var next = RunLayer(_layers[i], i, x);
+            x.Dispose();
+            x = next;
+        }
+        var normed = _norm.forward(x);
+        x.Dispose();
+        return normed;
+    }
+}

@@ -1,0 +1,26 @@
+using static TorchSharp.torch;
+
+namespace Athanor.Models;
+
+/// <summary>SwiGLU feed-forward: down(silu(gate(x)) * up(x)).</summary>
+public sealed class Mlp : nn.Module<Tensor, Tensor>
+{
+    private readonly Projection _gate, _up, _down;
+
+    public Mlp(ModelConfig config) : base(nameof(Mlp))
+    {
+        _gate = new Projection(config.HiddenSize, config.IntermediateSize, config.MlpBias);
+        _up = new Projection(config.HiddenSize, config.IntermediateSize, config.MlpBias);
+        _down = new Projection(config.IntermediateSize, config.HiddenSize, config.MlpBias);
+        register_module("gate_proj", _gate);
+        register_module("up_proj", _up);
+        register_module("down_proj", _down);
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = nn.functional.silu(_gate.forward(x)) * _up.forward(x);
+        return _down.forward(hidden).MoveToOuterDisposeScope();
+    }
+}

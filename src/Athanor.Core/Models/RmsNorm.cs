@@ -1,0 +1,29 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Athanor.Models;
+
+/// <summary>Root-mean-square norm; statistics in fp32 whatever the input dtype, as Hugging Face computes them.</summary>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter _weight;
+    private readonly double _eps;
+
+    public RmsNorm(long size, double eps) : base(nameof(RmsNorm))
+    {
+        _weight = new Parameter(ones(size));
+        _eps = eps;
+        register_parameter("weight", _weight);
+    }
+
+    public Parameter Weight => _weight;
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var x32 = x.to_type(ScalarType.Float32);
+        var normed = x32 * (x32.pow(2).mean([-1], keepdim: true) + _eps).rsqrt();
+        return (_weight * normed.to_type(x.dtype)).MoveToOuterDisposeScope();
+    }
+}

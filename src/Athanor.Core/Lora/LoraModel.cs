@@ -13,11 +13,10 @@ public static class LoraModel
     public static int Apply(CausalLM model, LoraSettings settings)
     {
         int count = 0;
-        foreach (var (name, module) in model.named_modules())
+        foreach (var (name, projection) in model.BlockProjections())
         {
-            if (module is not Projection projection) continue;
             var leaf = name[(name.LastIndexOf('.') + 1)..];
-            if (!settings.TargetModules.Contains(leaf) || name == "lm_head") continue;
+            if (!settings.TargetModules.Contains(leaf)) continue;
             projection.Attach(new LoraAdapter(projection.InFeatures, projection.OutFeatures, settings));
             count++;
         }
@@ -30,8 +29,8 @@ public static class LoraModel
 
     public static IEnumerable<(string Name, Projection Projection, LoraAdapter Adapter)> Adapters(CausalLM model)
     {
-        foreach (var (name, module) in model.named_modules())
-            if (module is Projection { Adapter: LoraAdapter adapter } projection)
+        foreach (var (name, projection) in model.BlockProjections())
+            if (projection.Adapter is LoraAdapter adapter)
                 yield return (name, projection, adapter);
     }
 

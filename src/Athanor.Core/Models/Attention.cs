@@ -32,6 +32,9 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
         }
     }
 
+    public IEnumerable<(string Name, Projection Projection)> Projections =>
+        [("q_proj", _q), ("k_proj", _k), ("v_proj", _v), ("o_proj", _o)];
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

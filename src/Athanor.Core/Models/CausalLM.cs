@@ -40,6 +40,10 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
     public Tensor Logits(Tensor hidden) =>
         _lmHead is not null ? _lmHead.forward(hidden) : nn.functional.linear(hidden, _model.EmbedTokens.weight!);
 
+    /// <summary>Every projection of the decoder blocks with its Hugging Face module path (lm_head excluded).</summary>
+    public IEnumerable<(string Name, Projection Projection)> BlockProjections() =>
+        _model.Layers.SelectMany((layer, i) => layer.Projections.Select(p => ($"model.layers.{i}.{p.Name}", p.Projection)));
+
     public override Tensor forward(Tensor inputIds)
     {
         using var hidden = Hidden(inputIds);

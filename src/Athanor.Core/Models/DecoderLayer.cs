@@ -21,6 +21,10 @@ public sealed class DecoderLayer : nn.Module<Tensor, Tensor>
         register_module("mlp", _mlp);
     }
 
+    public IEnumerable<(string Name, Projection Projection)> Projections =>
+        _attention.Projections.Select(p => ("self_attn." + p.Name, p.Projection))
+            .Concat(_mlp.Projections.Select(p => ("mlp." + p.Name, p.Projection)));
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

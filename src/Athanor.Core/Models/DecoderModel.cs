@@ -21,7 +21,7 @@ public sealed class DecoderModel : nn.Module<Tensor, Tensor>
     }
 
     public Embedding EmbedTokens => _embed;
-    public IReadOnlyList<DecoderLayer> Layers => _layers;
+    public IList<DecoderLayer> Layers => _layers;
 
     /// <summary>
     /// How each layer is run. Plain call by default; activation checkpointing and parallel wrappers

@@ -17,6 +17,9 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
         register_module("down_proj", _down);
     }
 
+    public IEnumerable<(string Name, Projection Projection)> Projections =>
+        [("gate_proj", _gate), ("up_proj", _up), ("down_proj", _down)];
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

@@ -51,12 +51,15 @@ public sealed class RotaryEmbedding : IDisposable
             return (c.Cos.narrow(0, 0, length), c.Sin.narrow(0, 0, length));
         _cache?.Cos.Dispose();
         _cache?.Sin.Dispose();
-        using var scope = NewDisposeScope();
-        var positions = arange(length, dtype: ScalarType.Float32) * _positionScale;
-        var angles = outer(positions, _invFreq);
-        var emb = cat([angles, angles], -1).to(device);
-        var cos = emb.cos().to_type(dtype).DetachFromDisposeScope();
-        var sin = emb.sin().to_type(dtype).DetachFromDisposeScope();
+        Tensor cos, sin;
+        using (NewDisposeScope())
+        {
+            var positions = arange(length, dtype: ScalarType.Float32) * _positionScale;
+            var angles = outer(positions, _invFreq);
+            var emb = cat([angles, angles], -1).to(device);
+            cos = emb.cos().to_type(dtype).DetachFromDisposeScope();
+            sin = emb.sin().to_type(dtype).DetachFromDisposeScope();
+        }
         _cache = (length, device, dtype, cos, sin);
         return (cos.narrow(0, 0, length), sin.narrow(0, 0, length));
     }

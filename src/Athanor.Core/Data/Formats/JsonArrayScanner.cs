@@ -51,6 +51,8 @@ internal sealed class JsonArrayScanner : IDisposable
     private Step TryStep(out int start, out int end)
     {
         start = end = 0;
+        if (_phase == Phase.BeforeArray && _buffer.Eof && _buffer.Unconsumed.IndexOfAnyExcept(" \t\r\n"u8) < 0)
+            throw Truncated(); // Utf8JsonReader would only say "no JSON tokens"
         var offset = _buffer.Start;
         var reader = new Utf8JsonReader(_buffer.Unconsumed, _buffer.Eof, _state);
         try

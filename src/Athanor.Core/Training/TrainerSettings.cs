@@ -1,0 +1,41 @@
+namespace Athanor.Training;
+
+/// <summary>Everything the training loop needs, already validated (mapped from a job's config in one place).</summary>
+public sealed record TrainerSettings
+{
+    public required string OutputDir { get; init; }
+    public int MicroBatchSize { get; init; } = 1;
+    public int GradientAccumulation { get; init; } = 1;
+    /// <summary>Data-parallel workers; the global batch is MicroBatchSize * GradientAccumulation * WorldSize.</summary>
+    public int WorldSize { get; init; } = 1;
+    public double LearningRate { get; init; } = 5e-5;
+    public double Epochs { get; init; } = 3;
+    /// <summary>When positive, the run length in optimizer steps (wins over Epochs).</summary>
+    public int MaxSteps { get; init; } = -1;
+    public ScheduleKind Schedule { get; init; } = ScheduleKind.Linear;
+    public int WarmupSteps { get; init; }
+    public double WarmupRatio { get; init; }
+    public double WeightDecay { get; init; }
+    public double MaxGradNorm { get; init; } = 1.0;
+    public double AdamBeta1 { get; init; } = 0.9;
+    public double AdamBeta2 { get; init; } = 0.999;
+    public double AdamEpsilon { get; init; } = 1e-8;
+    public long Seed { get; init; } = 42;
+    public int LoggingSteps { get; init; } = 10;
+    public int SaveSteps { get; init; } = 500;
+    public int? SaveTotalLimit { get; init; }
+    public int? EvalSteps { get; init; }
+    public int EvalBatchSize { get; init; } = 1;
+    /// <summary>Evaluations without a new best eval loss before training stops; null disables early stopping.</summary>
+    public int? EarlyStoppingPatience { get; init; }
+    /// <summary>null, "auto" or a checkpoint folder.</summary>
+    public string? ResumeFrom { get; init; }
+    /// <summary>Written into the adapter config so PEFT knows the base.</summary>
+    public string? BaseModelNameOrPath { get; init; }
+
+    public int GlobalBatch => MicroBatchSize * GradientAccumulation * WorldSize;
+
+    public int TotalSteps(long trainSamples) => MaxSteps > 0
+        ? MaxSteps
+        : Math.Max(1, (int)Math.Ceiling(Epochs * trainSamples / GlobalBatch));
+}

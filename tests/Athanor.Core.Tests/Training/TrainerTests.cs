@@ -1,0 +1,82 @@
+using Athanor.Training;
+using static TorchSharp.torch;
+
+namespace Athanor.Tests.Training;
+
+public class TrainerTests
+{
+    [Fact]
+    public void AccumulationIsNormalizedByTheTargetsOfTheWholeStep()
+    {
+        // One micro-batch of 4 and four accumulated micro-batches of 1 must give the same update:
+        // the loss is a mean over all target tokens of the step, not a mean of per-micro-batch means.
+        using var temp = new TestPaths.TempFolder();
+        var data = TinySetup.Data();
+        Tensor RunWith(int micro, int accum, string name)
+        {
+            using var model = TinySetup.Model();
+            new Trainer(model, null, data, TinySetup.Settings(temp.Sub(name)) with
+            {
+                MicroBatchSize = micro, GradientAccumulation = accum, MaxSteps = 1, WarmupRatio = 0, MaxGradNorm = 0,
+            }).Run();
+            return model.OutputWeight.detach().clone();
+        }
+        using var big = RunWith(4, 1, "big");
+        using var small = RunWith(1, 4, "small");
+        using var diff = (big - small).abs().max();
+        Assert.True(diff.item<float>() < 1e-6, $"updates differ by {diff.item<float>()}");
+    }
+
+    [Fact]
+    public void LossFallsAndMetricsAreWritten()
+    {
+        using var temp = new TestPaths.TempFolder();
+        using var model = TinySetup.Model();
+        var result = new Trainer(model, null, TinySetup.Data(), TinySetup.Settings(temp.Path) with { MaxSteps = 40, EvalSteps = 10 }).Run();
+        Assert.True(result.LastLoss < result.FirstLoss * 0.5, $"loss went from {result.FirstLoss} to {result.LastLoss}");
+        var rows = File.ReadAllLines(Path.Combine(temp.Path, MetricsLog.FileName)).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!.AsObject()).ToList();
+        Assert.Equal(40, rows.Count(r => r.ContainsKey("loss")));
+        Assert.Equal(4, rows.Count(r => r.ContainsKey("eval_loss")));
+        foreach (var key in new[] { "step", "loss", "lr", "grad_norm", "tokens_per_s" })
+            Assert.True(rows[0].ContainsKey(key), key);
+    }
+
+    [Fact]
+    public void EarlyStoppingEndsTheRunWhenEvalLossStopsImproving()
+    {
+        using var temp = new TestPaths.TempFolder();
+        using var model = TinySetup.Model();
+        // A learning rate far too high makes the eval loss worse after the first evaluation.
+        var result = new Trainer(model, null, TinySetup.Data(), TinySetup.Settings(temp.Path) with
+        {
+            MaxSteps = 200, EvalSteps = 2, EarlyStoppingPatience = 2, LearningRate = 3.0, WarmupRatio = 0, MaxGradNorm = 0,
+        }).Run();
+        Assert.True(result.StoppedEarly);
+        Assert.True(result.Steps < 200);
+        Assert.EndsWith($"checkpoint-{result.Steps}", result.LastCheckpoint);
+    }
+
+    [Theory]
+    [InlineData(ScheduleKind.Linear, 0, 0.0)]
+    [InlineData(ScheduleKind.Linear, 5, 0.5)]
+    [InlineData(ScheduleKind.Linear, 10, 1.0)]
+    [InlineData(ScheduleKind.Linear, 55, 0.5)]
+    [InlineData(ScheduleKind.Cosine, 10, 1.0)]
+    [InlineData(ScheduleKind.Cosine, 55, 0.5)]
+    [InlineData(ScheduleKind.Cosine, 100, 0.0)]
+    [InlineData(ScheduleKind.Constant, 0, 1.0)]
+    [InlineData(ScheduleKind.ConstantWithWarmup, 5, 0.5)]
+    [InlineData(ScheduleKind.ConstantWithWarmup, 80, 1.0)]
+    public void ScheduleMatchesHuggingFaceShapes(ScheduleKind kind, int step, double fraction)
+    {
+        var schedule = new LearningRateSchedule(2e-4, TotalSteps: 100, WarmupSteps: 10, kind);
+        Assert.Equal(2e-4 * fraction, schedule.At(step), 12);
+    }
+
+    [Fact]
+    public void WarmupRatioRoundsUpLikeHuggingFace()
+    {
+        Assert.Equal(11, LearningRateSchedule.ResolveWarmup(0, 0.1, 101));
+        Assert.Equal(7, LearningRateSchedule.ResolveWarmup(7, 0.1, 101));
+    }
+}

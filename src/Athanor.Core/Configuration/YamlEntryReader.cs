@@ -12,14 +12,22 @@ internal static class YamlEntryReader
 {
     public static List<RawEntry> Read(string yamlText, string sourceName)
     {
+        var parser = new Parser(new StringReader(yamlText));
         try
         {
-            return ReadDocument(new Parser(new StringReader(yamlText)), sourceName);
+            return ReadDocument(parser, sourceName);
         }
         catch (YamlException ex)
         {
             throw new ConfigException(sourceName, ToLine(ex.Start), null,
                 $"YAML syntax error at column {ex.Start.Column}: {LibraryMessage(ex)}");
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet fails this way (without a position) on some unclosed flow collections.
+            var last = parser.Current?.End;
+            throw new ConfigException(sourceName, last is { } m ? ToLine(m) : null, null,
+                "YAML syntax error at or after this line: the text cannot be parsed; look for an unclosed [, { or quote");
         }
     }
 

@@ -8,11 +8,11 @@ internal static class IgnoredKeys
 {
     private static readonly Dictionary<string, string> Reasons = new(StringComparer.Ordinal)
     {
-        ["trust_remote_code"] = "Athanor runs no Python model code; models are built from config.json",
-        ["overwrite_cache"] = "Athanor keeps no cache of preprocessed datasets; data is tokenized for each run",
-        ["dataloader_num_workers"] = "batches are built in-process; tokenization uses preprocessing_num_workers",
-        ["ddp_timeout"] = "Athanor's collectives have their own timeouts",
-        ["report_to"] = "Athanor writes metrics to the output folder itself; external trackers are not supported",
+        ["trust_remote_code"] = "Athanor runs no code from model folders; it builds Llama-family models from config.json itself",
+        ["overwrite_cache"] = "Athanor keeps no cache of preprocessed datasets, so there is nothing to overwrite",
+        ["dataloader_num_workers"] = "Athanor has no PyTorch DataLoader worker processes",
+        ["ddp_timeout"] = "a torch.distributed setting; Athanor does not use torch.distributed",
+        ["report_to"] = "Athanor does not send metrics to external trackers (wandb, tensorboard, ...)",
     };
 
     /// <summary>Every ignored key, for suggestions and docs.</summary>

@@ -15,12 +15,12 @@ internal static class ValueReader
         return e.IsNull ? null : e.Text.Trim();
     }
 
-    /// <summary>A comma list, written either as "a,b" or as a YAML list; returned comma-joined.</summary>
-    public static string? NullableList(RawEntry e, string expected) => e.Kind switch
+    /// <summary>A comma list, written either as "a, b" or as a YAML list; returned as "a,b".</summary>
+    public static string? NullableList(RawEntry e, string expected)
     {
-        RawKind.Sequence => string.Join(",", e.Items.Select(i => i.Trim())),
-        _ => NullableString(e, expected),
-    };
+        var items = e.Kind == RawKind.Sequence ? e.Items : NullableString(e, expected)?.Split(',');
+        return items is null ? null : string.Join(",", items.Select(i => i.Trim()));
+    }
 
     public static bool Bool(RawEntry e, string expected)
     {

@@ -75,6 +75,7 @@ public class ScalarTypingTests
 
         Assert.Equal("q_proj,v_proj", fromList.LoraTarget);
         Assert.Equal(["q_proj", "v_proj"], fromList.LoraTargetModules);
+        Assert.Equal("q_proj,v_proj", fromText.LoraTarget);
         Assert.Equal(["q_proj", "v_proj"], fromText.LoraTargetModules);
     }
 

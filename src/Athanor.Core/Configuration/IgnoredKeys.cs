@@ -1,0 +1,40 @@
+namespace Athanor.Configuration;
+
+/// <summary>
+/// LLaMA-Factory keys that Athanor accepts so its configs load unchanged, but does not act on.
+/// The one table of them, each with the reason (docs/configuration.md repeats it).
+/// </summary>
+internal static class IgnoredKeys
+{
+    private static readonly Dictionary<string, string> Reasons = new(StringComparer.Ordinal)
+    {
+        ["trust_remote_code"] = "Athanor runs no code from model folders; it builds Llama-family models from config.json itself",
+        ["overwrite_cache"] = "Athanor keeps no cache of preprocessed datasets, so there is nothing to overwrite",
+        ["dataloader_num_workers"] = "Athanor has no PyTorch DataLoader worker processes",
+        ["ddp_timeout"] = "a torch.distributed setting; Athanor does not use torch.distributed",
+        ["report_to"] = "Athanor does not send metrics to external trackers (wandb, tensorboard, ...)",
+    };
+
+    /// <summary>Every ignored key, for suggestions and docs.</summary>
+    public static IEnumerable<string> Names => Reasons.Keys;
+
+    /// <summary>
+    /// The ignored-key record for <paramref name="entry"/>, or null when the key is not ignored.
+    /// report_to: none asks for nothing, so it is accepted silently.
+    /// </summary>
+    public static IgnoredKey? Match(RawEntry entry)
+    {
+        if (!Reasons.TryGetValue(entry.Key, out var reason))
+            return null;
+        return IsReportToNone(entry) ? null : new IgnoredKey(entry.Key, reason);
+    }
+
+    /// <summary>True for keys in the table, whatever their value.</summary>
+    public static bool Contains(string key) => Reasons.ContainsKey(key);
+
+    private static bool IsReportToNone(RawEntry e) =>
+        e.Key == "report_to"
+        && (e.IsNull
+            || (e.Kind == RawKind.Scalar && e.Text.Trim() == "none")
+            || (e.Kind == RawKind.Sequence && e.Items.All(i => i.Trim() == "none")));
+}

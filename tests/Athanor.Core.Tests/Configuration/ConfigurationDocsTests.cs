@@ -1,0 +1,31 @@
+using Athanor.Configuration;
+
+namespace Athanor.Tests.Configuration;
+
+/// <summary>docs/configuration.md documents every key the loader knows, including the ignored ones.</summary>
+public class ConfigurationDocsTests
+{
+    [Fact]
+    public void EveryKeyHasARowInTheReference()
+    {
+        var docs = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "configuration.md"));
+        var written = JobConfigWriter.ToYaml(new JobConfig { ModelNameOrPath = "/m", OutputDir = "/o" })
+            .Split('\n')
+            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Select(l => l[..l.IndexOf(':')]);
+        string[] notStored = ["fp16", "trust_remote_code", "overwrite_cache", "dataloader_num_workers", "ddp_timeout", "report_to"];
+
+        foreach (var key in written.Concat(notStored))
+            Assert.True(docs.Contains($"| `{key}` |", StringComparison.Ordinal), $"docs/configuration.md has no row for {key}");
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln")))
+                return dir.FullName;
+        }
+        throw new DirectoryNotFoundException("no Cluster.sln above " + AppContext.BaseDirectory);
+    }
+}

@@ -33,6 +33,23 @@ public class SafetensorsRoundTripTests
     }
 
     [Fact]
+    public void WriterOutputMatchesTheReferenceImplementationByteForByte()
+    {
+        // huggingface/safetensors' own Python test (bindings/python/tests/test_simple.py, test_serialization) pins
+        // save_file({"test": np.zeros((2, 2), np.int32)}) to: u64 64, this 60-byte JSON, 4 spaces, 16 zero bytes.
+        using var folder = new TempFolder();
+        var path = folder.File("reference.safetensors");
+        using var zeros = torch.zeros(2, 2, dtype: ScalarType.Int32);
+
+        SafetensorsWriter.Write(path, [new("test", zeros)], metadata: new Dictionary<string, string>());
+
+        var expected = new List<byte> { 64, 0, 0, 0, 0, 0, 0, 0 };
+        expected.AddRange(Encoding.ASCII.GetBytes("""{"test":{"dtype":"I32","shape":[2,2],"data_offsets":[0,16]}}""" + "    "));
+        expected.AddRange(new byte[16]);
+        Assert.Equal(expected, File.ReadAllBytes(path));
+    }
+
+    [Fact]
     public void MixedFileKeepsEveryTensorAndTheFormatPtMetadata()
     {
         using var folder = new TempFolder();

@@ -28,18 +28,18 @@ internal static class SafetensorsFileWriter
     public static void WriteNew(string path, IReadOnlyList<KeyValuePair<string, Tensor>> entries,
         IReadOnlyDictionary<string, string>? metadata, bool disposeInputs)
     {
-        var layout = new (string Name, Tensor Tensor, string Dtype, long Bytes)[entries.Count];
+        var layout = new (string Name, Tensor Tensor, string Dtype, int ElementSize, long Bytes)[entries.Count];
         for (var i = 0; i < entries.Count; i++)
         {
             var (name, tensor) = (entries[i].Key, entries[i].Value);
             if (!SafetensorsDtype.TryGetName(tensor.dtype, out var dtype))
                 throw new NotSupportedException(
                     $"{path}: tensor '{name}' has dtype {tensor.dtype}, which safetensors cannot store here; supported: {SafetensorsDtype.SupportedList}");
-            layout[i] = (name, tensor, dtype, ByteLength(tensor));
+            layout[i] = (name, tensor, dtype, SafetensorsDtype.ElementSize(dtype), ByteLength(tensor));
         }
         Array.Sort(layout, static (a, b) =>
         {
-            var c = SafetensorsDtype.ElementSize(b.Tensor.dtype).CompareTo(SafetensorsDtype.ElementSize(a.Tensor.dtype));
+            var c = b.ElementSize.CompareTo(a.ElementSize);
             return c != 0 ? c : string.CompareOrdinal(a.Name, b.Name);
         });
 
@@ -64,7 +64,7 @@ internal static class SafetensorsFileWriter
     }
 
     /// <summary>The 8-byte length, the JSON header and its space padding.</summary>
-    private static byte[] BuildHeader((string Name, Tensor Tensor, string Dtype, long Bytes)[] layout,
+    private static byte[] BuildHeader((string Name, Tensor Tensor, string Dtype, int ElementSize, long Bytes)[] layout,
         IReadOnlyDictionary<string, string>? metadata, out long dataBytes)
     {
         var json = new ArrayBufferWriter<byte>(256 + layout.Length * 96);

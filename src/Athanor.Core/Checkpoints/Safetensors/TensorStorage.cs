@@ -1,5 +1,8 @@
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
+
+[assembly: InternalsVisibleTo("Athanor.Core.Tests")]
 
 namespace Athanor.Checkpoints.Safetensors;
 
@@ -11,22 +14,25 @@ namespace Athanor.Checkpoints.Safetensors;
 internal static class TensorStorage
 {
     /// <summary>Chunk size for tensors past the span limit: 1 GiB, a multiple of every element size.</summary>
-    private const long ChunkBytes = 1L << 30;
+    public const long DefaultChunkBytes = 1L << 30;
 
     /// <summary>Copies <paramref name="length"/> bytes at <paramref name="source"/> into a fresh CPU tensor.</summary>
-    public static unsafe Tensor CreateFrom(byte* source, long length, long[] shape, ScalarType type)
+    /// <param name="maxSpanBytes">Largest copy done as one span (tests lower it to reach the chunked path).</param>
+    public static unsafe Tensor CreateFrom(byte* source, long length, long[] shape, ScalarType type,
+        long maxSpanBytes = int.MaxValue, long chunkBytes = DefaultChunkBytes)
     {
         var tensor = torch.empty(shape, type, torch.CPU);
         try
         {
             if (length == 0) return tensor;
-            if (length <= int.MaxValue)
+            if (length <= maxSpanBytes)
             {
                 new ReadOnlySpan<byte>(source, (int)length).CopyTo(tensor.bytes);
                 return tensor;
             }
             var address = (nint)source;
-            ForEachChunk(tensor, length, (span, offset) => new ReadOnlySpan<byte>((byte*)(address + (nint)offset), span.Length).CopyTo(span));
+            ForEachChunk(tensor, length, chunkBytes,
+                (span, offset) => new ReadOnlySpan<byte>((byte*)(address + (nint)offset), span.Length).CopyTo(span));
             return tensor;
         }
         catch
@@ -37,23 +43,24 @@ internal static class TensorStorage
     }
 
     /// <summary>Writes the bytes of a contiguous CPU tensor to <paramref name="stream"/>.</summary>
-    public static void WriteTo(Tensor contiguousCpu, long length, Stream stream)
+    public static void WriteTo(Tensor contiguousCpu, long length, Stream stream,
+        long maxSpanBytes = int.MaxValue, long chunkBytes = DefaultChunkBytes)
     {
         if (length == 0) return;
-        if (length <= int.MaxValue)
+        if (length <= maxSpanBytes)
         {
             stream.Write(contiguousCpu.bytes);
             return;
         }
-        ForEachChunk(contiguousCpu, length, (span, _) => stream.Write(span));
+        ForEachChunk(contiguousCpu, length, chunkBytes, (span, _) => stream.Write(span));
     }
 
     private delegate void ChunkAction(Span<byte> chunk, long byteOffset);
 
-    private static void ForEachChunk(Tensor tensor, long length, ChunkAction action)
+    private static void ForEachChunk(Tensor tensor, long length, long chunkBytes, ChunkAction action)
     {
         var elementSize = tensor.ElementSize;
-        var chunkElements = ChunkBytes / elementSize;
+        var chunkElements = Math.Max(1, chunkBytes / elementSize);
         var elements = length / elementSize;
         using var flat = tensor.view(-1);
         for (long start = 0; start < elements; start += chunkElements)

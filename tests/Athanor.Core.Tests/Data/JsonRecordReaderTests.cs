@@ -135,4 +135,24 @@ public sealed class JsonRecordReaderTests : IDisposable
         Assert.Equal(20_000, count);
         Assert.Equal(20_000, lastLine);
     }
+
+    [Theory]
+    [InlineData(16)]
+    [InlineData(1 << 16)]
+    public void BrokenArrayElementDeepInTheFileReportsItsLineWhateverTheBuffer(int bufferSize)
+    {
+        var lines = Enumerable.Range(0, 200).Select(i => $"  {{\"instruction\": \"q{i}\", \"output\": \"a\"}},").ToList();
+        lines[150] = "  {\"instruction\": \"q\" \"output\": \"a\"},"; // missing comma on file line 152
+        var path = _dir.Write("broken.json", "[\n" + string.Join("\n", lines).TrimEnd(',') + "\n]");
+
+        var read = 0;
+        var ex = Assert.Throws<DatasetException>(() =>
+        {
+            foreach (var _ in JsonRecordReader.Read(path, bufferSize))
+                read++;
+        });
+
+        Assert.Equal(150, read);
+        Assert.Contains($"{path}:152: malformed JSON", ex.Message);
+    }
 }

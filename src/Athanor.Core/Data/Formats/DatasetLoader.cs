@@ -84,7 +84,7 @@ public static class DatasetLoader
             }
             catch (ArgumentOutOfRangeException ex)
             {
-                throw new DatasetException($"val_size: {ex.Message.Split(Environment.NewLine)[0]}", ex);
+                throw ValSizeError(ex);
             }
         }
         return new LoadedDatasets<T>(finalTrain, validation, new DatasetLoadReport(reports, finalTrain.Count, validation.Count));
@@ -98,7 +98,21 @@ public static class DatasetLoader
             throw new DatasetException($"max_samples {options.MaxSamples} is not accepted; expected a positive count or none.");
         if (options.ValSize > 0 && options.EvalDatasets.Count > 0)
             throw new DatasetException($"val_size {options.ValSize} cannot be combined with eval_dataset; use one or the other (as LLaMA-Factory).");
-        TrainValidationSplit.ValidationCount(options.ValSize, int.MaxValue); // rejects malformed values early
+        try
+        {
+            TrainValidationSplit.ValidationCount(options.ValSize, int.MaxValue); // rejects malformed values before reading
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw ValSizeError(ex);
+        }
+    }
+
+    private static DatasetException ValSizeError(ArgumentOutOfRangeException ex)
+    {
+        var message = ex.Message;
+        var cut = message.IndexOf(" (Parameter", StringComparison.Ordinal);
+        return new DatasetException(cut >= 0 ? message[..cut] : message, ex);
     }
 
     private static IEnumerable<T> Stream<T>(

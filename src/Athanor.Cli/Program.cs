@@ -1,3 +1,3 @@
-using TorchSharp;
-var t = torch.ones(2, 3) * 2;
-Console.WriteLine($"sum={t.sum().item<float>()} threads={torch.get_num_threads()}");
+using Athanor.Cli;
+
+return CommandRouter.Run(args);

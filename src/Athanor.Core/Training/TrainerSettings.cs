@@ -1,3 +1,4 @@
+using Athanor.Configuration;
 namespace Athanor.Training;
 
 /// <summary>Everything the training loop needs, already validated (mapped from a job's config in one place).</summary>
@@ -12,7 +13,7 @@ public sealed record TrainerSettings
     public double Epochs { get; init; } = 3;
     /// <summary>When positive, the run length in optimizer steps (wins over Epochs).</summary>
     public int MaxSteps { get; init; } = -1;
-    public ScheduleKind Schedule { get; init; } = ScheduleKind.Linear;
+    public LrSchedulerType Schedule { get; init; } = LrSchedulerType.Linear;
     public int WarmupSteps { get; init; }
     public double WarmupRatio { get; init; }
     public double WeightDecay { get; init; }

@@ -1,3 +1,4 @@
+using Athanor.Configuration;
 using Athanor.Data;
 using Athanor.Models;
 using Athanor.Native;
@@ -46,7 +47,7 @@ internal static class TinySetup
         GradientAccumulation = 2,
         LearningRate = 1e-2,
         MaxSteps = 12,
-        Schedule = ScheduleKind.Cosine,
+        Schedule = LrSchedulerType.Cosine,
         WarmupRatio = 0.1,
         WeightDecay = 0.01,
         LoggingSteps = 1,

@@ -1,3 +1,4 @@
+using Athanor.Configuration;
 using Athanor.Training;
 using static TorchSharp.torch;
 
@@ -57,17 +58,17 @@ public class TrainerTests
     }
 
     [Theory]
-    [InlineData(ScheduleKind.Linear, 0, 0.0)]
-    [InlineData(ScheduleKind.Linear, 5, 0.5)]
-    [InlineData(ScheduleKind.Linear, 10, 1.0)]
-    [InlineData(ScheduleKind.Linear, 55, 0.5)]
-    [InlineData(ScheduleKind.Cosine, 10, 1.0)]
-    [InlineData(ScheduleKind.Cosine, 55, 0.5)]
-    [InlineData(ScheduleKind.Cosine, 100, 0.0)]
-    [InlineData(ScheduleKind.Constant, 0, 1.0)]
-    [InlineData(ScheduleKind.ConstantWithWarmup, 5, 0.5)]
-    [InlineData(ScheduleKind.ConstantWithWarmup, 80, 1.0)]
-    public void ScheduleMatchesHuggingFaceShapes(ScheduleKind kind, int step, double fraction)
+    [InlineData(LrSchedulerType.Linear, 0, 0.0)]
+    [InlineData(LrSchedulerType.Linear, 5, 0.5)]
+    [InlineData(LrSchedulerType.Linear, 10, 1.0)]
+    [InlineData(LrSchedulerType.Linear, 55, 0.5)]
+    [InlineData(LrSchedulerType.Cosine, 10, 1.0)]
+    [InlineData(LrSchedulerType.Cosine, 55, 0.5)]
+    [InlineData(LrSchedulerType.Cosine, 100, 0.0)]
+    [InlineData(LrSchedulerType.Constant, 0, 1.0)]
+    [InlineData(LrSchedulerType.ConstantWithWarmup, 5, 0.5)]
+    [InlineData(LrSchedulerType.ConstantWithWarmup, 80, 1.0)]
+    public void ScheduleMatchesHuggingFaceShapes(LrSchedulerType kind, int step, double fraction)
     {
         var schedule = new LearningRateSchedule(2e-4, TotalSteps: 100, WarmupSteps: 10, kind);
         Assert.Equal(2e-4 * fraction, schedule.At(step), 12);

@@ -1,0 +1,63 @@
+using Athanor.Training;
+
+namespace Athanor.Cli.Console;
+
+/// <summary>
+/// The live view of a run: one status line redrawn in place on a terminal (step, loss, lr, tokens/s, ETA),
+/// plain lines at each logging step when output is redirected, and eval/checkpoint events as they happen.
+/// </summary>
+public sealed class ConsoleProgress(int loggingSteps) : ITrainingObserver
+{
+    private readonly bool _interactive = !System.Console.IsOutputRedirected;
+    private readonly Lock _gate = new();
+    private bool _lineOpen;
+
+    public void OnStart(int startStep, int totalSteps, string? resumedFrom) =>
+        Line(resumedFrom is null ? $"training: {totalSteps} steps" : $"training: resuming at step {startStep} of {totalSteps} from {resumedFrom}");
+
+    public void OnStep(StepMetrics m)
+    {
+        var text = $"step {m.Step,5}/{m.TotalSteps}  loss {m.Loss,7:F4}  lr {m.LearningRate:0.00e+00}  grad {m.GradNorm,6:F3}  " +
+                   $"{m.TokensPerSecond,7:N0} tok/s  epoch {m.Epoch:F2}  elapsed {Format(m.Elapsed)}  eta {Format(m.Remaining)}";
+        lock (_gate)
+        {
+            if (_interactive)
+            {
+                System.Console.Write("\r" + text.PadRight(Math.Max(text.Length, SafeWidth() - 1))[..Math.Max(text.Length, 0)]);
+                _lineOpen = true;
+                if (m.Step % loggingSteps == 0 || m.Step == m.TotalSteps) EndLine();
+            }
+            else if (m.Step % loggingSteps == 0 || m.Step == m.TotalSteps) System.Console.WriteLine(text);
+        }
+    }
+
+    public void OnEval(EvalMetrics m) => Line($"eval  step {m.Step}: eval_loss {m.EvalLoss:F4} over {m.Tokens:N0} tokens{(m.IsBest ? " (best so far)" : "")}");
+
+    public void OnCheckpoint(int step, string folder) => Line($"saved {folder}");
+
+    public void OnMessage(string message) => Line(message);
+
+    public void Line(string text)
+    {
+        lock (_gate)
+        {
+            EndLine();
+            System.Console.WriteLine(text);
+        }
+    }
+
+    private void EndLine()
+    {
+        if (!_lineOpen) return;
+        System.Console.WriteLine();
+        _lineOpen = false;
+    }
+
+    private static int SafeWidth()
+    {
+        try { return System.Console.WindowWidth; }
+        catch (IOException) { return 120; }
+    }
+
+    private static string Format(TimeSpan t) => t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:00}m" : $"{t.Minutes}m{t.Seconds:00}s";
+}

@@ -1,0 +1,157 @@
+using Athanor.Configuration;
+using Athanor.Data;
+using Athanor.Data.Formats;
+using Athanor.Lora;
+using Athanor.Models;
+using Athanor.Native;
+using Athanor.Templates;
+using Athanor.Tokenization;
+using Athanor.Training;
+using static TorchSharp.torch;
+
+namespace Athanor.Jobs;
+
+/// <summary>
+/// From a validated job config to a ready run: tokenizer, template, datasets, model and adapters, each
+/// step reported through log and each failure a one-line error that names what to change.
+/// </summary>
+public static class JobPreparation
+{
+    public static PreparedJob Prepare(JobConfig config, Action<string> log)
+    {
+        if (!config.DoTrain) throw new JobException("do_train is false: there is nothing for `cluster train` to do");
+        if (config.Device != "cpu")
+            throw new JobException($"device: '{config.Device}' is not available in this build; accepted: cpu");
+        if (config.WorldSize != 1 || config.ZeroStage != 0)
+            throw new JobException($"world_size {config.WorldSize} / zero_stage {config.ZeroStage}: this build trains in one process; accepted: world_size 1, zero_stage 0");
+        TorchRuntime.Initialize(config.Threads);
+        if (config.Bf16) log("bf16: true is a GPU setting; on CPU Athanor trains in fp32");
+
+        var modelConfig = ModelConfig.Load(config.ModelNameOrPath);
+        var tokenizer = LoadTokenizer(config);
+        if (tokenizer.VocabSize > modelConfig.VocabSize)
+            throw new JobException($"tokenizer has {tokenizer.VocabSize} tokens but {config.ModelNameOrPath}/config.json has vocab_size {modelConfig.VocabSize}: they are not from the same model");
+        log($"model: {modelConfig.ModelType}, {modelConfig.NumLayers} layers, hidden {modelConfig.HiddenSize}, {modelConfig.ParameterCount() / 1e6:F2}M parameters");
+
+        var data = LoadData(config, tokenizer, log);
+
+        manual_seed(config.Seed);
+        var model = new CausalLM(modelConfig);
+        try
+        {
+            if (config.Init == WeightInit.Pretrained)
+            {
+                if (!ModelWeights.HasWeights(config.ModelNameOrPath))
+                    throw new JobException($"{config.ModelNameOrPath}: no model.safetensors or model.safetensors.index.json; add the weights, or set init: random to train from scratch");
+                ModelWeights.Load(model, config.ModelNameOrPath);
+            }
+            LoraSettings? lora = null;
+            if (config.FinetuningType == FinetuningType.Lora)
+            {
+                if (config.AdapterNameOrPath is string adapter)
+                {
+                    lora = PeftAdapter.Load(model, adapter);
+                    foreach (var (name, p) in model.named_parameters()) p.requires_grad = LoraModel.IsAdapterParameter(name);
+                    log($"LoRA: continuing adapter {adapter} (rank {lora.Rank})");
+                }
+                else
+                {
+                    lora = new LoraSettings(config.LoraRank, config.EffectiveLoraAlpha, config.LoraDropout, config.LoraTargetModules, config.UseRslora);
+                    int count = LoraModel.Apply(model, lora);
+                    log($"LoRA: rank {lora.Rank}, alpha {lora.Alpha}, {count} adapted projections ({string.Join(",", lora.TargetModules)})");
+                }
+            }
+            else if (config.AdapterNameOrPath is not null)
+                throw new JobException("adapter_name_or_path is set but finetuning_type is full; accepted: finetuning_type lora, or no adapter");
+
+            var settings = MapSettings(config, data.Train.Count);
+            return new PreparedJob(config, tokenizer, model, lora, data, settings);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static ITokenizer LoadTokenizer(JobConfig config) => config.Tokenizer switch
+    {
+        "byte" => new ByteTokenizer(),
+        "model" => HfTokenizer.FromFolder(config.ModelNameOrPath),
+        var folder => HfTokenizer.FromFolder(folder),
+    };
+
+    private static TrainingData LoadData(JobConfig config, ITokenizer tokenizer, Action<string> log)
+    {
+        var options = new DatasetLoadOptions
+        {
+            DatasetDir = config.DatasetDir,
+            Datasets = config.DatasetNames,
+            EvalDatasets = config.EvalDatasetNames,
+            MaxSamples = config.MaxSamples,
+            ValSize = config.ValSize,
+            Seed = config.Seed,
+            OnBadRecord = config.OnBadRecord == BadRecordPolicy.Skip ? OnBadRecord.Skip : OnBadRecord.Error,
+        };
+        List<TokenizedSample> train, validation;
+        if (config.Stage == TrainingStage.Pt)
+        {
+            var texts = DatasetLoader.LoadPretrainingText(options);
+            log(texts.Report.ToString());
+            (train, var trainReport) = SampleEncoder.EncodeText(texts.Train, tokenizer, config.CutoffLen);
+            (validation, _) = SampleEncoder.EncodeText(texts.Validation, tokenizer, config.CutoffLen);
+            log($"train: {trainReport}");
+        }
+        else
+        {
+            var template = ChatTemplates.Get(config.Template, tokenizer);
+            var conversations = DatasetLoader.LoadConversations(options);
+            log(conversations.Report.ToString());
+            (train, var trainReport) = SampleEncoder.EncodeConversations(conversations.Train, template, tokenizer, config.CutoffLen, config.TrainOnPrompt);
+            (validation, var valReport) = SampleEncoder.EncodeConversations(conversations.Validation, template, tokenizer, config.CutoffLen, config.TrainOnPrompt);
+            log($"train: {trainReport}");
+            if (validation.Count > 0) log($"validation: {valReport}");
+        }
+        if (train.Count == 0) throw new JobException($"dataset {config.Dataset}: no usable training samples");
+        int pad = tokenizer.PadTokenId ?? tokenizer.EosTokenId ?? 0;
+        return new TrainingData(train, validation, pad);
+    }
+
+    public static TrainerSettings MapSettings(JobConfig config, int trainSamples)
+    {
+        int globalBatch = config.GlobalBatchSize;
+        int? evalSteps = config.EvalStrategy switch
+        {
+            EvalStrategy.Steps => config.EffectiveEvalSteps,
+            EvalStrategy.Epoch => Math.Max(1, (int)Math.Ceiling((double)trainSamples / globalBatch)),
+            _ => null,
+        };
+        return new TrainerSettings
+        {
+            OutputDir = config.OutputDir,
+            MicroBatchSize = config.PerDeviceTrainBatchSize,
+            GradientAccumulation = config.GradientAccumulationSteps,
+            WorldSize = config.WorldSize,
+            LearningRate = config.LearningRate,
+            Epochs = config.NumTrainEpochs,
+            MaxSteps = config.MaxSteps,
+            Schedule = config.LrSchedulerType,
+            WarmupSteps = config.WarmupSteps,
+            WarmupRatio = config.WarmupRatio,
+            WeightDecay = config.WeightDecay,
+            MaxGradNorm = config.MaxGradNorm,
+            AdamBeta1 = config.AdamBeta1,
+            AdamBeta2 = config.AdamBeta2,
+            AdamEpsilon = config.AdamEpsilon,
+            Seed = config.Seed,
+            LoggingSteps = config.LoggingSteps,
+            SaveSteps = config.SaveSteps,
+            SaveTotalLimit = config.SaveTotalLimit,
+            EvalSteps = evalSteps,
+            EvalBatchSize = config.PerDeviceEvalBatchSize,
+            EarlyStoppingPatience = config.EarlyStoppingSteps,
+            ResumeFrom = config.ResumeFromCheckpoint,
+            BaseModelNameOrPath = config.ModelNameOrPath,
+        };
+    }
+}

@@ -22,11 +22,12 @@ public sealed class JinjaTemplate
 
     public string Render(IReadOnlyDictionary<string, object?> variables) => RenderWithSpans(variables).Text;
 
-    public JinjaRenderResult RenderWithSpans(IReadOnlyDictionary<string, object?> variables)
+    /// <param name="now">Overrides <see cref="Now"/> for this render.</param>
+    public JinjaRenderResult RenderWithSpans(IReadOnlyDictionary<string, object?> variables, Func<DateTime>? now = null)
     {
         var scope = new JinjaScope(null);
         foreach (var (k, v) in variables) scope.Set(k, v);
-        var interpreter = new JinjaInterpreter(new JinjaEnvironment(Now));
+        var interpreter = new JinjaInterpreter(new JinjaEnvironment(now ?? Now));
         string text = interpreter.Run(_nodes, scope);
         return new JinjaRenderResult(text, interpreter.GenerationSpans);
     }

@@ -1,4 +1,4 @@
-using Athanor.Cli.Console;
+using Athanor.Cli.Terminal;
 using Athanor.Configuration;
 using Athanor.Jobs;
 using Athanor.Training;

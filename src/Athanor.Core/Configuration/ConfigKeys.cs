@@ -75,6 +75,7 @@ internal static class ConfigKeys
         Str("output", "output_dir", "a folder for checkpoints, logs and the final model",
             (c, v) => c with { OutputDir = v }, c => c.OutputDir),
         Int("output", "logging_steps", WholeAtLeast1, (c, v) => c with { LoggingSteps = v }, c => c.LoggingSteps),
+        Bool("output", "logging_first_step", (c, v) => c with { LoggingFirstStep = v }, c => c.LoggingFirstStep),
         Int("output", "save_steps", WholeAtLeast1, (c, v) => c with { SaveSteps = v }, c => c.SaveSteps),
         NullableInt("output", "save_total_limit", "a whole number >= 1, or null to keep every checkpoint",
             (c, v) => c with { SaveTotalLimit = v }, c => c.SaveTotalLimit),

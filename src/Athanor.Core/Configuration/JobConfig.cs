@@ -111,6 +111,9 @@ public sealed record JobConfig
     /// <summary><c>logging_steps</c>.</summary>
     public int LoggingSteps { get; init; } = 10;
 
+    /// <summary><c>logging_first_step</c>: also log step 1, so the curve starts at the untrained loss.</summary>
+    public bool LoggingFirstStep { get; init; }
+
     /// <summary><c>save_steps</c>.</summary>
     public int SaveSteps { get; init; } = 500;
 

@@ -24,6 +24,8 @@ public static class JobPreparation
             throw new JobException($"device: '{config.Device}' is not available in this build; accepted: cpu");
         if (config.WorldSize != 1 || config.ZeroStage != 0)
             throw new JobException($"world_size {config.WorldSize} / zero_stage {config.ZeroStage}: this build trains in one process; accepted: world_size 1, zero_stage 0");
+        if (config.Packing)
+            throw new JobException("packing: true is not supported yet; accepted: false (each sample is its own row, padded per micro-batch)");
         TorchRuntime.Initialize(config.Threads);
         if (config.Bf16) log("bf16: true is a GPU setting; on CPU Athanor trains in fp32");
 
@@ -145,6 +147,7 @@ public static class JobPreparation
             AdamEpsilon = config.AdamEpsilon,
             Seed = config.Seed,
             LoggingSteps = config.LoggingSteps,
+            LoggingFirstStep = config.LoggingFirstStep,
             SaveSteps = config.SaveSteps,
             SaveTotalLimit = config.SaveTotalLimit,
             EvalSteps = evalSteps,

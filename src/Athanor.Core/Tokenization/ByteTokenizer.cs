@@ -94,7 +94,7 @@ public sealed class ByteTokenizer : ITokenizer
         // The inverse of IdToToken: ASCII bytes are their character, the others <0xNN>.
         if (token.Length == 1 && token[0] < 128) return token[0];
         if (token.Length == 6 && token.StartsWith("<0x", StringComparison.Ordinal) && token[5] == '>'
-            && byte.TryParse(token.AsSpan(3, 2), System.Globalization.NumberStyles.AllowHexSpecifier, null, out byte b) && b >= 128)
+            && byte.TryParse(token.AsSpan(3, 2), global::System.Globalization.NumberStyles.AllowHexSpecifier, null, out byte b) && b >= 128)
             return b;
         return null;
     }

@@ -86,7 +86,7 @@ public sealed class Trainer
             _observer.OnStep(new StepMetrics(state.Step, totalSteps, epoch, loss, lr, gradNorm,
                 tokens / Math.Max(1e-9, stepClock.Elapsed.TotalSeconds), stepClock.Elapsed.TotalSeconds, elapsed, remaining));
 
-            if (state.Step % _settings.LoggingSteps == 0 || state.Step == totalSteps)
+            if (state.Step % _settings.LoggingSteps == 0 || state.Step == totalSteps || (state.Step == 1 && _settings.LoggingFirstStep))
             {
                 double meanLoss = windowLoss / windowSteps;
                 firstLoss ??= meanLoss;

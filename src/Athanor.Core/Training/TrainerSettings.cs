@@ -23,6 +23,7 @@ public sealed record TrainerSettings
     public double AdamEpsilon { get; init; } = 1e-8;
     public long Seed { get; init; } = 42;
     public int LoggingSteps { get; init; } = 10;
+    public bool LoggingFirstStep { get; init; }
     public int SaveSteps { get; init; } = 500;
     public int? SaveTotalLimit { get; init; }
     public int? EvalSteps { get; init; }

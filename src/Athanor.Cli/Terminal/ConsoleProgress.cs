@@ -1,6 +1,6 @@
 using Athanor.Training;
 
-namespace Athanor.Cli.Console;
+namespace Athanor.Cli.Terminal;
 
 /// <summary>
 /// The live view of a run: one status line redrawn in place on a terminal (step, loss, lr, tokens/s, ETA),
@@ -8,7 +8,7 @@ namespace Athanor.Cli.Console;
 /// </summary>
 public sealed class ConsoleProgress(int loggingSteps) : ITrainingObserver
 {
-    private readonly bool _interactive = !System.Console.IsOutputRedirected;
+    private readonly bool _interactive = !Console.IsOutputRedirected;
     private readonly Lock _gate = new();
     private bool _lineOpen;
 
@@ -23,11 +23,11 @@ public sealed class ConsoleProgress(int loggingSteps) : ITrainingObserver
         {
             if (_interactive)
             {
-                System.Console.Write("\r" + text.PadRight(Math.Max(text.Length, SafeWidth() - 1))[..Math.Max(text.Length, 0)]);
+                Console.Write("\r" + text.PadRight(Math.Max(text.Length, SafeWidth() - 1))[..Math.Max(text.Length, 0)]);
                 _lineOpen = true;
-                if (m.Step % loggingSteps == 0 || m.Step == m.TotalSteps) EndLine();
+                if (m.Step % loggingSteps == 0 || m.Step == m.TotalSteps || m.Step == 1) EndLine();
             }
-            else if (m.Step % loggingSteps == 0 || m.Step == m.TotalSteps) System.Console.WriteLine(text);
+            else if (m.Step % loggingSteps == 0 || m.Step == m.TotalSteps) Console.WriteLine(text);
         }
     }
 
@@ -42,20 +42,20 @@ public sealed class ConsoleProgress(int loggingSteps) : ITrainingObserver
         lock (_gate)
         {
             EndLine();
-            System.Console.WriteLine(text);
+            Console.WriteLine(text);
         }
     }
 
     private void EndLine()
     {
         if (!_lineOpen) return;
-        System.Console.WriteLine();
+        Console.WriteLine();
         _lineOpen = false;
     }
 
     private static int SafeWidth()
     {
-        try { return System.Console.WindowWidth; }
+        try { return Console.WindowWidth; }
         catch (IOException) { return 120; }
     }
 

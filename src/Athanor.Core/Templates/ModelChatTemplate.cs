@@ -21,7 +21,7 @@ namespace Athanor.Templates;
 public sealed class ModelChatTemplate : IChatTemplate, ITemplateMarkers
 {
     private const string Probe = "\u2063athanor-probe\u2063";
-    private static readonly Regex MarkerPattern = new(@"<\|[A-Za-z0-9_]+\|>|<(?:start|end)_of_turn>|\[/?INST\]", RegexOptions.Compiled);
+    private static readonly Regex MarkerPattern = new(@"<\|[A-Za-z0-9_]+\|>|<(?:start|end)_of_turn>", RegexOptions.Compiled);
 
     private readonly JinjaTemplate _template;
     private readonly string? _bosToken;
@@ -33,7 +33,7 @@ public sealed class ModelChatTemplate : IChatTemplate, ITemplateMarkers
         _template = new JinjaTemplate(chatTemplate);
         _bosToken = bosToken;
         _eosToken = eosToken;
-        SpecialMarkers = MarkerPattern.Matches(chatTemplate).Select(m => m.Value).Where(m => !m.StartsWith('[')).Distinct().ToArray();
+        SpecialMarkers = MarkerPattern.Matches(chatTemplate).Select(m => m.Value).Distinct().ToArray();
     }
 
     /// <summary>The tokenizer's chat_template with its bos/eos tokens.</summary>

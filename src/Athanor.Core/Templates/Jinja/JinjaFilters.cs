@@ -107,7 +107,7 @@ internal static class JinjaFilters
             case "float":
                 return ToFloat(value, Arg(args, kwargs, 0, "default", 0.0));
             case "abs":
-                return value is double dv ? Math.Abs(dv) : JinjaValues.TryToLong(value, out long lv) ? Math.Abs(lv) : throw new InvalidOperationException($"bad operand type for abs(): '{JinjaValues.TypeName(value)}'");
+                return value is double dv ? Math.Abs(dv) : JinjaValues.TryToLong(value, out long lv) ? (object)Math.Abs(lv) : throw new InvalidOperationException($"bad operand type for abs(): '{JinjaValues.TypeName(value)}'");
             case "round":
                 return Round(value, Arg(args, kwargs, 0, "precision", 0L), JinjaValues.ToStr(Arg(args, kwargs, 1, "method", "common")));
             case "reverse":

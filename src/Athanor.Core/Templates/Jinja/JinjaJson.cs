@@ -17,7 +17,7 @@ public static class JinjaJson
         JsonValueKind.Array => e.EnumerateArray().Select(FromJson).ToList(),
         JsonValueKind.String => e.GetString(),
         JsonValueKind.Number => e.TryGetInt64(out long l) && !e.GetRawText().Contains('.') && !e.GetRawText().Contains('e') && !e.GetRawText().Contains('E')
-            ? l
+            ? (object)l
             : e.GetDouble(),
         JsonValueKind.True => true,
         JsonValueKind.False => false,

@@ -181,6 +181,7 @@ internal static class JinjaValues
         }
         return r.Contains('.') ? r : r + ".0";
     }
+
     public static bool TryToDouble(object? v, out double d)
     {
         switch (v)

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace Athanor.Cli.Tests;
+
+public class TrainCommandTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public void TrainsAJobFileAndLeavesAHuggingFaceFolder()
+    {
+        using var temp = new TempFolder();
+        var job = TinyJob.Write(temp.Path);
+        var result = ClusterProcess.Run(temp.Path, Limit, "train", job);
+        Assert.True(result.ExitCode == 0, result.All);
+        var outDir = Path.Combine(temp.Path, "out");
+        var rows = File.ReadAllLines(Path.Combine(outDir, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        Assert.Equal([2, 4, 6, 8, 10, 12], rows.Select(r => r["step"]!.GetValue<int>()));
+        Assert.All(rows, r => Assert.True(r.ContainsKey("loss") && r.ContainsKey("lr") && r.ContainsKey("grad_norm") && r.ContainsKey("tokens_per_s")));
+        Assert.True(File.Exists(Path.Combine(outDir, "model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(outDir, "config.json")));
+        Assert.True(File.Exists(Path.Combine(outDir, "athanor_config.yaml")));
+        Assert.True(File.Exists(Path.Combine(outDir, "checkpoint-10", "athanor-checkpoint.json")));
+        Assert.Contains("step    12/12", result.Stdout);
+    }
+
+    [Fact]
+    public void LoraJobWritesAPeftAdapter()
+    {
+        using var temp = new TempFolder();
+        var job = TinyJob.Write(temp.Path);
+        var result = ClusterProcess.Run(temp.Path, Limit, "train", job, "--set", "finetuning_type=lora", "--set", "lora_rank=4", "--set", "max_steps=4");
+        Assert.True(result.ExitCode == 0, result.All);
+        var adapter = JsonNode.Parse(File.ReadAllText(Path.Combine(temp.Path, "out", "adapter_config.json")))!;
+        Assert.Equal("LORA", adapter["peft_type"]!.GetValue<string>());
+        Assert.Equal(4, adapter["r"]!.GetValue<int>());
+        Assert.True(File.Exists(Path.Combine(temp.Path, "out", "adapter_model.safetensors")));
+        Assert.False(File.Exists(Path.Combine(temp.Path, "out", "model.safetensors")));
+    }
+
+    [Fact]
+    public void SigintSavesACheckpointAndAutoResumeFinishesTheRun()
+    {
+        using var temp = new TempFolder();
+        var job = TinyJob.Write(temp.Path);
+        using (var process = ClusterProcess.Start(temp.Path, ["train", job, "--set", "max_steps=400", "--set", "save_steps=1000", "--set", "logging_steps=1"], out var stdout, out var stderr))
+        {
+            var metrics = Path.Combine(temp.Path, "out", "metrics.jsonl");
+            var clock = Stopwatch.StartNew();
+            while (!(File.Exists(metrics) && File.ReadAllLines(metrics).Length >= 3))
+            {
+                Assert.False(process.HasExited, $"exited early:\n{stdout}\n{stderr}");
+                Assert.True(clock.Elapsed < Limit, "no progress");
+                Thread.Sleep(100);
+            }
+            Process.Start("kill", ["-INT", process.Id.ToString()])!.WaitForExit();
+            Assert.True(process.WaitForExit(Limit));
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}:\n{stdout}\n{stderr}");
+            Assert.Contains("resume_from_checkpoint=auto", stdout.ToString());
+        }
+        var saved = Directory.GetDirectories(Path.Combine(temp.Path, "out"), "checkpoint-*").Single();
+        int savedStep = int.Parse(Path.GetFileName(saved)["checkpoint-".Length..]);
+        Assert.InRange(savedStep, 3, 399);
+
+        var resumed = ClusterProcess.Run(temp.Path, Limit, "train", job, "--set", "max_steps=400", "--set", "save_steps=1000",
+            "--set", "logging_steps=50", "--set", "resume_from_checkpoint=auto");
+        Assert.True(resumed.ExitCode == 0, resumed.All);
+        Assert.Contains($"resuming at step {savedStep}", resumed.Stdout);
+        Assert.True(File.Exists(Path.Combine(temp.Path, "out", "checkpoint-400", "athanor-checkpoint.json")));
+    }
+
+    [Theory]
+    [InlineData("--bogus", "unknown flag '--bogus'")]
+    [InlineData("--set", "--set needs a value")]
+    public void BadFlagsAreOneLineErrors(string flag, string expected)
+    {
+        using var temp = new TempFolder();
+        var result = ClusterProcess.Run(temp.Path, Limit, "train", TinyJob.Write(temp.Path), flag);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(expected, result.Stderr);
+        Assert.Single(result.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void UnknownKeyIsAnErrorWithASuggestion()
+    {
+        using var temp = new TempFolder();
+        var result = ClusterProcess.Run(temp.Path, Limit, "train", TinyJob.Write(temp.Path, "learnig_rate: 0.1"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("learnig_rate", result.Stderr);
+        Assert.Contains("learning_rate", result.Stderr);
+    }
+
+    [Fact]
+    public void MissingModelFolderNamesThePath()
+    {
+        using var temp = new TempFolder();
+        var result = ClusterProcess.Run(temp.Path, Limit, "train", TinyJob.Write(temp.Path), "--set", "model_name_or_path=/nonexistent/model");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("/nonexistent/model", result.Stderr);
+        Assert.Single(result.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void PretrainedInitWithoutWeightsSaysWhatToDo()
+    {
+        using var temp = new TempFolder();
+        var result = ClusterProcess.Run(temp.Path, Limit, "train", TinyJob.Write(temp.Path), "--set", "init=pretrained");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("init: random", result.Stderr);
+    }
+
+    [Fact]
+    public void UnknownCommandListsTheCommands()
+    {
+        using var temp = new TempFolder();
+        var result = ClusterProcess.Run(temp.Path, Limit, "trian");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("commands: train", result.Stderr);
+    }
+}

@@ -46,6 +46,8 @@ internal sealed class LossChart
         int bottom = _canvas.Height - (pad + _font.LineHeight + ChartStyle.CaptionGap + _font.CapHeight
             + ChartStyle.TickLabelGap + ChartStyle.TickLength + 1);
         _y = ChartAxis.Create(yMin, yMax, Math.Max(2, (bottom - top) / 60), integerOnly: false);
+        for (int target = 3; _y.Ticks.Length < 2 && target <= 10; target++) // a short axis still gets two labels
+            _y = ChartAxis.Create(yMin, yMax, target, integerOnly: false);
 
         int yLabelWidth = _y.Labels.Length == 0 ? 0 : _y.Labels.Max(l => _font.MeasureWidth(l));
         int left = pad + _font.CapHeight + ChartStyle.CaptionGap + yLabelWidth + ChartStyle.TickLabelGap + ChartStyle.TickLength;
@@ -119,6 +121,8 @@ internal sealed class LossChart
             var smoothed = ToPixels(_train.Steps, LossSmoothing.Smooth(_train.Values));
             _canvas.StrokePolyline(raw, ChartStyle.RawWidth, ChartStyle.Train, ChartStyle.RawOpacity);
             _canvas.StrokePolyline(smoothed, ChartStyle.SmoothedWidth, ChartStyle.Train);
+            if (_train.Count == 1) // a lone point makes no line: mark it
+                _canvas.FillCircle(raw[0].X, raw[0].Y, ChartStyle.MarkerRadius, ChartStyle.Train);
         }
         if (_eval.Count > 0)
         {

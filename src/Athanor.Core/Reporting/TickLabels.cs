@@ -21,15 +21,26 @@ public static class TickLabels
         };
 
         double scaledStep = step / unit;
-        int decimals = Math.Clamp((int)Math.Ceiling(-Math.Log10(scaledStep) - 1e-9), 0, 10);
+        int decimals = DecimalsOf(scaledStep);
         var labels = new string[values.Count];
         for (int i = 0; i < labels.Length; i++)
         {
             double v = values[i] / unit;
-            if (Math.Abs(v) < scaledStep * 1e-6) v = 0; // -0 and 1e-17 both read "0"
+            if (Math.Abs(v) < scaledStep * 1e-6) v = 0; // -0 and 1e-17 both read as zero
             string text = v.ToString("F" + decimals, CultureInfo.InvariantCulture);
-            labels[i] = v == 0 ? "0" : text + suffix;
+            labels[i] = v != 0 ? text + suffix : suffix.Length > 0 ? "0" : text;
         }
         return labels;
+    }
+
+    /// <summary>The fewest decimals that write <paramref name="step"/> exactly (0.5 -> 1, 0.05 -> 2, 2.5 -> 1, 500 -> 0).</summary>
+    private static int DecimalsOf(double step)
+    {
+        int decimals = 0;
+        for (double scaled = step; decimals < 10; decimals++, scaled *= 10)
+        {
+            if (Math.Abs(scaled - Math.Round(scaled)) <= 1e-6 * Math.Max(1, scaled)) break;
+        }
+        return decimals;
     }
 }

@@ -11,6 +11,7 @@ internal static class ChartLegend
     private const int SampleWidth = 26;
     private const int SampleGap = 8;
     private const int RowGap = 6;
+    private const double MaxAreaFraction = 0.12;
 
     private enum Sample { RawLine, SmoothedLine, Marker }
 
@@ -25,10 +26,11 @@ internal static class ChartLegend
         if (evalCount > 0) rows.Add(("eval", Sample.Marker));
         if (rows.Count == 0) return;
 
+        // On a small chart a full-size legend would bury the data: fall back to the small font, then to none.
+        font = FitsComfortably(font, rows, plot) ? font : PixelFont.Small;
+        var (width, height) = BoxSize(font, rows);
+        if (width + 2 * Inset > plot.Width || height + 2 * Inset > plot.Height) return;
         int rowHeight = font.CapHeight + RowGap;
-        int width = 2 * InnerPad + SampleWidth + SampleGap + rows.Max(r => font.MeasureWidth(r.Label));
-        int height = 2 * InnerPad + rows.Count * rowHeight - RowGap;
-        if (width + 2 * Inset > plot.Width || height + 2 * Inset > plot.Height) return; // no room: leave the data visible
 
         var box = QuietestCorner(canvas, plot, width, height);
         canvas.FillRect(box, ChartStyle.Background);
@@ -60,6 +62,17 @@ internal static class ChartLegend
             font.Draw(canvas, rows[i].Label, (int)x1 + SampleGap, top, ChartStyle.Text);
         }
     }
+
+    private static bool FitsComfortably(PixelFont font, List<(string Label, Sample Sample)> rows, PixelRect plot)
+    {
+        var (width, height) = BoxSize(font, rows);
+        return width * height <= MaxAreaFraction * plot.Width * plot.Height
+            && width + 2 * Inset <= plot.Width && height + 2 * Inset <= plot.Height;
+    }
+
+    private static (int Width, int Height) BoxSize(PixelFont font, List<(string Label, Sample Sample)> rows) => (
+        2 * InnerPad + SampleWidth + SampleGap + rows.Max(r => font.MeasureWidth(r.Label)),
+        2 * InnerPad + rows.Count * (font.CapHeight + RowGap) - RowGap);
 
     private static PixelRect QuietestCorner(RasterCanvas canvas, PixelRect plot, int width, int height)
     {

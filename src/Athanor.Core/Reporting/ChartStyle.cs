@@ -29,4 +29,5 @@ internal static class ChartStyle
     public const int CaptionGap = 10;
     public const double XMarginFraction = 0.02;
     public const double YMarginFraction = 0.06;
+    public const double MinEdgeMargin = 8;
 }

@@ -37,7 +37,6 @@ internal sealed class LossChart
     {
         var (xLow, xHigh, yLow, yHigh) = DataBounds();
         bool integerSteps = AllWhole(_train.Steps) && AllWhole(_eval.Steps);
-        var (xMin, xMax) = ChartAxis.PaddedRange(xLow, xHigh, ChartStyle.XMarginFraction, integerSteps ? 1 : 0.5);
         var (yMin, yMax) = ChartAxis.PaddedRange(yLow, yHigh, ChartStyle.YMarginFraction, 0.05);
         if (yMin < 0 && yLow >= 0) yMin = 0; // losses are not negative: don't show a negative band for padding alone
 
@@ -53,6 +52,9 @@ internal sealed class LossChart
         int left = pad + _font.CapHeight + ChartStyle.CaptionGap + yLabelWidth + ChartStyle.TickLabelGap + ChartStyle.TickLength;
         int right = _canvas.Width - pad - 2 * _font.Scale * 6;
         _plot = new PixelRect(left, top, right, bottom);
+        // At least a marker's width of margin, so points at either end are not cut by the frame.
+        double xMargin = Math.Max(ChartStyle.XMarginFraction, ChartStyle.MinEdgeMargin / _plot.Width);
+        var (xMin, xMax) = ChartAxis.PaddedRange(xLow, xHigh, xMargin, integerSteps ? 1 : 0.5);
         _x = XAxis(xMin, xMax, integerSteps);
     }
 

@@ -6,7 +6,7 @@ public static class NiceTicks
     private const int MaxTicks = 1000;
 
     /// <summary>
-    /// The nice step that splits <paramref name="span"/> into about <paramref name="targetIntervals"/> parts;
+    /// The nice step closest to splitting <paramref name="span"/> into <paramref name="targetIntervals"/> parts;
     /// with <paramref name="integerOnly"/> the step is never below 1 (training steps are whole numbers).
     /// </summary>
     public static double Step(double span, int targetIntervals, bool integerOnly = false)
@@ -16,7 +16,8 @@ public static class NiceTicks
         double raw = span / Math.Max(1, targetIntervals);
         double magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
         double fraction = raw / magnitude;
-        double nice = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10;
+        // Nearest nice factor (not the next larger one), so the count stays close to the target.
+        double nice = fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10;
         double step = nice * magnitude;
         return integerOnly ? Math.Max(1, step) : step;
     }

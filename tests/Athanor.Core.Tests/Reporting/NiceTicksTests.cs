@@ -8,8 +8,9 @@ public class NiceTicksTests
     [InlineData(10, 5, 2)]
     [InlineData(3000, 7, 500)]
     [InlineData(2.2, 6, 0.5)]
-    [InlineData(0.4, 6, 0.1)]
-    [InlineData(0.03, 5, 0.01)]
+    [InlineData(0.4, 6, 0.05)]
+    [InlineData(0.67, 6, 0.1)]
+    [InlineData(0.03, 5, 0.005)]
     [InlineData(2_000_000, 4, 500_000)]
     [InlineData(7, 7, 1)]
     public void Step_IsOneTwoOrFiveTimesAPowerOfTen(double span, int target, double expected) =>

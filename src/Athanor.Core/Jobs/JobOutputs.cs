@@ -3,7 +3,7 @@ using Athanor.Configuration;
 using Athanor.IO;
 using Athanor.Lora;
 using Athanor.Models;
-
+using Athanor.Reporting;
 using Athanor.Training;
 
 namespace Athanor.Jobs;
@@ -55,6 +55,7 @@ public static class JobOutputs
         }
         if (train.Count == 0) return null;
         var path = Path.Combine(outputDir, LossPlotFile);
-        _ = (path, eval, title); return null; // PLOT-PENDING
+        LossPlot.WritePng(path, train, eval.Count > 0 ? eval : null, title);
+        return path;
     }
 }

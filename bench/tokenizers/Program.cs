@@ -25,30 +25,37 @@ foreach (string model in new[] { "qwen3", "llama3", "llama2" })
     var reference = RunReference(model);
     Console.WriteLine($"\n== {model}");
 
-    var sw = Stopwatch.StartNew();
+    // Each implementation: a throwaway instance warms the JIT; load time and speed are measured on a second one.
     var ours = HfTokenizer.FromFolder(folder);
-    double loadOurs = sw.Elapsed.TotalSeconds;
-    foreach (string s in zh) ours.Encode(s); // JIT warm-up on a throwaway instance, so "cold" below measures empty caches only
+    foreach (string s in zh) ours.Encode(s);
+    Settle();
+    var sw = Stopwatch.StartNew();
     ours = HfTokenizer.FromFolder(folder);
+    double loadOurs = sw.Elapsed.TotalSeconds;
+    Settle();
     Report("Athanor HfTokenizer", loadOurs,
         t => ours.Encode(t).ToArray(), t => ours.Encode(t, true).ToArray(), ids => ours.Decode(ids), ids => ours.Decode(ids, true));
 
-    sw.Restart();
     var rust = new Tokenizers.DotNet.Tokenizer(vocabPath: Path.Combine(folder, "tokenizer.json"));
-    double loadRust = sw.Elapsed.TotalSeconds;
     foreach (string s in zh) rust.Encode(s);
     rust.Dispose();
+    Settle();
+    sw.Restart();
     rust = new Tokenizers.DotNet.Tokenizer(vocabPath: Path.Combine(folder, "tokenizer.json"));
+    double loadRust = sw.Elapsed.TotalSeconds;
+    Settle();
     // Its API has one Encode (HF's add_special_tokens=true) and one Decode (skip_special_tokens=true).
     Report("Tokenizers.DotNet 1.4.1", loadRust,
         t => rust.Encode(t).Select(x => (int)x).ToArray(), t => rust.Encode(t).Select(x => (int)x).ToArray(),
         ids => rust.Decode(ids.Select(x => (uint)x).ToArray()), ids => rust.Decode(ids.Select(x => (uint)x).ToArray()));
 
-    sw.Restart();
     var ml = BuildMl(Path.Combine(folder, "tokenizer.json"), model);
-    double loadMl = sw.Elapsed.TotalSeconds;
     foreach (string s in zh) ml.EncodeToIds(s);
+    Settle();
+    sw.Restart();
     ml = BuildMl(Path.Combine(folder, "tokenizer.json"), model);
+    double loadMl = sw.Elapsed.TotalSeconds;
+    Settle();
     rust.Dispose();
     Report("Microsoft.ML.Tokenizers 2.0.1", loadMl,
         t => ml.EncodeToIds(t).ToArray(), t => ml.EncodeToIds(t).ToArray(), ids => ml.Decode(ids), ids => ml.Decode(ids));
@@ -61,13 +68,14 @@ foreach (string model in new[] { "qwen3", "llama3", "llama2" })
         var t0 = Stopwatch.StartNew();
         foreach (string s in zh) tokens += encode(s).Length;
         double cold = t0.Elapsed.TotalSeconds;
-        double warm = double.MaxValue;
-        for (int rep = 0; rep < 3; rep++)
+        var warmRuns = new List<double>();
+        for (int rep = 0; rep < 5; rep++)
         {
             t0.Restart();
             foreach (string s in zh) encode(s);
-            warm = Math.Min(warm, t0.Elapsed.TotalSeconds);
+            warmRuns.Add(t0.Elapsed.TotalSeconds);
         }
+        double warm = warmRuns.Order().ElementAt(2); // median of 5: the box is shared, single runs are noisy
         int plain = 0, special = 0, dec = 0, decSkip = 0;
         string? firstDiff = null;
         for (int i = 0; i < corpus.Length; i++)
@@ -82,9 +90,17 @@ foreach (string model in new[] { "qwen3", "llama3", "llama2" })
         }
         Console.WriteLine($"{name,-30} load {loadSeconds,5:F2}s | ids {plain}/{corpus.Length}, ids+special {special}/{corpus.Length}, "
             + $"decode {dec}/{corpus.Length}, decode skip {decSkip}/{corpus.Length} | alpaca_zh {tokens} tokens: "
-            + $"cold {tokens / cold / 1000,6:F0}k tok/s, warm {tokens / warm / 1000,6:F0}k tok/s ({zh.Sum(s => s.Length) / warm / 1e6:F2} M chars/s)");
+            + $"first pass {tokens / cold / 1000,5:F0}k tok/s, repeat (median of 5) {tokens / warm / 1000,6:F0}k tok/s");
         if (firstDiff is not null) Console.WriteLine($"    first id difference: {firstDiff}");
     }
+}
+
+// Loading leaves ~100 MB of garbage; collect it so that the first timed pass does not pay for it.
+static void Settle()
+{
+    GC.Collect();
+    GC.WaitForPendingFinalizers();
+    GC.Collect();
 }
 
 static T? Try<T>(Func<T> f) where T : class

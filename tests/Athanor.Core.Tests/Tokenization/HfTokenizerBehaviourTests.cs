@@ -128,7 +128,7 @@ public class HfTokenizerBehaviourTests
     {
         var qwen = ReferenceJs.Tokenizer("qwen3");
         var reference = ReferenceJs.Reference("qwen3");
-        Parallel.For(0, reference.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 },
+        System.Threading.Tasks.Parallel.For(0, reference.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 },
             i => Assert.Equal(reference[i].Ids, qwen.Encode(reference[i].Text)));
     }
 }

@@ -37,8 +37,7 @@ public static class JobPreparation
 
         var data = LoadData(config, tokenizer, log);
 
-        manual_seed(config.Seed);
-        var model = new CausalLM(modelConfig);
+        var model = new CausalLM(modelConfig, initSeed: config.Seed);
         try
         {
             if (config.Init == WeightInit.Pretrained)
@@ -59,7 +58,7 @@ public static class JobPreparation
                 else
                 {
                     lora = new LoraSettings(config.LoraRank, config.EffectiveLoraAlpha, config.LoraDropout, config.LoraTargetModules, config.UseRslora);
-                    int count = LoraModel.Apply(model, lora);
+                    int count = LoraModel.Apply(model, lora, config.Seed);
                     log($"LoRA: rank {lora.Rank}, alpha {lora.Alpha}, {count} adapted projections ({string.Join(",", lora.TargetModules)})");
                 }
             }

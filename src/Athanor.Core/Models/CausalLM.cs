@@ -13,7 +13,8 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
     private readonly Projection? _lmHead;
     private readonly RotaryEmbedding _rope;
 
-    public CausalLM(ModelConfig config) : base(nameof(CausalLM))
+    /// <param name="initSeed">seed of the random initialization (its own generator, not torch's global one)</param>
+    public CausalLM(ModelConfig config, long initSeed = 0) : base(nameof(CausalLM))
     {
         Config = config;
         _rope = new RotaryEmbedding(config.HeadDim, config.Rope);
@@ -24,7 +25,7 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
             _lmHead = new Projection(config.HiddenSize, config.VocabSize, bias: false);
             register_module("lm_head", _lmHead);
         }
-        ModelInitializer.InitializeRandom(this);
+        ModelInitializer.InitializeRandom(this, new Generator((ulong)initSeed, CPU));
     }
 
     public ModelConfig Config { get; }

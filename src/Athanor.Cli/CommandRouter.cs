@@ -15,6 +15,7 @@ public static class CommandRouter
     public static IReadOnlyList<ICommand> Commands { get; } =
     [
         new TrainCommand(),
+        new EstimateCommand(),
     ];
 
     public static int Run(string[] args)

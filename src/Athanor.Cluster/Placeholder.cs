@@ -1,0 +1,1 @@
+namespace Athanor.Cluster; internal static class Placeholder { }

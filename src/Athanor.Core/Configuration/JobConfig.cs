@@ -62,6 +62,21 @@ public sealed record JobConfig
     /// <summary><c>world_size</c> (Athanor): number of training processes.</summary>
     public int WorldSize { get; init; } = 1;
 
+    /// <summary><c>min_world_size</c> (Athanor): the fewest workers the cluster may run the job on (elastic range); null = world_size.</summary>
+    public int? MinWorldSize { get; init; }
+
+    /// <summary><c>max_world_size</c> (Athanor): the most workers the cluster may grow the job to; null = world_size.</summary>
+    public int? MaxWorldSize { get; init; }
+
+    /// <summary><c>priority</c> (Athanor): the cluster's queue runs higher priorities first.</summary>
+    public int Priority { get; init; }
+
+    /// <summary><c>max_restarts</c> (Athanor): failed attempts (lost nodes, errors) before the cluster gives the job up.</summary>
+    public int MaxRestarts { get; init; } = 10;
+
+    /// <summary>The elastic range as (min, max), defaults applied.</summary>
+    public (int Min, int Max) WorldRange => (MinWorldSize ?? WorldSize, MaxWorldSize ?? Math.Max(WorldSize, MinWorldSize ?? WorldSize));
+
     /// <summary><c>device</c> (Athanor): "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; init; } = "cpu";
 

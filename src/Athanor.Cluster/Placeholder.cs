@@ -1,1 +1,0 @@
-namespace Athanor.Cluster; internal static class Placeholder { }

@@ -49,6 +49,8 @@ public sealed class ClusterNode : IAsyncDisposable
         builder.Services.AddAkka(ClusterNodeOptions.SystemName, (akka, _) =>
         {
             akka.AddHocon(ConfigurationFactory.ParseString(ClusterConfig.Hocon(options)), HoconAddMode.Prepend);
+            // The SQL journal's defaults (its plugin class and table mappings) are not loaded on their own.
+            akka.AddHocon(SqlJournalDefaults(), HoconAddMode.Append);
             akka.WithActors((system, registry) =>
             {
                 coordinator = system.ActorOf(ClusterSingletonProxy.Props("/user/coordinator",
@@ -88,6 +90,19 @@ public sealed class ClusterNode : IAsyncDisposable
         await host.StartAsync(cancel);
         var system = host.Services.GetRequiredService<ActorSystem>();
         return new ClusterNode(host, system, jobs!, coordinator!, agent);
+    }
+
+    private static Akka.Configuration.Config SqlJournalDefaults()
+    {
+        var assembly = typeof(Akka.Persistence.Sql.SqlPersistence).Assembly;
+        var config = Akka.Configuration.Config.Empty;
+        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.EndsWith(".conf", StringComparison.Ordinal)))
+        {
+            using var stream = assembly.GetManifestResourceStream(name)!;
+            using var reader = new StreamReader(stream);
+            config = config.WithFallback(ConfigurationFactory.ParseString(reader.ReadToEnd()));
+        }
+        return config;
     }
 
     /// <summary>Leaves the cluster gracefully (drains local ranks first).</summary>

@@ -29,8 +29,12 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         Recover<IJobEvent>(e => Apply(e, recovering: true));
         Recover<RecoveryCompleted>(_ => OnRecovered());
         Command<SubmitJob>(OnSubmit);
-        Command<GetJob>(_ => Sender.Tell(View()));
-        Command<GetJobEvents>(m => Sender.Tell(new JobEventsPage(_jobId, _events.Where(e => e.Sequence >= m.FromSequence).ToArray(), _state.IsFinal)));
+        Command<GetJob>(_ => { Sender.Tell(View()); ForgetIfUnknown(); });
+        Command<GetJobEvents>(m =>
+        {
+            Sender.Tell(new JobEventsPage(_jobId, _events.Where(e => e.Sequence >= m.FromSequence).ToArray(), _state.IsFinal));
+            ForgetIfUnknown();
+        });
         Command<CancelJob>(_ => OnCancel());
         Command<ProposeAttempt>(OnPropose);
         Command<ReportStep>(OnStep);
@@ -83,7 +87,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         catch (ConfigException ex)
         {
             Sender.Tell(new SubmitRejected(_jobId, ex.Message));
-            Context.Stop(Self);
+            ForgetIfUnknown();
             return;
         }
         var evt = new JobSubmitted(_jobId, m.Name, m.YamlText, m.Overrides, m.SourceName, config.OutputDir,
@@ -99,7 +103,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
 
     private void OnCancel()
     {
-        if (!_state.Submitted) { Sender.Tell(View()); return; }
+        if (!_state.Submitted) { Sender.Tell(View()); ForgetIfUnknown(); return; }
         if (_state.IsFinal || _state.CancelRequested) { Sender.Tell(View()); return; }
         var replyTo = Sender;
         if (_state.CurrentAttempt is int attempt)
@@ -173,6 +177,12 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             if (e is JobFinished) _coordinator.Tell(new JobDone(_jobId));
         });
         DeferAsync(m, _ => AnnounceIfWaiting());
+    }
+
+    /// <summary>A question about a job that was never submitted must not leave a remembered entity behind.</summary>
+    private void ForgetIfUnknown()
+    {
+        if (!_state.Submitted) Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PoisonPill.Instance));
     }
 
     private void AnnounceIfWaiting()

@@ -60,7 +60,7 @@ public sealed partial class SubmissionValidator(PathPolicy paths)
                     overrides.Add($"{key}={value}");
                 }
                 overrides.AddRange(request.Overrides);
-                return ("", "fields", overrides);
+                return ("{}", "fields", overrides);
             default:
                 throw new RequestValidationException("config", "missing; give config_yaml (a job YAML) or fields (key/value pairs)");
         }

@@ -15,6 +15,13 @@ public static class CommandRouter
     public static IReadOnlyList<ICommand> Commands { get; } =
     [
         new TrainCommand(),
+        new SubmitCommand(),
+        new StatusCommand(),
+        new LogsCommand(),
+        new CancelCommand(),
+        new ListCommand(),
+        new NodesCommand(),
+        new ServeCommand(),
     ];
 
     public static int Run(string[] args)

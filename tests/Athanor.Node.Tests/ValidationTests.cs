@@ -97,4 +97,19 @@ public class ValidationTests
         // The connection stays usable.
         Assert.Empty((await node.Jobs().ListJobsAsync(new ListJobsRequest())).Jobs);
     }
+
+    [Theory]
+    [InlineData("qwen3_lora_sft.yaml", "Qwen3-0.6B")]
+    [InlineData("full_zero3.yaml", "device: 'cuda' is not available in this build")]
+    public async Task TheExampleJobFilesAreValidJobs(string file, string failureUntilTheirPathsAndEnginesExist)
+    {
+        await using var node = await TestNode.StartAsync();
+        var yaml = File.ReadAllText(Path.Combine(TestNode.RepoRoot, "examples", file));
+        var job = await node.Jobs().SubmitJobAsync(new SubmitJobRequest { ConfigYaml = yaml, ConfigName = file });
+        Assert.Equal(JobState.Pending, job.State);
+        Assert.StartsWith(node.OutputRoot + "/", job.OutputDir);
+        var events = await node.FollowAsync(job.Id);
+        Assert.Equal(JobState.Failed, events[^1].StateChanged.State);
+        Assert.Contains(failureUntilTheirPathsAndEnginesExist, events[^1].StateChanged.Error);
+    }
 }

@@ -16,6 +16,13 @@ public static class CommandRouter
     [
         new TrainCommand(),
         new EstimateCommand(),
+        new SubmitCommand(),
+        new StatusCommand(),
+        new LogsCommand(),
+        new CancelCommand(),
+        new ListCommand(),
+        new NodesCommand(),
+        new ServeCommand(),
     ];
 
     public static int Run(string[] args)

@@ -46,6 +46,13 @@ public sealed class MappedSamples : IReadOnlyList<TokenizedSample>
 
     public int Count => _count;
 
+    /// <summary>A sample's token count, read from the offsets alone.</summary>
+    public int LengthOf(int index)
+    {
+        if ((uint)index >= (uint)_count) throw new ArgumentOutOfRangeException(nameof(index), index, $"there are {_count} samples");
+        return (int)(_offsets[_first + index + 1] - _offsets[_first + index]);
+    }
+
     public TokenizedSample this[int index]
     {
         get

@@ -83,8 +83,8 @@ public static class DataPipeline
             train = ParallelSampleEncoder.EncodeConversations(conversations.Train, template, tokenizer, config.CutoffLen, config.TrainOnPrompt, workers, trainTally);
             validation = ParallelSampleEncoder.EncodeConversations(conversations.Validation, template, tokenizer, config.CutoffLen, config.TrainOnPrompt, workers, validationTally);
         }
-        log(loadReport.ToString());
         var reportLines = loadReport.ToString().Split(Environment.NewLine).ToList();
+        foreach (var line in reportLines) log(line);
 
         var clock = Stopwatch.StartNew();
         TokenCacheWriter? writer = null;

@@ -75,6 +75,8 @@ internal static class ConfigKeys
         Bool("dataset", "train_on_prompt", (c, v) => c with { TrainOnPrompt = v }, c => c.TrainOnPrompt),
         NullableInt("dataset", "preprocessing_num_workers", "a whole number >= 1, or null",
             (c, v) => c with { PreprocessingNumWorkers = v }, c => c.PreprocessingNumWorkers),
+        NullableStr("dataset", "tokenized_path", "a folder for the tokenized-dataset cache, or null for OUTPUT_DIR/../.athanor-cache",
+            (c, v) => c with { TokenizedPath = v }, c => c.TokenizedPath),
         Enum("dataset", "on_bad_record", Spellings.BadRecord, (c, v) => c with { OnBadRecord = v }, c => c.OnBadRecord),
 
         // output

@@ -115,6 +115,9 @@ public sealed record JobConfig
     /// <summary><c>preprocessing_num_workers</c>: tokenization workers; null = Athanor's choice.</summary>
     public int? PreprocessingNumWorkers { get; init; }
 
+    /// <summary><c>tokenized_path</c>: the folder of the tokenized-dataset cache; null = OUTPUT_DIR/../.athanor-cache.</summary>
+    public string? TokenizedPath { get; init; }
+
     /// <summary><c>on_bad_record</c> (Athanor): fail on a malformed record, or skip and count it.</summary>
     public BadRecordPolicy OnBadRecord { get; init; } = BadRecordPolicy.Error;
 

@@ -1,6 +1,6 @@
 using Athanor.Configuration;
 using Athanor.Data;
-using Athanor.Data.Formats;
+using Athanor.Data.Pipeline;
 using Athanor.Lora;
 using Athanor.Models;
 using Athanor.Native;
@@ -84,47 +84,14 @@ public static class JobPreparation
         }
     }
 
-    private static ITokenizer LoadTokenizer(JobConfig config) => config.Tokenizer switch
-    {
-        "byte" => new ByteTokenizer(),
-        "model" => HfTokenizer.FromFolder(config.ModelNameOrPath),
-        var folder => HfTokenizer.FromFolder(folder),
-    };
+    private static ITokenizer LoadTokenizer(JobConfig config) => JobTokenizer.Load(config);
 
+    /// <summary>The data step, shared with `cluster data preview` (<see cref="DataPipeline"/>): cached, parallel, logged.</summary>
     private static TrainingData LoadData(JobConfig config, ITokenizer tokenizer, Action<string> log)
     {
-        var options = new DatasetLoadOptions
-        {
-            DatasetDir = config.DatasetDir,
-            Datasets = config.DatasetNames,
-            EvalDatasets = config.EvalDatasetNames,
-            MaxSamples = config.MaxSamples,
-            ValSize = config.ValSize,
-            Seed = config.Seed,
-            OnBadRecord = config.OnBadRecord == BadRecordPolicy.Skip ? OnBadRecord.Skip : OnBadRecord.Error,
-        };
-        List<TokenizedSample> train, validation;
-        if (config.Stage == TrainingStage.Pt)
-        {
-            var texts = DatasetLoader.LoadPretrainingText(options);
-            log(texts.Report.ToString());
-            (train, var trainReport) = SampleEncoder.EncodeText(texts.Train, tokenizer, config.CutoffLen);
-            (validation, _) = SampleEncoder.EncodeText(texts.Validation, tokenizer, config.CutoffLen);
-            log($"train: {trainReport}");
-        }
-        else
-        {
-            var template = ChatTemplates.Get(config.Template, tokenizer);
-            var conversations = DatasetLoader.LoadConversations(options);
-            log(conversations.Report.ToString());
-            (train, var trainReport) = SampleEncoder.EncodeConversations(conversations.Train, template, tokenizer, config.CutoffLen, config.TrainOnPrompt);
-            (validation, var valReport) = SampleEncoder.EncodeConversations(conversations.Validation, template, tokenizer, config.CutoffLen, config.TrainOnPrompt);
-            log($"train: {trainReport}");
-            if (validation.Count > 0) log($"validation: {valReport}");
-        }
-        if (train.Count == 0) throw new JobException($"dataset {config.Dataset}: no usable training samples");
-        int pad = tokenizer.PadTokenId ?? tokenizer.EosTokenId ?? 0;
-        return new TrainingData(train, validation, pad);
+        var prepared = DataPipeline.Prepare(config, tokenizer, log);
+        if (prepared.Data.Train.Count == 0) throw new JobException($"dataset {config.Dataset}: no usable training samples");
+        return prepared.Data;
     }
 
     /// <summary>

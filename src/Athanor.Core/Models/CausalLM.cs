@@ -36,6 +36,21 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
     /// <summary>Final hidden states [B, T, H] for token ids [B, T].</summary>
     public Tensor Hidden(Tensor inputIds) => _model.forward(inputIds);
 
+    /// <summary>
+    /// Final hidden states [B, T, H] of new tokens [B, T] given what <paramref name="cache"/> holds, which they
+    /// then join. attentionMask [B, T] marks real tokens (1) and left padding (0); null means all real.
+    /// </summary>
+    public Tensor Hidden(Tensor inputIds, KvCache cache, Tensor? attentionMask = null)
+    {
+        if (inputIds.shape[0] != cache.BatchSize)
+            throw new ArgumentException($"input batch {inputIds.shape[0]} does not match the cache's batch {cache.BatchSize}");
+        var embedding = _model.EmbedTokens.weight!;
+        cache.Begin(inputIds.shape[1], attentionMask, _rope, embedding.device, embedding.dtype);
+        var hidden = _model.Forward(inputIds, cache);
+        cache.Commit();
+        return hidden;
+    }
+
     /// <summary>Logits [.., V] for hidden states [.., H].</summary>
     public Tensor Logits(Tensor hidden) =>
         _lmHead is not null ? _lmHead.forward(hidden) : nn.functional.linear(hidden, _model.EmbedTokens.weight!);

@@ -50,7 +50,8 @@ public static class MultipleChoiceTask
                 int predicted = Array.IndexOf(logLikelihoods, logLikelihoods.Max());
                 if (predicted == question.Answer) subjectCorrect++;
                 subjectCount++;
-                progress?.Invoke(++done, total);
+                done++;
+                progress?.Invoke(done, total);
             }
             scores[group.Key] = new SubjectScore(subjectCorrect, subjectCount);
             correct += subjectCorrect;

@@ -35,7 +35,8 @@ public static class PerplexityTask
             var (sum, count) = Score(model, Ids(tokenizer, text), context);
             nll -= sum;
             tokens += count;
-            progress?.Invoke(++texts);
+            texts++;
+            progress?.Invoke(texts);
         }
         if (tokens == 0) throw new EvalInputException($"{path}: no tokens to score; expected JSONL with one non-empty {Layout} per line");
         return new PerplexityResult(nll / tokens, tokens, texts);

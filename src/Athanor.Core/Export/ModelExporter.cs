@@ -131,7 +131,7 @@ public static class ModelExporter
         var json = existing is not null && JsonNode.Parse(File.ReadAllText(existing)) is JsonObject o ? o : new JsonObject();
         Tokenization.ITokenizer? tokenizer = null;
         try { tokenizer = TokenizerLocator.Load(output, tokenizerFolder is null ? TokenizerLocator.ByteChoice : null); }
-        catch (ArgumentException) { } // no tokenizer files: config.json's ids are all there is
+        catch (Exception ex) when (ex is ArgumentException or Tokenization.TokenizerFormatException) { } // no usable tokenizer: config.json's ids are all there is
         void Fill(string key, JsonNode? value)
         {
             if (json[key] is null && value is not null) json[key] = value;

@@ -15,6 +15,9 @@ public static class CommandRouter
     public static IReadOnlyList<ICommand> Commands { get; } =
     [
         new TrainCommand(),
+        new ExportCommand(),
+        new GenerateCommand(),
+        new EvalCommand(),
     ];
 
     public static int Run(string[] args)

@@ -10,7 +10,7 @@ public sealed record SubjectScore(int Correct, int Count)
     public double Accuracy => Count == 0 ? 0 : (double)Correct / Count;
 }
 
-/// <summary>Accuracy overall and per subject ("" when the file names none), and how many items served as shots.</summary>
+/// <summary>Accuracy overall and per subject with scored items ("" when the file names none), and how many items served as shots.</summary>
 public sealed record MultipleChoiceResult(int Correct, int Count, int Shots, IReadOnlyDictionary<string, SubjectScore> PerSubject)
 {
     public double Accuracy => Count == 0 ? 0 : (double)Correct / Count;
@@ -53,7 +53,7 @@ public static class MultipleChoiceTask
                 done++;
                 progress?.Invoke(done, total);
             }
-            scores[group.Key] = new SubjectScore(subjectCorrect, subjectCount);
+            if (subjectCount > 0) scores[group.Key] = new SubjectScore(subjectCorrect, subjectCount);
             correct += subjectCorrect;
         }
         return new MultipleChoiceResult(correct, done, items.Count - done, scores);

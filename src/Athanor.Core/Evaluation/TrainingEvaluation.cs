@@ -48,7 +48,7 @@ public static class TrainingEvaluation
                 var stops = new HashSet<int>(options.StopTokenIds);
                 stops.UnionWith(StopTokens.Collect(model.Config, new GenerationConfigFile(null, [], null), tokenizer, sampleTemplate));
                 int pad = tokenizer.PadTokenId ?? tokenizer.EosTokenId ?? 0;
-                var (completions, stats) = Generator.Generate(model, ids, options with { StopTokenIds = stops }, pad);
+                var (completions, stats) = Decoding.Generate(model, ids, options with { StopTokenIds = stops }, pad);
                 samples.AddRange(completions.Select((c, i) => new TextCompletion(samplePrompts[i],
                     tokenizer.Decode(c.TokenIds, skipSpecialTokens: true), c.TokenIds.Length, c.FinishReason)));
                 metrics["eval_samples_tokens_per_s"] = stats.TokensPerSecond;

@@ -46,7 +46,7 @@ public enum FinishReason
     Length,
 }
 
-/// <summary>Counts and timings of one <see cref="Generator.Generate"/> call.</summary>
+/// <summary>Counts and timings of one <see cref="Decoding.Generate"/> call.</summary>
 public sealed record GenerationStats(long PromptTokens, long GeneratedTokens, double PrefillSeconds, double DecodeSeconds)
 {
     public double TotalSeconds => PrefillSeconds + DecodeSeconds;

@@ -15,7 +15,7 @@ public static class TextGeneration
         var ids = prompts.Select(p => (IReadOnlyList<int>)PromptEncoder.Encode(p, model.Tokenizer, template)).ToList();
         var stops = new HashSet<int>(options.StopTokenIds);
         stops.UnionWith(model.StopTokenIds(template));
-        var (completions, stats) = Generator.Generate(model.Model, ids, options with { StopTokenIds = stops }, model.PadTokenId);
+        var (completions, stats) = Decoding.Generate(model.Model, ids, options with { StopTokenIds = stops }, model.PadTokenId);
         var texts = completions.Select((c, i) => new TextCompletion(prompts[i], model.Tokenizer.Decode(c.TokenIds, skipSpecialTokens: true),
             c.TokenIds.Length, c.FinishReason)).ToList();
         return (texts, stats);

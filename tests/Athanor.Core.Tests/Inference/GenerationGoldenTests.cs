@@ -20,7 +20,7 @@ public class GenerationGoldenTests
         var expected = Rows(golden["output_ids"]!);
         using var model = Golden.LoadModel(family);
 
-        var (completions, stats) = Generator.Generate(model, prompts, new GenerationOptions { MaxNewTokens = 16 });
+        var (completions, stats) = Decoding.Generate(model, prompts, new GenerationOptions { MaxNewTokens = 16 });
 
         for (int r = 0; r < prompts.Count; r++)
         {
@@ -40,8 +40,8 @@ public class GenerationGoldenTests
         var config = windowed.Config with { SlidingWindow = null };
         using var full = new Athanor.Models.CausalLM(config);
         Athanor.Models.ModelWeights.Load(full, TestPaths.Model("mistral"));
-        var a = Generator.Generate(windowed, prompts, new GenerationOptions { MaxNewTokens = 16 }).Completions;
-        var b = Generator.Generate(full, prompts, new GenerationOptions { MaxNewTokens = 16 }).Completions;
+        var a = Decoding.Generate(windowed, prompts, new GenerationOptions { MaxNewTokens = 16 }).Completions;
+        var b = Decoding.Generate(full, prompts, new GenerationOptions { MaxNewTokens = 16 }).Completions;
         Assert.NotEqual(a.SelectMany(c => c.TokenIds), b.SelectMany(c => c.TokenIds));
     }
 

@@ -14,10 +14,10 @@ public class GenerationTests
     {
         using var model = Golden.LoadModel("mistral");
         var options = new GenerationOptions { MaxNewTokens = 12, BatchSize = 4 };
-        var batched = Generator.Generate(model, Prompts, options).Completions;
+        var batched = Decoding.Generate(model, Prompts, options).Completions;
         for (int i = 0; i < Prompts.Length; i++)
         {
-            var alone = Generator.Generate(model, [Prompts[i]], options).Completions[0];
+            var alone = Decoding.Generate(model, [Prompts[i]], options).Completions[0];
             Assert.Equal(alone.TokenIds, batched[i].TokenIds);
             Assert.Equal(Prompts[i], batched[i].PromptIds);
         }
@@ -27,9 +27,9 @@ public class GenerationTests
     public void StopTokenEndsARowWithoutBeingReturned()
     {
         using var model = Golden.LoadModel("llama");
-        var free = Generator.Generate(model, Prompts, new GenerationOptions { MaxNewTokens = 10 }).Completions;
+        var free = Decoding.Generate(model, Prompts, new GenerationOptions { MaxNewTokens = 10 }).Completions;
         int stop = free[1].TokenIds[3];
-        var stopped = Generator.Generate(model, Prompts, new GenerationOptions { MaxNewTokens = 10, StopTokenIds = new HashSet<int> { stop } }).Completions;
+        var stopped = Decoding.Generate(model, Prompts, new GenerationOptions { MaxNewTokens = 10, StopTokenIds = new HashSet<int> { stop } }).Completions;
         Assert.Equal(free[1].TokenIds[..3], stopped[1].TokenIds);
         Assert.Equal(FinishReason.Stop, stopped[1].FinishReason);
         for (int i = 0; i < Prompts.Length; i++)
@@ -44,15 +44,15 @@ public class GenerationTests
     {
         using var model = Golden.LoadModel("qwen3");
         var sample = new GenerationOptions { MaxNewTokens = 12, Temperature = 1.5, TopP = 0.95, TopK = 50, Seed = 7 };
-        var a = Generator.Generate(model, Prompts, sample).Completions;
-        var b = Generator.Generate(model, Prompts, sample).Completions;
-        var c = Generator.Generate(model, Prompts, sample with { Seed = 8 }).Completions;
-        var greedy = Generator.Generate(model, Prompts, new GenerationOptions { MaxNewTokens = 12 }).Completions;
+        var a = Decoding.Generate(model, Prompts, sample).Completions;
+        var b = Decoding.Generate(model, Prompts, sample).Completions;
+        var c = Decoding.Generate(model, Prompts, sample with { Seed = 8 }).Completions;
+        var greedy = Decoding.Generate(model, Prompts, new GenerationOptions { MaxNewTokens = 12 }).Completions;
         Assert.Equal(a.SelectMany(x => x.TokenIds), b.SelectMany(x => x.TokenIds));
         Assert.NotEqual(a.SelectMany(x => x.TokenIds), c.SelectMany(x => x.TokenIds));
         Assert.NotEqual(a.SelectMany(x => x.TokenIds), greedy.SelectMany(x => x.TokenIds));
         foreach (var narrow in new[] { sample with { TopK = 1 }, sample with { TopK = 0, TopP = 1e-6 } })
-            Assert.Equal(greedy.SelectMany(x => x.TokenIds), Generator.Generate(model, Prompts, narrow).Completions.SelectMany(x => x.TokenIds));
+            Assert.Equal(greedy.SelectMany(x => x.TokenIds), Decoding.Generate(model, Prompts, narrow).Completions.SelectMany(x => x.TokenIds));
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public class GenerationTests
     {
         using var model = Golden.LoadModel("llama");
         var tooLong = Enumerable.Repeat(3, 256).ToArray();
-        var ex = Assert.Throws<ArgumentException>(() => Generator.Generate(model, [Prompts[0], tooLong], new GenerationOptions()));
+        var ex = Assert.Throws<ArgumentException>(() => Decoding.Generate(model, [Prompts[0], tooLong], new GenerationOptions()));
         Assert.Equal("prompt 2 is 256 tokens but the model's max_position_embeddings is 256; shorten it to leave room for new tokens", ex.Message);
     }
 

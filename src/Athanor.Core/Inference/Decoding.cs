@@ -9,7 +9,7 @@ namespace Athanor.Inference;
 /// mask) run through the model once, then each step feeds only the newest token per row. Rows stop at a stop
 /// token; the batch stops when every row has stopped or max new tokens is reached.
 /// </summary>
-public static class Generator
+public static class Decoding
 {
     public static (IReadOnlyList<Completion> Completions, GenerationStats Stats) Generate(
         CausalLM model, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options, int padTokenId = 0)

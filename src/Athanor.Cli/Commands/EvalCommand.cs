@@ -12,7 +12,7 @@ public sealed class EvalCommand : ICommand
     public string Summary => "evaluate a model folder: perplexity or multiple-choice accuracy";
     public string Usage => """
         usage: cluster eval --model DIR [--adapter DIR] --task perplexity|multiple-choice --input FILE
-                            [--shots K] [--template NAME] [--context N] [--json] [--tokenizer byte|DIR]
+                            [--shots K] [--template NAME] [--context N] [--json] [--tokenizer byte|DIR] [--threads N]
 
           --task perplexity       FILE is JSONL {"text": ...}: mean NLL per token and its exp; texts longer
                                   than the context are scored with a sliding window
@@ -23,12 +23,14 @@ public sealed class EvalCommand : ICommand
           --template NAME         render the prompt as a user turn of this chat template
           --context N             perplexity window (default: the model's max_position_embeddings)
           --json                  print one JSON object with the results
+          --tokenizer X           byte, or a folder with tokenizer.json (default: the model folder's)
+          --threads N             CPU threads for libtorch
         """;
 
     public int Run(IReadOnlyList<string> args, CancellationToken cancel)
     {
         var reader = new ArgumentReader("cluster eval", args,
-            ["--model", "--adapter", "--task", "--input", "--shots", "--template", "--context", "--tokenizer"], ["--json"]);
+            ["--model", "--adapter", "--task", "--input", "--shots", "--template", "--context", "--tokenizer", "--threads"], ["--json"]);
         reader.AtMostPositionals(0, "flags only (see cluster eval --help)");
         var modelDir = reader.One("--model") ?? throw new UsageException("cluster eval: --model DIR is required");
         var kind = EvalTask.ParseKind(reader.One("--task") ?? throw new UsageException("cluster eval: --task perplexity|multiple-choice is required"));
@@ -37,7 +39,7 @@ public sealed class EvalCommand : ICommand
         if (shots < 0) throw new UsageException($"--shots {shots}: accepted: 0 or more");
         bool json = reader.Has("--json");
 
-        using var model = InferenceModel.Load(modelDir, reader.One("--adapter"), reader.One("--tokenizer"));
+        using var model = InferenceModel.Load(modelDir, reader.One("--adapter"), reader.One("--tokenizer"), Flags.Int(reader, "--threads"));
         var template = reader.One("--template") is string name ? model.Template(name) : null;
         JsonObject result;
         if (kind == EvalTaskKind.MultipleChoice)

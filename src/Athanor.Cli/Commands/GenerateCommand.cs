@@ -13,7 +13,7 @@ public sealed class GenerateCommand : ICommand
     public string Usage => """
         usage: cluster generate --model DIR [--adapter DIR] [--template NAME] (--prompt TEXT | --input FILE)
                                 [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]
-                                [--batch-size N] [--output FILE] [--json] [--tokenizer byte|DIR]
+                                [--batch-size N] [--output FILE] [--json] [--tokenizer byte|DIR] [--threads N]
 
           --model DIR        a Hugging Face model folder (e.g. from cluster export)
           --adapter DIR      a PEFT LoRA adapter for that model, merged in before decoding
@@ -26,13 +26,14 @@ public sealed class GenerateCommand : ICommand
           --batch-size N     prompts decoded together, left-padded (default 8)
           --output FILE      write JSONL {"prompt", "completion", "tokens"}; --json writes it to stdout
           --tokenizer X      byte, or a folder with tokenizer.json (default: the model folder's)
+          --threads N        CPU threads for libtorch (small models decode fastest with 1)
         """;
 
     public int Run(IReadOnlyList<string> args, CancellationToken cancel)
     {
         var reader = new ArgumentReader("cluster generate", args,
             ["--model", "--adapter", "--template", "--prompt", "--input", "--max-new-tokens", "--temperature", "--top-p", "--top-k",
-             "--seed", "--batch-size", "--output", "--tokenizer"], ["--json"]);
+             "--seed", "--batch-size", "--output", "--tokenizer", "--threads"], ["--json"]);
         reader.AtMostPositionals(0, "flags only (see cluster generate --help)");
         var modelDir = reader.One("--model") ?? throw new UsageException("cluster generate: --model DIR is required");
         var prompt = reader.One("--prompt");
@@ -50,7 +51,7 @@ public sealed class GenerateCommand : ICommand
             BatchSize = Flags.Int(reader, "--batch-size") ?? 8,
         }.Validated();
 
-        using var model = InferenceModel.Load(modelDir, reader.One("--adapter"), reader.One("--tokenizer"));
+        using var model = InferenceModel.Load(modelDir, reader.One("--adapter"), reader.One("--tokenizer"), Flags.Int(reader, "--threads"));
         var template = reader.One("--template") is string name ? model.Template(name) : null;
         var (completions, stats) = TextGeneration.Run(model, prompts, options, template);
 

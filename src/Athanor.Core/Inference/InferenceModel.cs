@@ -32,11 +32,17 @@ public sealed class InferenceModel : IDisposable
     /// <param name="folder">config.json + safetensors weights (+ tokenizer files).</param>
     /// <param name="adapter">A PEFT LoRA adapter folder trained on this model, or null.</param>
     /// <param name="tokenizer">"byte", a folder with tokenizer.json, or null for the model folder's own.</param>
-    public static InferenceModel Load(string folder, string? adapter = null, string? tokenizer = null)
+    /// <param name="threads">libtorch intra-op threads (null: libtorch's default). Small models decode fastest on one.</param>
+    public static InferenceModel Load(string folder, string? adapter = null, string? tokenizer = null, int? threads = null)
     {
         if (!File.Exists(Path.Combine(folder, "config.json")) && File.Exists(Path.Combine(folder, PeftAdapter.ConfigFile)))
             throw new ArgumentException($"{folder} holds a PEFT adapter, not a model; pass the base model as --model and this folder as --adapter");
-        TorchRuntime.Initialize();
+        TorchRuntime.Initialize(threads);
+        if (threads is int n)
+        {
+            if (n < 1) throw new ArgumentException($"threads {n}: accepted: an integer >= 1");
+            TorchSharp.torch.set_num_threads(n);
+        }
         var config = ModelConfig.Load(folder);
         var tok = TokenizerLocator.Load(folder, tokenizer);
         if (tok.VocabSize > config.VocabSize)

@@ -68,7 +68,7 @@ public static class ModelExporter
                 "to merge the adapter into; export without --merge-lora to get the PEFT adapter");
         var config = ModelConfig.Load(basePath);
         var dtype = options.Dtype ?? ExportDtype.FromConfig(config.Source) ?? ScalarType.Float32;
-        using var model = new CausalLM(config);
+        using var model = new CausalLM(config, initialize: false); // weights are loaded next
         ModelWeights.Load(model, basePath);
         try
         {

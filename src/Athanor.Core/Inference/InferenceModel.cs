@@ -47,7 +47,7 @@ public sealed class InferenceModel : IDisposable
         var tok = TokenizerLocator.Load(folder, tokenizer);
         if (tok.VocabSize > config.VocabSize)
             throw new ArgumentException($"the tokenizer has {tok.VocabSize} tokens but {folder}/config.json has vocab_size {config.VocabSize}: they are not from the same model");
-        var model = new CausalLM(config);
+        var model = new CausalLM(config, initialize: false); // weights are loaded next
         try
         {
             ModelWeights.Load(model, folder);

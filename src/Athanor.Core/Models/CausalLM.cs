@@ -13,7 +13,11 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
     private readonly Projection? _lmHead;
     private readonly RotaryEmbedding _rope;
 
-    public CausalLM(ModelConfig config) : base(nameof(CausalLM))
+    /// <param name="initialize">
+    /// false skips the random initialization, for a model whose weights are loaded next (inference, export):
+    /// it saves time on large models. Every weight must then be loaded before use.
+    /// </param>
+    public CausalLM(ModelConfig config, bool initialize = true) : base(nameof(CausalLM))
     {
         Config = config;
         _rope = new RotaryEmbedding(config.HeadDim, config.Rope);
@@ -24,7 +28,7 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
             _lmHead = new Projection(config.HiddenSize, config.VocabSize, bias: false);
             register_module("lm_head", _lmHead);
         }
-        ModelInitializer.InitializeRandom(this);
+        if (initialize) ModelInitializer.InitializeRandom(this);
     }
 
     public ModelConfig Config { get; }

@@ -8,6 +8,7 @@ namespace Athanor.Tests.Evaluation;
 /// The choice score (sum of log-softmax over continuation tokens) from transformers' logits (golden.safetensors)
 /// against the same score computed by running our model.
 /// </summary>
+[Collection(nameof(Athanor.Tests.Inference.TorchRngCollection))]
 public class ChoiceLogLikelihoodGoldenTests
 {
     [Theory]

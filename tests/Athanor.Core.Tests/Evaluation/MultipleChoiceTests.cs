@@ -5,6 +5,7 @@ using Athanor.Tokenization;
 
 namespace Athanor.Tests.Evaluation;
 
+[Collection(nameof(Athanor.Tests.Inference.TorchRngCollection))]
 public class MultipleChoiceTests
 {
     private static string Line(string q, string answer, string? subject = null) =>

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace Athanor.Tests.Evaluation;
 
+[Collection(nameof(Athanor.Tests.Inference.TorchRngCollection))]
 public class PerplexityTests
 {
     [Fact]

@@ -10,6 +10,7 @@ using static TorchSharp.torch;
 
 namespace Athanor.Tests.Export;
 
+[Collection(nameof(Athanor.Tests.Inference.TorchRngCollection))]
 public class ModelExporterTests
 {
     private static JsonObject Json(string path) => JsonNode.Parse(File.ReadAllText(path))!.AsObject();

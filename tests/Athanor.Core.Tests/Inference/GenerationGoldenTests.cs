@@ -5,6 +5,7 @@ using Athanor.Tests.Models;
 namespace Athanor.Tests.Inference;
 
 /// <summary>Greedy KV-cache decoding against transformers' generate() on the same weights (generate.json goldens).</summary>
+[Collection(nameof(Athanor.Tests.Inference.TorchRngCollection))]
 public class GenerationGoldenTests
 {
     [Theory]

@@ -5,6 +5,7 @@ using Athanor.Tokenization;
 
 namespace Athanor.Tests.Inference;
 
+[Collection(nameof(Athanor.Tests.Inference.TorchRngCollection))]
 public class GenerationTests
 {
     private static readonly IReadOnlyList<int>[] Prompts = [[250, 82, 23], [280, 139, 134, 41, 62, 135, 296, 64, 9, 17], [5], [77, 78, 79, 80, 81]];

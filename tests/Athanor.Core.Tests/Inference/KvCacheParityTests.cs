@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace Athanor.Tests.Inference;
 
 /// <summary>Logits from cached decoding (prefill, then one token at a time) against recomputing the whole sequence.</summary>
+[Collection(nameof(Athanor.Tests.Inference.TorchRngCollection))]
 public class KvCacheParityTests
 {
     [Theory]

@@ -24,6 +24,9 @@ public static class CommandRouter
         new NodesCommand(),
         new ServeCommand(),
         new DataCommand(),
+        new ExportCommand(),
+        new GenerateCommand(),
+        new EvalCommand(),
     ];
 
     public static int Run(string[] args)

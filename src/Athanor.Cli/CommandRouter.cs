@@ -22,6 +22,7 @@ public static class CommandRouter
         new CancelCommand(),
         new ListCommand(),
         new NodesCommand(),
+        new NodeCommand(),
         new ServeCommand(),
         new DataCommand(),
         new ExportCommand(),

@@ -75,6 +75,8 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         public string Kind = kind;
         public string[] Devices = devices;
         public DateTime LastSeen = DateTime.UtcNow;
+        /// <summary>Set when a group this node was in broke; until the node announces itself again it may be dead.</summary>
+        public DateTime? SuspectSince;
         public readonly Dictionary<int, string> Busy = []; // slot -> job id
         public IEnumerable<int> FreeSlots => Enumerable.Range(0, Slots).Where(s => !Busy.ContainsKey(s));
     }
@@ -105,6 +107,9 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         node.Agent = Sender;
         node.Slots = m.Slots;
         node.LastSeen = DateTime.UtcNow;
+        bool cleared = node.SuspectSince is not null;
+        node.SuspectSince = null; // it is alive
+        if (cleared) Schedule();
         if (isNew) { Schedule(); ConsiderGrowing(); }
     }
 
@@ -121,7 +126,8 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         foreach (var job in _waiting.Values.OrderByDescending(j => j.Requirements.Priority).ThenBy(j => j.SubmittedUtc).ToList())
         {
             if (_proposed.Contains(job.JobId) || _running.ContainsKey(job.JobId)) continue;
-            var nodes = _nodes.Values.Where(n => n.Kind == job.Requirements.DeviceKind).OrderBy(n => n.Address, StringComparer.Ordinal).ToList();
+            var nodes = _nodes.Values.Where(n => n.Kind == job.Requirements.DeviceKind && n.SuspectSince is null)
+                .OrderBy(n => n.Address, StringComparer.Ordinal).ToList();
             int free = nodes.Sum(n => n.FreeSlots.Count());
             int world = job.Requirements.ValidWorlds.Where(w => w <= free).DefaultIfEmpty(0).Max();
             if (world == 0)
@@ -196,7 +202,13 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         if (!_running.TryGetValue(m.JobId, out var a) || a.Number != m.Attempt) { Schedule(); return; }
         a.Ended.Add(m.Rank);
         if (m.Outcome is AttemptOutcome.Failed or AttemptOutcome.Fatal && !a.Stopping)
+        {
+            // A broken group may mean a dead peer the failure detector has not flagged yet: do not place
+            // work on the group's nodes until each shows it is alive by announcing itself again.
+            foreach (var p in a.Placement)
+                if (_nodes.TryGetValue(p.NodeAddress, out var n) && p.NodeAddress != m.NodeAddress) n.SuspectSince ??= DateTime.UtcNow;
             StopAll(a, graceful: false, $"rank {m.Rank} failed: {m.Reason}");
+        }
         if (a.Ended.Count >= a.World) _running.Remove(m.JobId);
         Schedule();
     }
@@ -237,6 +249,14 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
 
     private void EvictSilentNodes()
     {
+        // A group that never formed (a rank's node died before it answered) is given up after a while.
+        foreach (var a in _running.Values.Where(a => !a.Formed && !a.Stopping && DateTime.UtcNow - a.StartedUtc > TimeSpan.FromSeconds(45)).ToList())
+        {
+            _jobs.Tell(new ReportAttemptEnded(a.JobId, a.Number, AttemptOutcome.Failed, "the worker group did not form within 45s"));
+            StopAll(a, graceful: false, "the worker group did not form");
+            _running.Remove(a.JobId);
+            ReleaseTentative(a.JobId);
+        }
         foreach (var n in _nodes.Values.Where(n => DateTime.UtcNow - n.LastSeen > _nodeTimeout).ToList())
             NodeLost(n.Address, $"silent for {_nodeTimeout.TotalSeconds:F0}s");
     }

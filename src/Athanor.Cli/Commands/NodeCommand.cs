@@ -1,0 +1,100 @@
+using Athanor.Cluster.Backend;
+using Athanor.Cluster.Hosting;
+using Athanor.Node.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Athanor.Cli.Commands;
+
+/// <summary>
+/// `cluster node`: one member of an Athanor cluster: Akka.NET membership, the job entities and the
+/// coordinator (coordinator role), training workers (worker role), the gRPC job service and health endpoints.
+/// </summary>
+public sealed class NodeCommand : ICommand
+{
+    public string Name => "node";
+    public string Summary => "run a cluster member (coordinator and/or worker) with the gRPC job service";
+    public string Usage => """
+        usage: cluster node --data-dir DIR --token-file FILE --data-root DIR [--data-root DIR]... --output-root DIR
+                            [--host IP] [--port P] [--seed HOST:PORT]... [--roles coordinator,worker]
+                            [--devices cpu:N] [--journal sqlite|sqlite:PATH|postgres:CONN]
+                            [--grpc-port P] [--http-port P] [--listen IP] [--config FILE]
+
+          --host IP         address other members and training peers reach this node at (default 127.0.0.1)
+          --port P          Akka remoting port (default 4053)
+          --seed HOST:PORT  a member to join (repeatable); a node that lists itself first starts the cluster
+          --roles R         coordinator (job records, placement), worker (training slots), or both (default)
+          --devices D       the worker's slots: cpu:N (N CPU ranks sharing this machine's cores)
+          --data-dir DIR    the node's own state; the journal lives here unless --journal says otherwise
+          --journal J       sqlite (DATA_DIR/journal.db), sqlite:PATH (shared by nodes on one machine), or
+                            postgres:CONNECTION-STRING (Kubernetes); every coordinator must use the same one
+          --grpc-port P     the job service (default 50051; 0 = any free port, printed)
+          --http-port P     health endpoints /health/live and /health/ready (default: off)
+          --token-file F    the bearer token clients must send
+          --data-root DIR   jobs may read only under these folders (repeatable)
+          --output-root DIR jobs write only under this folder
+          --config FILE     a YAML file with the same keys (host, port, seeds, roles, ...); environment
+                            variables ATHANOR_NODE_<KEY> (e.g. ATHANOR_NODE_DATA_DIR) override it, flags override both
+
+        SIGTERM (spot reclaim, pod eviction) asks the training ranks here to finish their step and checkpoint,
+        then the node leaves the cluster; their jobs continue on the remaining nodes.
+        """;
+
+    public int Run(IReadOnlyList<string> args, CancellationToken cancel)
+    {
+        var reader = new ArgumentReader("cluster node", args, NodeSettings.ValueKeys.Select(k => "--" + k).ToList(), []);
+        reader.AtMostPositionals(0, "no arguments besides flags");
+        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value);
+        var settings = NodeSettings.From(reader, env);
+        var clusterOptions = settings.ToClusterOptions();
+        var nodeOptions = new NodeOptions
+        {
+            GrpcPort = settings.Int("grpc-port", 50051, 0, 65535),
+            ListenAddress = settings.One("listen") ?? clusterOptions.Host,
+            TokenFile = settings.One("token-file") ?? throw new UsageException("cluster node: --token-file FILE is required (clients must send its token)"),
+            DataRoots = settings.All("data-root") is { Count: > 0 } roots ? roots : throw new UsageException("cluster node: --data-root DIR is required"),
+            OutputRoot = settings.One("output-root") ?? throw new UsageException("cluster node: --output-root DIR is required"),
+        };
+        int httpPort = settings.Int("http-port", -1, 0, 65535);
+        return RunAsync(clusterOptions, nodeOptions, httpPort, cancel).GetAwaiter().GetResult();
+    }
+
+    private static async Task<int> RunAsync(ClusterNodeOptions clusterOptions, NodeOptions nodeOptions, int httpPort, CancellationToken cancel)
+    {
+        await using var node = await ClusterNode.StartAsync(clusterOptions, cancel);
+        var backend = new ClusterJobBackend(node);
+        await using var grpc = NodeHost.Build(nodeOptions, backend);
+        try { await grpc.StartAsync(cancel); }
+        catch (IOException ex) { throw new UsageException($"cluster node: cannot listen on {nodeOptions.ListenAddress}:{nodeOptions.GrpcPort}: {ex.Message}"); }
+        await using var health = httpPort >= 0 ? await StartHealth(node, clusterOptions.Host, httpPort, cancel) : null;
+        Console.WriteLine($"cluster node: member {node.Address} (roles {string.Join(",", clusterOptions.Roles)}, devices {clusterOptions.Devices})");
+        Console.WriteLine($"cluster node: gRPC on {grpc.Address.ToString().TrimEnd('/')}" + (health is null ? "" : $"; health on {health.Urls.First()}"));
+        try { await Task.Delay(Timeout.Infinite, cancel); }
+        catch (OperationCanceledException) { }
+        Console.WriteLine("cluster node: leaving (running ranks checkpoint first)");
+        await node.StopAsync();
+        Console.WriteLine("cluster node: stopped");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<WebApplication> StartHealth(ClusterNode node, string host, int port, CancellationToken cancel)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://{host}:{port}");
+        var app = builder.Build();
+        app.MapGet("/health/live", () => Results.Text("alive\n"));
+        app.MapGet("/health/ready", () =>
+        {
+            var self = Akka.Cluster.Cluster.Get(node.System).SelfMember;
+            return self.Status == Akka.Cluster.MemberStatus.Up
+                ? Results.Text($"ready: {self.Address} is Up\n")
+                : Results.Text($"not ready: {self.Address} is {self.Status}\n", statusCode: 503);
+        });
+        await app.StartAsync(cancel);
+        return app;
+    }
+}

@@ -1,0 +1,161 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Akka.Actor;
+using Akka.Persistence.Query;
+using Akka.Persistence.Sql.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Athanor.Cluster.Hosting;
+using Athanor.Cluster.Messages;
+using Athanor.Configuration;
+using Athanor.Node.Backend;
+
+namespace Athanor.Cluster.Backend;
+
+/// <summary>
+/// The gRPC services' view of the cluster: jobs go to their sharded entities (so any node can answer for
+/// any job), placement is the coordinator's, and the list of jobs comes from the journal itself.
+/// </summary>
+public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(20);
+    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+
+    public string Name => "cluster";
+
+    public async Task<JobRecord> SubmitAsync(JobSubmission submission, CancellationToken cancel)
+    {
+        var id = NewJobId();
+        // The validated config travels as YAML with every path already resolved on this node.
+        var yaml = JobConfigWriter.ToYaml(submission.Config);
+        var reply = await node.Jobs.Ask<object>(new SubmitJob(id, submission.Name, yaml, [], $"job {id}"), AskTimeout, cancel);
+        return reply switch
+        {
+            JobView view => ToRecord(view),
+            SubmitRejected rejected => throw new ArgumentException(rejected.Reason),
+            _ => throw new InvalidOperationException($"unexpected reply {reply.GetType().Name}"),
+        };
+    }
+
+    public async Task<JobRecord> GetAsync(string jobId, CancellationToken cancel) => ToRecord(await View(jobId, cancel));
+
+    public async Task<JobPage> ListAsync(JobFilter filter, PageRequest page, CancellationToken cancel)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(page.PageSize, 1);
+        var ids = await JobIds(cancel);
+        var views = new List<JobRecord>();
+        foreach (var id in ids)
+        {
+            var view = await node.Jobs.Ask<JobView>(new GetJob(id), AskTimeout, cancel);
+            if (view.Exists) views.Add(ToRecord(view));
+        }
+        var ordered = views.Where(v => filter.Matches(v.State)).OrderByDescending(v => v.CreatedAt).ThenByDescending(v => v.Id, StringComparer.Ordinal).ToList();
+        int start = 0;
+        if (page.PageToken is string token)
+            if (!token.StartsWith("o:", StringComparison.Ordinal) || !int.TryParse(token[2..], NumberStyles.None, CultureInfo.InvariantCulture, out start) || start > ordered.Count)
+                throw new InvalidPageTokenException(token);
+        var slice = ordered.Skip(start).Take(page.PageSize).ToList();
+        string? next = start + slice.Count < ordered.Count ? $"o:{start + slice.Count}" : null;
+        return new JobPage(slice, next);
+    }
+
+    public async Task<JobRecord> CancelAsync(string jobId, CancellationToken cancel)
+    {
+        var view = await View(jobId, cancel);
+        if (view.Phase is JobPhase.Succeeded or JobPhase.Failed)
+            throw new JobStateConflictException($"job '{jobId}' already {view.Phase.ToString().ToLowerInvariant()}; only pending or running jobs can be cancelled");
+        return ToRecord(await node.Jobs.Ask<JobView>(new CancelJob(jobId), AskTimeout, cancel));
+    }
+
+    public async IAsyncEnumerable<JobEvent> WatchAsync(string jobId, long fromSequence, bool follow, [EnumeratorCancellation] CancellationToken cancel)
+    {
+        await View(jobId, cancel); // NotFound before anything is streamed
+        long next = Math.Max(1, fromSequence);
+        while (true)
+        {
+            var page = await node.Jobs.Ask<JobEventsPage>(new GetJobEvents(jobId, next), AskTimeout, cancel);
+            foreach (var e in page.Events)
+            {
+                yield return ToEvent(jobId, e);
+                next = e.Sequence + 1;
+            }
+            if (!follow || (page.Final && page.Events.Length == 0)) yield break;
+            if (page.Final) continue; // drain what is left, then end
+            await Task.Delay(250, cancel);
+        }
+    }
+
+    public async Task<IReadOnlyList<NodeInfo>> ListNodesAsync(CancellationToken cancel)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(node.System);
+        var state = await node.Coordinator.Ask<ClusterState>(new GetClusterState(), AskTimeout, cancel);
+        var unreachable = cluster.State.Unreachable.Select(m => m.Address.ToString()).ToHashSet();
+        return cluster.State.Members.OrderBy(m => m.Address.ToString(), StringComparer.Ordinal).Select(m =>
+        {
+            var address = m.Address.ToString();
+            var workers = state.Nodes.FirstOrDefault(n => n.NodeAddress == address);
+            var devices = workers?.Devices.Select((d, i) => new DeviceInfo(workers.DeviceKind, i, d, 0)).ToList() ?? [];
+            var health = unreachable.Contains(address) ? NodeHealthState.Unreachable
+                : m.Status == Akka.Cluster.MemberStatus.Up ? NodeHealthState.Healthy : NodeHealthState.Degraded;
+            return new NodeInfo(address, address, m.Roles.Order(StringComparer.Ordinal).ToList(), devices, health, _startedAt, workers?.BusySlots ?? 0);
+        }).ToList();
+    }
+
+    public async Task<ClusterSummary> GetClusterStatusAsync(CancellationToken cancel)
+    {
+        var nodes = await ListNodesAsync(cancel);
+        var jobs = await ListAsync(JobFilter.All, new PageRequest(int.MaxValue, null), cancel);
+        var counts = Enum.GetValues<JobState>().ToDictionary(s => s, s => jobs.Jobs.Count(j => j.State == s));
+        var cluster = Akka.Cluster.Cluster.Get(node.System);
+        var oldest = cluster.State.Members.Where(m => m.HasRole("coordinator") && m.Status == Akka.Cluster.MemberStatus.Up)
+            .OrderBy(m => m, Akka.Cluster.Member.AgeOrdering).FirstOrDefault();
+        return new ClusterSummary(nodes.Count, nodes.Count(n => n.Health == NodeHealthState.Healthy), counts,
+            oldest?.Address.ToString() ?? "(none)", Athanor.Node.Local.LocalJobBackend.Version, _startedAt, Name);
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private async Task<JobView> View(string jobId, CancellationToken cancel)
+    {
+        var view = await node.Jobs.Ask<JobView>(new GetJob(jobId), AskTimeout, cancel);
+        return view.Exists ? view : throw new JobNotFoundException(jobId);
+    }
+
+    private async Task<List<string>> JobIds(CancellationToken cancel)
+    {
+        var journal = PersistenceQuery.Get(node.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        var ids = await journal.CurrentPersistenceIds().Where(p => p.StartsWith("job-", StringComparison.Ordinal))
+            .Select(p => p[4..]).RunWith(Sink.Seq<string>(), node.System.Materializer());
+        return ids.ToList();
+    }
+
+    private static string NewJobId() =>
+        DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3]);
+
+    private static JobState ToState(JobPhase p) => p switch
+    {
+        JobPhase.Pending => JobState.Pending,
+        JobPhase.Running => JobState.Running,
+        JobPhase.Succeeded => JobState.Succeeded,
+        JobPhase.Failed => JobState.Failed,
+        _ => JobState.Cancelled,
+    };
+
+    private static JobRecord ToRecord(JobView v) => new(v.JobId, v.Name, ToState(v.Phase), v.Step, v.MaxSteps, v.WorldSize, v.Attempts,
+        v.LastCheckpointStep, new JobMetrics(v.Loss, v.LearningRate, v.GradNorm, v.TokensPerSecond, v.EvalLoss, v.Epoch),
+        new DateTimeOffset(DateTime.SpecifyKind(v.CreatedUtc, DateTimeKind.Utc)), new DateTimeOffset(DateTime.SpecifyKind(v.UpdatedUtc, DateTimeKind.Utc)),
+        v.Error, v.OutputDir, v.LastSequence);
+
+    private static JobEvent ToEvent(string jobId, JobEventRecord e)
+    {
+        var time = new DateTimeOffset(DateTime.SpecifyKind(e.TimeUtc, DateTimeKind.Utc));
+        return e.Kind switch
+        {
+            "state" => new JobStateChanged(jobId, e.Sequence, time, ToState(e.Phase ?? JobPhase.Pending), e.Phase == JobPhase.Failed ? e.Text : null),
+            "step" => new JobStepReported(jobId, e.Sequence, time, e.Step, e.MaxSteps, new JobMetrics(e.Loss, e.LearningRate, e.GradNorm, e.TokensPerSecond)),
+            "eval" => new JobEvalReported(jobId, e.Sequence, time, e.Step, e.EvalLoss ?? double.NaN, e.IsBest),
+            "checkpoint" => new JobCheckpointSaved(jobId, e.Sequence, time, e.Step, e.Folder ?? ""),
+            _ => new JobLogLine(jobId, e.Sequence, time, e.Text ?? ""),
+        };
+    }
+}

@@ -15,6 +15,7 @@ public static class CommandRouter
     public static IReadOnlyList<ICommand> Commands { get; } =
     [
         new TrainCommand(),
+        new EstimateCommand(),
         new SubmitCommand(),
         new StatusCommand(),
         new LogsCommand(),
@@ -22,6 +23,10 @@ public static class CommandRouter
         new ListCommand(),
         new NodesCommand(),
         new ServeCommand(),
+        new DataCommand(),
+        new ExportCommand(),
+        new GenerateCommand(),
+        new EvalCommand(),
     ];
 
     public static int Run(string[] args)
@@ -65,6 +70,7 @@ public static class CommandRouter
     /// <summary>Failures caused by what the user gave us (flags, configs, files): one line, exit 2, no stack trace.</summary>
     private static bool IsBadInput(Exception ex) => ex is UsageException or ConfigException or ModelFormatException or JobException
         or SafetensorsFormatException or DatasetException or TokenizerFormatException or TemplateMismatchException or TemplateInputException
+        or TemplateSpanException or JsonlFormatException
         or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException;
 
     private static void PrintHelp()

@@ -71,6 +71,36 @@ public class TrainCommandTests
         Assert.True(File.Exists(Path.Combine(temp.Path, "out", "checkpoint-400", "athanor-checkpoint.json")));
     }
 
+    [Fact]
+    public void TwoRanksWithZero2FollowTheOneRankLossCurve()
+    {
+        using var temp = new TempFolder();
+        var job = TinyJob.Write(temp.Path);
+        List<double> Losses(string name, params string[] extra)
+        {
+            var result = ClusterProcess.Run(temp.Path, Limit, ["train", job, "--set", $"output_dir={Path.Combine(temp.Path, name)}",
+                "--set", "per_device_train_batch_size=2", "--set", "gradient_accumulation_steps=2", .. extra]);
+            Assert.True(result.ExitCode == 0, result.All);
+            return File.ReadAllLines(Path.Combine(temp.Path, name, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!["loss"]!.GetValue<double>()).ToList();
+        }
+        var one = Losses("one");
+        var two = Losses("two", "--world", "2", "--zero", "2");
+        Assert.Equal(one.Count, two.Count);
+        for (int i = 0; i < one.Count; i++)
+            Assert.True(Math.Abs(one[i] - two[i]) <= 1e-5 * one[i], $"row {i}: {two[i]} vs {one[i]}");
+    }
+
+    [Fact]
+    public void AWorldSizeThatCannotSplitTheGlobalBatchIsRefusedWithTheValidOnes()
+    {
+        using var temp = new TempFolder();
+        var result = ClusterProcess.Run(temp.Path, Limit, "train", TinyJob.Write(temp.Path), "--world", "3",
+            "--set", "per_device_train_batch_size=2", "--set", "gradient_accumulation_steps=2");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("world size 3 cannot split the global batch of 4", result.Stderr);
+        Assert.Contains("world sizes that can: 1, 2", result.Stderr);
+    }
+
     [Theory]
     [InlineData("--bogus", "unknown flag '--bogus'")]
     [InlineData("--set", "--set needs a value")]

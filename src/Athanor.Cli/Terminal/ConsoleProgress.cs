@@ -27,7 +27,7 @@ public sealed class ConsoleProgress(int loggingSteps) : ITrainingObserver
                 _lineOpen = true;
                 if (m.Step % loggingSteps == 0 || m.Step == m.TotalSteps || m.Step == 1) EndLine();
             }
-            else if (m.Step % loggingSteps == 0 || m.Step == m.TotalSteps) Console.WriteLine(text);
+            else if (m.Step % loggingSteps == 0 || m.Step == m.TotalSteps || m.Step == 1) Console.WriteLine(text);
         }
     }
 

@@ -21,15 +21,29 @@ public sealed class CheckpointStore(string outputDir)
     /// </summary>
     public string Save(int step, string kind, Action<string> writeFiles)
     {
+        var folder = Prepare(step);
+        writeFiles(folder);
+        Commit(step, kind);
+        return folder;
+    }
+
+    /// <summary>Step one of a save (one process does it): an empty folder for the step, stale content removed.</summary>
+    public string Prepare(int step)
+    {
         var folder = FolderFor(step);
         if (Directory.Exists(folder))
         {
-            var existing = CheckpointManifest.TryRead(folder, out _);
-            if (existing is not null) Forget(folder); // re-saving a step: the new state replaces it whole
+            if (CheckpointManifest.TryRead(folder, out _) is not null) Forget(folder); // re-saving a step: the new state replaces it whole
             Directory.Delete(folder, recursive: true);
         }
         Directory.CreateDirectory(folder);
-        writeFiles(folder);
+        return folder;
+    }
+
+    /// <summary>Last step of a save, once every writer is done: fsync everything, then write the manifest.</summary>
+    public void Commit(int step, string kind)
+    {
+        var folder = FolderFor(step);
         var files = Directory.EnumerateFiles(folder)
             .Select(Path.GetFileName)
             .Where(n => n != CheckpointManifest.FileName && !n!.StartsWith('.'))
@@ -39,7 +53,6 @@ public sealed class CheckpointStore(string outputDir)
         var manifest = new CheckpointManifest(CheckpointManifest.CurrentFormat, step, kind, files, DateTime.UtcNow);
         DurableFile.WriteAllText(Path.Combine(folder, CheckpointManifest.FileName), manifest.ToJson());
         DurableFile.SyncFolder(OutputDir);
-        return folder;
     }
 
     /// <summary>Complete checkpoints, oldest first.</summary>

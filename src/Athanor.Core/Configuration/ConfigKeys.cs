@@ -47,6 +47,12 @@ internal static class ConfigKeys
             (c, v) => c with { Deepspeed = v }, c => c.Deepspeed),
         Int("method", "zero_stage", "0, 1, 2 or 3", (c, v) => c with { ZeroStage = v }, c => c.ZeroStage),
         Int("method", "world_size", WholeAtLeast1, (c, v) => c with { WorldSize = v }, c => c.WorldSize),
+        NullableInt("method", "min_world_size", "a whole number >= 1, or null for world_size",
+            (c, v) => c with { MinWorldSize = v }, c => c.MinWorldSize),
+        NullableInt("method", "max_world_size", "a whole number >= 1, or null for world_size",
+            (c, v) => c with { MaxWorldSize = v }, c => c.MaxWorldSize),
+        Int("method", "priority", "a whole number; higher runs first", (c, v) => c with { Priority = v }, c => c.Priority),
+        Int("method", "max_restarts", "a whole number >= 0", (c, v) => c with { MaxRestarts = v }, c => c.MaxRestarts),
         Str("method", "device", "cpu, cuda or cuda:N", (c, v) => c with { Device = v }, c => c.Device),
         NullableInt("method", "threads", "a whole number >= 1, or null for all cores",
             (c, v) => c with { Threads = v }, c => c.Threads),
@@ -69,6 +75,8 @@ internal static class ConfigKeys
         Bool("dataset", "train_on_prompt", (c, v) => c with { TrainOnPrompt = v }, c => c.TrainOnPrompt),
         NullableInt("dataset", "preprocessing_num_workers", "a whole number >= 1, or null",
             (c, v) => c with { PreprocessingNumWorkers = v }, c => c.PreprocessingNumWorkers),
+        NullableStr("dataset", "tokenized_path", "a folder for the tokenized-dataset cache, or null for OUTPUT_DIR/../.athanor-cache",
+            (c, v) => c with { TokenizedPath = v }, c => c.TokenizedPath),
         Enum("dataset", "on_bad_record", Spellings.BadRecord, (c, v) => c with { OnBadRecord = v }, c => c.OnBadRecord),
 
         // output

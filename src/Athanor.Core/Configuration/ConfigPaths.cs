@@ -35,6 +35,7 @@ internal static class ConfigPaths
             Deepspeed = IfFileExists("deepspeed", c.Deepspeed),
             DatasetDir = Full("dataset_dir", c.DatasetDir),
             OutputDir = Full("output_dir", c.OutputDir),
+            TokenizedPath = c.TokenizedPath is null ? null : Full("tokenized_path", c.TokenizedPath),
             ResumeFromCheckpoint = c.ResumeFromCheckpoint is null or "auto"
                 ? c.ResumeFromCheckpoint
                 : Full("resume_from_checkpoint", c.ResumeFromCheckpoint),

@@ -9,7 +9,7 @@ internal static class IgnoredKeys
     private static readonly Dictionary<string, string> Reasons = new(StringComparer.Ordinal)
     {
         ["trust_remote_code"] = "Athanor runs no code from model folders; it builds Llama-family models from config.json itself",
-        ["overwrite_cache"] = "Athanor keeps no cache of preprocessed datasets, so there is nothing to overwrite",
+        ["overwrite_cache"] = "the tokenized-dataset cache is keyed by a hash of every input (data bytes, tokenizer, template, settings), so a stale entry is never read",
         ["dataloader_num_workers"] = "Athanor has no PyTorch DataLoader worker processes",
         ["ddp_timeout"] = "a torch.distributed setting; Athanor does not use torch.distributed",
         ["report_to"] = "Athanor does not send metrics to external trackers (wandb, tensorboard, ...)",

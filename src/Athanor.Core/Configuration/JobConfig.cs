@@ -62,6 +62,21 @@ public sealed record JobConfig
     /// <summary><c>world_size</c> (Athanor): number of training processes.</summary>
     public int WorldSize { get; init; } = 1;
 
+    /// <summary><c>min_world_size</c> (Athanor): the fewest workers the cluster may run the job on (elastic range); null = world_size.</summary>
+    public int? MinWorldSize { get; init; }
+
+    /// <summary><c>max_world_size</c> (Athanor): the most workers the cluster may grow the job to; null = world_size.</summary>
+    public int? MaxWorldSize { get; init; }
+
+    /// <summary><c>priority</c> (Athanor): the cluster's queue runs higher priorities first.</summary>
+    public int Priority { get; init; }
+
+    /// <summary><c>max_restarts</c> (Athanor): failed attempts (lost nodes, errors) before the cluster gives the job up.</summary>
+    public int MaxRestarts { get; init; } = 10;
+
+    /// <summary>The elastic range as (min, max), defaults applied.</summary>
+    public (int Min, int Max) WorldRange => (MinWorldSize ?? WorldSize, MaxWorldSize ?? Math.Max(WorldSize, MinWorldSize ?? WorldSize));
+
     /// <summary><c>device</c> (Athanor): "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; init; } = "cpu";
 
@@ -99,6 +114,9 @@ public sealed record JobConfig
 
     /// <summary><c>preprocessing_num_workers</c>: tokenization workers; null = Athanor's choice.</summary>
     public int? PreprocessingNumWorkers { get; init; }
+
+    /// <summary><c>tokenized_path</c>: the folder of the tokenized-dataset cache; null = OUTPUT_DIR/../.athanor-cache.</summary>
+    public string? TokenizedPath { get; init; }
 
     /// <summary><c>on_bad_record</c> (Athanor): fail on a malformed record, or skip and count it.</summary>
     public BadRecordPolicy OnBadRecord { get; init; } = BadRecordPolicy.Error;

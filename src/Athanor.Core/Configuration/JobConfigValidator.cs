@@ -33,6 +33,9 @@ public static class JobConfigValidator
         check.NotBlank("deepspeed", c.Deepspeed);
         check.Range("zero_stage", c.ZeroStage, c.ZeroStage is >= 0 and <= 3);
         check.Range("world_size", c.WorldSize, c.WorldSize >= 1);
+        if (c.MinWorldSize is int min) check.Range("min_world_size", min, min >= 1 && min <= c.WorldSize);
+        if (c.MaxWorldSize is int max) check.Range("max_world_size", max, max >= c.WorldSize && max >= (c.MinWorldSize ?? 1));
+        check.Range("max_restarts", c.MaxRestarts, c.MaxRestarts >= 0);
         if (!IsDevice(c.Device))
             check.Fail("device", $"'{c.Device}' is not accepted; expected {ConfigKeys.ExpectedFor("device")}");
         if (c.Threads is { } threads)

@@ -3,7 +3,7 @@ using Athanor.Configuration;
 using Athanor.IO;
 using Athanor.Lora;
 using Athanor.Models;
-
+using Athanor.Reporting;
 using Athanor.Training;
 
 namespace Athanor.Jobs;
@@ -26,12 +26,12 @@ public static class JobOutputs
         DurableFile.WriteAllText(Path.Combine(config.OutputDir, EffectiveConfigFile), JobConfigWriter.ToYaml(config));
     }
 
-    public static void WriteFinal(PreparedJob job)
+    public static void WriteFinal(JobConfig config, CausalLM model, LoraSettings? lora)
     {
-        var dir = job.Config.OutputDir;
-        if (job.Lora is null) ModelWeights.Save(job.Model, dir);
-        else PeftAdapter.Save(job.Model, job.Lora, dir, job.Config.ModelNameOrPath);
-        var tokenizerSource = job.Config.Tokenizer switch { "byte" => null, "model" => job.Config.ModelNameOrPath, var f => f };
+        var dir = config.OutputDir;
+        if (lora is null) ModelWeights.Save(model, dir);
+        else PeftAdapter.Save(model, lora, dir, config.ModelNameOrPath);
+        var tokenizerSource = config.Tokenizer switch { "byte" => null, "model" => config.ModelNameOrPath, var f => f };
         if (tokenizerSource is not null)
             foreach (var name in TokenizerFiles)
             {
@@ -55,6 +55,7 @@ public static class JobOutputs
         }
         if (train.Count == 0) return null;
         var path = Path.Combine(outputDir, LossPlotFile);
-        _ = (path, eval, title); return null; // PLOT-PENDING
+        LossPlot.WritePng(path, train, eval.Count > 0 ? eval : null, title);
+        return path;
     }
 }

@@ -1,6 +1,6 @@
 using Athanor.Configuration;
 using Athanor.Data;
-using Athanor.Data.Formats;
+using Athanor.Data.Pipeline;
 using Athanor.Lora;
 using Athanor.Models;
 using Athanor.Native;
@@ -17,13 +17,24 @@ namespace Athanor.Jobs;
 /// </summary>
 public static class JobPreparation
 {
+    /// <summary>Everything ranks share: the model's shape, the tokenizer and the tokenized data (built once).</summary>
+    public sealed record SharedInputs(ModelConfig ModelConfig, ITokenizer Tokenizer, TrainingData Data);
+
+    /// <summary>A single-process run (world size 1).</summary>
     public static PreparedJob Prepare(JobConfig config, Action<string> log)
+    {
+        var inputs = PrepareInputs(config, log);
+        var (model, lora) = BuildModel(config, inputs.ModelConfig, log);
+        return new PreparedJob(config, inputs.Tokenizer, model, lora, inputs.Data, MapSettings(config, inputs.Data.Train.Count, worldSize: 1, config.ZeroStage));
+    }
+
+    public static SharedInputs PrepareInputs(JobConfig config, Action<string> log)
     {
         if (!config.DoTrain) throw new JobException("do_train is false: there is nothing for `cluster train` to do");
         if (config.Device != "cpu")
             throw new JobException($"device: '{config.Device}' is not available in this build; accepted: cpu");
-        if (config.WorldSize != 1 || config.ZeroStage != 0)
-            throw new JobException($"world_size {config.WorldSize} / zero_stage {config.ZeroStage}: this build trains in one process; accepted: world_size 1, zero_stage 0");
+        if (config.ZeroStage > 2)
+            throw new JobException($"zero_stage {config.ZeroStage}: parameter sharding (ZeRO-3) is not available in this build; accepted: 0, 1, 2");
         if (config.Packing)
             throw new JobException("packing: true is not supported yet; accepted: false (each sample is its own row, padded per micro-batch)");
         TorchRuntime.Initialize(config.Threads);
@@ -34,19 +45,18 @@ public static class JobPreparation
         if (tokenizer.VocabSize > modelConfig.VocabSize)
             throw new JobException($"tokenizer has {tokenizer.VocabSize} tokens but {config.ModelNameOrPath}/config.json has vocab_size {modelConfig.VocabSize}: they are not from the same model");
         log($"model: {modelConfig.ModelType}, {modelConfig.NumLayers} layers, hidden {modelConfig.HiddenSize}, {modelConfig.ParameterCount() / 1e6:F2}M parameters");
+        if (config.Init == WeightInit.Pretrained && !ModelWeights.HasWeights(config.ModelNameOrPath))
+            throw new JobException($"{config.ModelNameOrPath}: no model.safetensors or model.safetensors.index.json; add the weights, or set init: random to train from scratch");
+        return new SharedInputs(modelConfig, tokenizer, LoadData(config, tokenizer, log));
+    }
 
-        var data = LoadData(config, tokenizer, log);
-
-        manual_seed(config.Seed);
-        var model = new CausalLM(modelConfig);
+    /// <summary>One rank's model: built, initialized or loaded, with LoRA attached as configured.</summary>
+    public static (CausalLM Model, LoraSettings? Lora) BuildModel(JobConfig config, ModelConfig modelConfig, Action<string>? log)
+    {
+        var model = new CausalLM(modelConfig, initSeed: config.Seed);
         try
         {
-            if (config.Init == WeightInit.Pretrained)
-            {
-                if (!ModelWeights.HasWeights(config.ModelNameOrPath))
-                    throw new JobException($"{config.ModelNameOrPath}: no model.safetensors or model.safetensors.index.json; add the weights, or set init: random to train from scratch");
-                ModelWeights.Load(model, config.ModelNameOrPath);
-            }
+            if (config.Init == WeightInit.Pretrained) ModelWeights.Load(model, config.ModelNameOrPath);
             LoraSettings? lora = null;
             if (config.FinetuningType == FinetuningType.Lora)
             {
@@ -54,20 +64,18 @@ public static class JobPreparation
                 {
                     lora = PeftAdapter.Load(model, adapter);
                     foreach (var (name, p) in model.named_parameters()) p.requires_grad = LoraModel.IsAdapterParameter(name);
-                    log($"LoRA: continuing adapter {adapter} (rank {lora.Rank})");
+                    log?.Invoke($"LoRA: continuing adapter {adapter} (rank {lora.Rank})");
                 }
                 else
                 {
                     lora = new LoraSettings(config.LoraRank, config.EffectiveLoraAlpha, config.LoraDropout, config.LoraTargetModules, config.UseRslora);
-                    int count = LoraModel.Apply(model, lora);
-                    log($"LoRA: rank {lora.Rank}, alpha {lora.Alpha}, {count} adapted projections ({string.Join(",", lora.TargetModules)})");
+                    int count = LoraModel.Apply(model, lora, config.Seed);
+                    log?.Invoke($"LoRA: rank {lora.Rank}, alpha {lora.Alpha}, {count} adapted projections ({string.Join(",", lora.TargetModules)})");
                 }
             }
             else if (config.AdapterNameOrPath is not null)
                 throw new JobException("adapter_name_or_path is set but finetuning_type is full; accepted: finetuning_type lora, or no adapter");
-
-            var settings = MapSettings(config, data.Train.Count);
-            return new PreparedJob(config, tokenizer, model, lora, data, settings);
+            return (model, lora);
         }
         catch
         {
@@ -76,52 +84,31 @@ public static class JobPreparation
         }
     }
 
-    private static ITokenizer LoadTokenizer(JobConfig config) => config.Tokenizer switch
-    {
-        "byte" => new ByteTokenizer(),
-        "model" => HfTokenizer.FromFolder(config.ModelNameOrPath),
-        var folder => HfTokenizer.FromFolder(folder),
-    };
+    private static ITokenizer LoadTokenizer(JobConfig config) => JobTokenizer.Load(config);
 
+    /// <summary>The data step, shared with `cluster data preview` (<see cref="DataPipeline"/>): cached, parallel, logged.</summary>
     private static TrainingData LoadData(JobConfig config, ITokenizer tokenizer, Action<string> log)
     {
-        var options = new DatasetLoadOptions
-        {
-            DatasetDir = config.DatasetDir,
-            Datasets = config.DatasetNames,
-            EvalDatasets = config.EvalDatasetNames,
-            MaxSamples = config.MaxSamples,
-            ValSize = config.ValSize,
-            Seed = config.Seed,
-            OnBadRecord = config.OnBadRecord == BadRecordPolicy.Skip ? OnBadRecord.Skip : OnBadRecord.Error,
-        };
-        List<TokenizedSample> train, validation;
-        if (config.Stage == TrainingStage.Pt)
-        {
-            var texts = DatasetLoader.LoadPretrainingText(options);
-            log(texts.Report.ToString());
-            (train, var trainReport) = SampleEncoder.EncodeText(texts.Train, tokenizer, config.CutoffLen);
-            (validation, _) = SampleEncoder.EncodeText(texts.Validation, tokenizer, config.CutoffLen);
-            log($"train: {trainReport}");
-        }
-        else
-        {
-            var template = ChatTemplates.Get(config.Template, tokenizer);
-            var conversations = DatasetLoader.LoadConversations(options);
-            log(conversations.Report.ToString());
-            (train, var trainReport) = SampleEncoder.EncodeConversations(conversations.Train, template, tokenizer, config.CutoffLen, config.TrainOnPrompt);
-            (validation, var valReport) = SampleEncoder.EncodeConversations(conversations.Validation, template, tokenizer, config.CutoffLen, config.TrainOnPrompt);
-            log($"train: {trainReport}");
-            if (validation.Count > 0) log($"validation: {valReport}");
-        }
-        if (train.Count == 0) throw new JobException($"dataset {config.Dataset}: no usable training samples");
-        int pad = tokenizer.PadTokenId ?? tokenizer.EosTokenId ?? 0;
-        return new TrainingData(train, validation, pad);
+        var prepared = DataPipeline.Prepare(config, tokenizer, log);
+        if (prepared.Data.Train.Count == 0) throw new JobException($"dataset {config.Dataset}: no usable training samples");
+        return prepared.Data;
     }
 
-    public static TrainerSettings MapSettings(JobConfig config, int trainSamples)
+    /// <summary>
+    /// The trainer's settings for a run on worldSize ranks. The global batch is the job's
+    /// (per_device_train_batch_size x gradient_accumulation_steps x world_size, as written); another world
+    /// size changes only the accumulation, so the loss curve does not notice.
+    /// </summary>
+    public static TrainerSettings MapSettings(JobConfig config, int trainSamples, int worldSize, int zeroStage)
     {
         int globalBatch = config.GlobalBatchSize;
+        int perStep = config.PerDeviceTrainBatchSize * worldSize;
+        if (globalBatch % perStep != 0)
+        {
+            var valid = Enumerable.Range(1, globalBatch).Where(w => globalBatch % (config.PerDeviceTrainBatchSize * w) == 0).ToList();
+            throw new JobException($"world size {worldSize} cannot split the global batch of {globalBatch} (per_device_train_batch_size {config.PerDeviceTrainBatchSize} " +
+                $"x gradient_accumulation_steps {config.GradientAccumulationSteps} x world_size {config.WorldSize}); world sizes that can: {string.Join(", ", valid)}");
+        }
         int? evalSteps = config.EvalStrategy switch
         {
             EvalStrategy.Steps => config.EffectiveEvalSteps,
@@ -132,8 +119,9 @@ public static class JobPreparation
         {
             OutputDir = config.OutputDir,
             MicroBatchSize = config.PerDeviceTrainBatchSize,
-            GradientAccumulation = config.GradientAccumulationSteps,
-            WorldSize = config.WorldSize,
+            GradientAccumulation = globalBatch / perStep,
+            WorldSize = worldSize,
+            ZeroStage = zeroStage,
             LearningRate = config.LearningRate,
             Epochs = config.NumTrainEpochs,
             MaxSteps = config.MaxSteps,

@@ -10,19 +10,26 @@ namespace Athanor.Lora;
 public sealed class LoraAdapter : IProjectionAdapter
 {
     private readonly double _dropout;
+    private readonly Generator _dropoutRng;
 
-    public LoraAdapter(long inFeatures, long outFeatures, LoraSettings settings)
+    /// <param name="init">draws A's initial values (Kaiming-uniform with a = sqrt(5), as PEFT: U(-1/sqrt(in), 1/sqrt(in)))</param>
+    /// <param name="dropoutRng">the generator dropout masks come from, so runs are reproducible whatever else uses torch's global RNG</param>
+    public LoraAdapter(long inFeatures, long outFeatures, LoraSettings settings, Generator init, Generator dropoutRng)
     {
         A = nn.Linear(inFeatures, settings.Rank, hasBias: false);
         B = nn.Linear(settings.Rank, outFeatures, hasBias: false);
         using (no_grad())
         {
-            nn.init.kaiming_uniform_(A.weight!, a: Math.Sqrt(5));
+            double bound = 1.0 / Math.Sqrt(inFeatures);
+            A.weight!.uniform_(-bound, bound, init);
             B.weight!.zero_();
         }
         Scaling = settings.Scaling;
         _dropout = settings.Dropout;
+        _dropoutRng = dropoutRng;
     }
+
+    public Generator DropoutRng => _dropoutRng;
 
     public TorchSharp.Modules.Linear A { get; }
     public TorchSharp.Modules.Linear B { get; }
@@ -33,8 +40,14 @@ public sealed class LoraAdapter : IProjectionAdapter
     public Tensor Delta(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var input = _dropout > 0 && A.training ? nn.functional.dropout(x, _dropout, training: true) : x;
+        var input = _dropout > 0 && A.training ? Dropout(x) : x;
         return B.forward(A.forward(input)).mul_(Scaling).MoveToOuterDisposeScope();
+    }
+
+    private Tensor Dropout(Tensor x)
+    {
+        var keep = empty_like(x).bernoulli_(1 - _dropout, _dropoutRng);
+        return x * keep / (1 - _dropout);
     }
 
     /// <summary>scaling * B @ A, the change this adapter makes to the base weight.</summary>

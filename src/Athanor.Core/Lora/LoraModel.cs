@@ -10,14 +10,17 @@ public static class LoraModel
         name.Contains(".lora_A.", StringComparison.Ordinal) || name.Contains(".lora_B.", StringComparison.Ordinal);
 
     /// <summary>Attaches adapters to every projection whose last name part is a target; returns how many.</summary>
-    public static int Apply(CausalLM model, LoraSettings settings)
+    public static int Apply(CausalLM model, LoraSettings settings, long seed = 0)
     {
         int count = 0;
+        var device = model.OutputWeight.device;
+        var init = new Generator((ulong)seed, CPU);
+        var dropout = new Generator((ulong)seed + 1, device);
         foreach (var (name, projection) in model.BlockProjections())
         {
             var leaf = name[(name.LastIndexOf('.') + 1)..];
             if (!settings.TargetModules.Contains(leaf)) continue;
-            projection.Attach(new LoraAdapter(projection.InFeatures, projection.OutFeatures, settings));
+            projection.Attach(new LoraAdapter(projection.InFeatures, projection.OutFeatures, settings, init, dropout));
             count++;
         }
         if (count == 0)
@@ -26,6 +29,9 @@ public static class LoraModel
             p.requires_grad = IsAdapterParameter(name);
         return count;
     }
+
+    /// <summary>The generator the model's LoRA dropout draws from (shared by its adapters), or null without adapters.</summary>
+    public static Generator? DropoutRng(CausalLM model) => Adapters(model).Select(a => a.Adapter.DropoutRng).FirstOrDefault();
 
     public static IEnumerable<(string Name, Projection Projection, LoraAdapter Adapter)> Adapters(CausalLM model)
     {

@@ -35,7 +35,13 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
     public IEnumerable<(string Name, Projection Projection)> Projections =>
         [("q_proj", _q), ("k_proj", _k), ("v_proj", _v), ("o_proj", _o)];
 
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Forward(x, null, 0);
+
+    /// <summary>
+    /// With a cache, x holds only the new tokens: their keys and values are appended to the layer's cache and
+    /// the queries attend to everything cached, at the rotary positions and under the mask the cache prepared.
+    /// </summary>
+    public Tensor Forward(Tensor x, KvCache? cache, int layer)
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], t = x.shape[1];
@@ -49,9 +55,10 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
         k = k.transpose(1, 2);
         v = v.transpose(1, 2);
 
-        var (cos, sin) = _rope.Angles(t, x.device, x.dtype);
+        var (cos, sin) = cache is null ? _rope.Angles(t, x.device, x.dtype) : cache.Angles;
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
+        if (cache is not null) (k, v) = cache.Append(layer, k, v);
 
         int groups = _config.NumHeads / _config.NumKeyValueHeads;
         if (groups > 1)
@@ -61,7 +68,11 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
         }
 
         Tensor attended;
-        if (_config.SlidingWindow is int window && t > window)
+        if (cache is not null)
+            attended = cache.StepMask is Tensor mask
+                ? nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask)
+                : nn.functional.scaled_dot_product_attention(q, k, v, is_casual: cache.StepIsCausal);
+        else if (_config.SlidingWindow is int window && t > window)
             attended = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: SlidingWindowMask(t, window, x.device));
         else
             attended = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);

@@ -13,7 +13,12 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
     private readonly Projection? _lmHead;
     private readonly RotaryEmbedding _rope;
 
-    public CausalLM(ModelConfig config) : base(nameof(CausalLM))
+    /// <param name="initSeed">seed of the random initialization (its own generator, not torch's global one)</param>
+    /// <param name="initialize">
+    /// false skips the random initialization, for a model whose weights are loaded next (inference, export):
+    /// it saves time on large models. Every weight must then be loaded before use.
+    /// </param>
+    public CausalLM(ModelConfig config, long initSeed = 0, bool initialize = true) : base(nameof(CausalLM))
     {
         Config = config;
         _rope = new RotaryEmbedding(config.HeadDim, config.Rope);
@@ -24,7 +29,7 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
             _lmHead = new Projection(config.HiddenSize, config.VocabSize, bias: false);
             register_module("lm_head", _lmHead);
         }
-        ModelInitializer.InitializeRandom(this);
+        if (initialize) ModelInitializer.InitializeRandom(this, new Generator((ulong)initSeed, CPU));
     }
 
     public ModelConfig Config { get; }
@@ -35,6 +40,21 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
 
     /// <summary>Final hidden states [B, T, H] for token ids [B, T].</summary>
     public Tensor Hidden(Tensor inputIds) => _model.forward(inputIds);
+
+    /// <summary>
+    /// Final hidden states [B, T, H] of new tokens [B, T] given what <paramref name="cache"/> holds, which they
+    /// then join. attentionMask [B, T] marks real tokens (1) and left padding (0); null means all real.
+    /// </summary>
+    public Tensor Hidden(Tensor inputIds, KvCache cache, Tensor? attentionMask = null)
+    {
+        if (inputIds.shape[0] != cache.BatchSize)
+            throw new ArgumentException($"input batch {inputIds.shape[0]} does not match the cache's batch {cache.BatchSize}");
+        var embedding = _model.EmbedTokens.weight!;
+        cache.Begin(inputIds.shape[1], attentionMask, _rope, embedding.device, embedding.dtype);
+        var hidden = _model.Forward(inputIds, cache);
+        cache.Commit();
+        return hidden;
+    }
 
     /// <summary>Logits [.., V] for hidden states [.., H].</summary>
     public Tensor Logits(Tensor hidden) =>

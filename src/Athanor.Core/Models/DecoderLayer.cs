@@ -25,10 +25,13 @@ public sealed class DecoderLayer : nn.Module<Tensor, Tensor>
         _attention.Projections.Select(p => ("self_attn." + p.Name, p.Projection))
             .Concat(_mlp.Projections.Select(p => ("mlp." + p.Name, p.Projection)));
 
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Forward(x, null, 0);
+
+    /// <summary>The block over new tokens only, attending to what <paramref name="cache"/> holds for this layer.</summary>
+    public Tensor Forward(Tensor x, KvCache? cache, int layer)
     {
         using var scope = NewDisposeScope();
-        var h = x + _attention.forward(_inputNorm.forward(x));
+        var h = x + _attention.Forward(_inputNorm.forward(x), cache, layer);
         return (h + _mlp.forward(_postAttentionNorm.forward(h))).MoveToOuterDisposeScope();
     }
 }

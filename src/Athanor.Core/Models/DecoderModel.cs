@@ -29,12 +29,18 @@ public sealed class DecoderModel : nn.Module<Tensor, Tensor>
     /// </summary>
     public Func<DecoderLayer, int, Tensor, Tensor> RunLayer { get; set; } = (layer, _, x) => layer.forward(x);
 
-    public override Tensor forward(Tensor inputIds)
+    public override Tensor forward(Tensor inputIds) => Forward(inputIds, null);
+
+    /// <summary>
+    /// Hidden states of inputIds. With a cache (decoding), inputIds are only the new tokens; layers are then
+    /// called directly, since RunLayer's wrappers (activation checkpointing) are for training.
+    /// </summary>
+    public Tensor Forward(Tensor inputIds, KvCache? cache)
     {
         var x = _embed.forward(inputIds);
         for (int i = 0; i < _layers.Count; i++)
         {
-            var next = RunLayer(_layers[i], i, x);
+            var next = cache is null ? RunLayer(_layers[i], i, x) : _layers[i].Forward(x, cache, i);
             x.Dispose();
             x = next;
         }

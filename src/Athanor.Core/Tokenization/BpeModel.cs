@@ -11,10 +11,11 @@ namespace Athanor.Tokenization;
 internal sealed class BpeModel
 {
     private const int MaxCachedLength = 256;
+    private const int StackLimit = 256;
     private const int CacheCapacity = 100_000;
 
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> vocab;
-    private readonly Dictionary<long, long> merges; // (left id, right id) -> (rank, merged id)
+    private readonly PairTable merges; // (left id, right id) -> (rank, merged id)
     private readonly int[] byteLevelIds = new int[256]; // id of each byte's alphabet char, or -1
     private readonly int[] byteFallbackIds = new int[256]; // id of <0xNN>, or -1
     private readonly int? unkId;
@@ -41,7 +42,7 @@ internal sealed class BpeModel
             unkId = unk;
         }
 
-        merges = new Dictionary<long, long>(mergeList.Count);
+        merges = new PairTable(mergeList.Count);
         for (int rank = 0; rank < mergeList.Count; rank++)
         {
             var (left, right) = mergeList[rank];
@@ -80,22 +81,44 @@ internal sealed class BpeModel
 
     private int[] EncodeUncached(ReadOnlySpan<char> piece, bool byteLevel)
     {
-        if (byteLevel)
+        if (!byteLevel)
         {
-            string mapped = ByteLevelAlphabet.Encode(piece);
-            if (ignoreMerges && vocab.TryGetValue(mapped, out int whole)) return [whole];
-            var symbols = new List<int>(mapped.Length);
-            Span<byte> one = stackalloc byte[4];
-            foreach (char c in mapped)
-            {
-                int id = byteLevelIds[ByteLevelAlphabet.ToByte(c)];
-                if (id >= 0) symbols.Add(id);
-                else AddUnknownOrThrow(symbols, c.ToString(), one);
-            }
-            return Merge(symbols);
+            if (ignoreMerges && vocab.TryGetValue(piece, out int direct)) return [direct];
+            var symbols = CharacterSymbols(piece);
+            return Merge(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(symbols));
         }
-        if (ignoreMerges && vocab.TryGetValue(piece, out int direct)) return [direct];
-        return Merge(CharacterSymbols(piece));
+
+        int byteCount = Encoding.UTF8.GetByteCount(piece);
+        Span<byte> bytes = byteCount <= StackLimit ? stackalloc byte[byteCount] : new byte[byteCount];
+        Encoding.UTF8.GetBytes(piece, bytes);
+        if (ignoreMerges)
+        {
+            Span<char> mapped = byteCount <= StackLimit ? stackalloc char[byteCount] : new char[byteCount];
+            for (int i = 0; i < byteCount; i++) mapped[i] = ByteLevelAlphabet.ToChar(bytes[i]);
+            if (vocab.TryGetValue(mapped, out int whole)) return [whole];
+        }
+        Span<int> ids = byteCount <= StackLimit ? stackalloc int[byteCount] : new int[byteCount];
+        for (int i = 0; i < byteCount; i++)
+        {
+            ids[i] = byteLevelIds[bytes[i]];
+            if (ids[i] < 0) return Merge(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ByteSymbolsWithFallback(bytes)));
+        }
+        return Merge(ids);
+    }
+
+    /// <summary>Byte-level symbols when some byte's character is missing from the vocabulary (byte fallback, then unk).</summary>
+    private List<int> ByteSymbolsWithFallback(ReadOnlySpan<byte> bytes)
+    {
+        var symbols = new List<int>(bytes.Length);
+        foreach (byte b in bytes)
+        {
+            if (byteLevelIds[b] >= 0) symbols.Add(byteLevelIds[b]);
+            else if (byteFallback && byteFallbackIds[b] >= 0) symbols.Add(byteFallbackIds[b]);
+            else if (unkId is null)
+                throw new InvalidOperationException($"Byte-level character '{ByteLevelAlphabet.ToChar(b)}' is not in the vocabulary and the model has no unk_token.");
+            else if (!(fuseUnk && symbols.Count > 0 && symbols[^1] == unkId.Value)) symbols.Add(unkId.Value);
+        }
+        return symbols;
     }
 
     private List<int> CharacterSymbols(ReadOnlySpan<char> piece)
@@ -136,20 +159,56 @@ internal sealed class BpeModel
         return true;
     }
 
-    private void AddUnknownOrThrow(List<int> symbols, string ch, Span<byte> scratch)
+    /// <summary>Applies merges lowest rank first, leftmost first among equal ranks (HF's order). Changes ids.</summary>
+    private int[] Merge(Span<int> ids)
     {
-        if (byteFallback && TryAddByteFallback(ch, symbols, scratch)) return;
-        if (unkId is null)
-            throw new InvalidOperationException($"Byte-level character '{ch}' is not in the vocabulary and the model has no unk_token.");
-        if (!(fuseUnk && symbols.Count > 0 && symbols[^1] == unkId.Value)) symbols.Add(unkId.Value);
+        if (ids.Length < 2) return ids.ToArray();
+        return ids.Length <= StackLimit ? MergeByScan(ids) : MergeByHeap(ids.ToArray());
     }
 
-    /// <summary>Applies merges lowest rank first, leftmost first among equal ranks (HF's heap order), in O(n log n).</summary>
-    private int[] Merge(List<int> symbols)
+    /// <summary>Short words: rescan the pair ranks for the minimum; no heap, no allocation but the result.</summary>
+    private int[] MergeByScan(Span<int> ids)
     {
-        int n = symbols.Count;
-        if (n < 2) return symbols.ToArray();
-        var ids = symbols.ToArray();
+        int n = ids.Length;
+        Span<int> next = stackalloc int[n];
+        Span<int> prev = stackalloc int[n];
+        Span<long> pair = stackalloc long[n]; // (rank << 32 | merged id) of the pair starting here, or long.MaxValue
+        for (int i = 0; i < n; i++)
+        {
+            next[i] = i + 1 < n ? i + 1 : -1;
+            prev[i] = i - 1;
+            pair[i] = i + 1 < n ? PairValue(ids[i], ids[i + 1]) : long.MaxValue;
+        }
+        int count = n;
+        while (true)
+        {
+            int best = -1;
+            long bestValue = long.MaxValue;
+            for (int i = 0; i >= 0; i = next[i])
+            {
+                // Compare ranks only (high half); the first of equal ranks wins.
+                if ((pair[i] >> 32) < (bestValue >> 32)) { best = i; bestValue = pair[i]; }
+            }
+            if (best < 0) break;
+            int j = next[best];
+            ids[best] = (int)bestValue;
+            next[best] = next[j];
+            if (next[j] >= 0) prev[next[j]] = best;
+            count--;
+            pair[best] = next[best] >= 0 ? PairValue(ids[best], ids[next[best]]) : long.MaxValue;
+            if (prev[best] >= 0) pair[prev[best]] = PairValue(ids[prev[best]], ids[best]);
+        }
+        var result = new int[count];
+        for (int i = 0, k = 0; i >= 0; i = next[i]) result[k++] = ids[i];
+        return result;
+    }
+
+    private long PairValue(int left, int right) => merges.TryGetValue(PairKey(left, right), out long v) ? v : long.MaxValue;
+
+    /// <summary>Long words (SentencePiece models have no pre-tokenizer): HF's heap with stale-entry checks, O(n log n).</summary>
+    private int[] MergeByHeap(int[] ids)
+    {
+        int n = ids.Length;
         var next = new int[n];
         var prev = new int[n];
         for (int i = 0; i < n; i++)

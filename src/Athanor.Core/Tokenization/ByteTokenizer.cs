@@ -8,7 +8,7 @@ namespace Athanor.Tokenization;
 /// </summary>
 public sealed class ByteTokenizer : ITokenizer
 {
-    public const int Bos = 256, Eos = 257, Pad = 258, User = 259, Assistant = 260, System = 261;
+    public const int BosId = 256, EosId = 257, PadId = 258, UserId = 259, AssistantId = 260, SystemId = 261;
 
     private static readonly string[] SpecialTokens = ["<|bos|>", "<|eos|>", "<|pad|>", "<|user|>", "<|assistant|>", "<|system|>"];
 
@@ -16,9 +16,9 @@ public sealed class ByteTokenizer : ITokenizer
     public string? BosToken => SpecialTokens[0];
     public string? EosToken => SpecialTokens[1];
     public string? PadToken => SpecialTokens[2];
-    public int? BosTokenId => Bos;
-    public int? EosTokenId => Eos;
-    public int? PadTokenId => Pad;
+    public int? BosTokenId => BosId;
+    public int? EosTokenId => EosId;
+    public int? PadTokenId => PadId;
 
     /// <summary>A minimal template using the chat markers, ending each turn with &lt;|eos|&gt;.</summary>
     public string? ChatTemplate =>
@@ -30,7 +30,7 @@ public sealed class ByteTokenizer : ITokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length + 2);
-        if (addSpecialTokens) ids.Add(Bos);
+        if (addSpecialTokens) ids.Add(BosId);
         int plainStart = 0;
         for (int i = text.IndexOf("<|", StringComparison.Ordinal); i >= 0; i = text.IndexOf("<|", i, StringComparison.Ordinal))
         {
@@ -46,7 +46,7 @@ public sealed class ByteTokenizer : ITokenizer
             plainStart = i;
         }
         AddBytes(text.AsSpan(plainStart), ids);
-        if (addSpecialTokens) ids.Add(Eos);
+        if (addSpecialTokens) ids.Add(EosId);
         return ids;
     }
 

@@ -1,60 +1,80 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Athanor.Checkpoints;
-using Athanor.Checkpoints.Safetensors;
 using Athanor.Data;
 using Athanor.Data.Sampling;
 using Athanor.Lora;
 using Athanor.Models;
+using Athanor.Parallel;
 using static TorchSharp.torch;
 
 namespace Athanor.Training;
 
 /// <summary>
-/// The single-process training loop: sample order from (seed, epoch, position), gradient accumulation
-/// normalized by the target tokens of the whole step, clipping, AdamW, schedule, evaluation, early
-/// stopping, metrics and atomic checkpoints. Resuming from a checkpoint continues bit for bit.
+/// The training loop of one rank: sample order from (seed, epoch, position), gradient accumulation
+/// normalized by the target tokens of the whole global step, clipping, AdamW (data-parallel with ZeRO
+/// 0-2 through the group), schedule, evaluation, early stopping, metrics and atomic checkpoints.
+/// With one rank it is the plain single-process trainer. Resuming continues bit for bit at the same
+/// world size, and continues the same sample order at any other.
 /// </summary>
 public sealed class Trainer
 {
-    public const string OptimizerFile = "optimizer.safetensors";
-
     private readonly CausalLM _model;
     private readonly LoraSettings? _lora;
     private readonly TrainingData _data;
     private readonly TrainerSettings _settings;
     private readonly ITrainingObserver _observer;
+    private readonly ICollective _group;
     private readonly CheckpointStore _store;
     private readonly Device _device;
+    private readonly bool _leader;
 
-    public Trainer(CausalLM model, LoraSettings? lora, TrainingData data, TrainerSettings settings, ITrainingObserver? observer = null)
+    public Trainer(CausalLM model, LoraSettings? lora, TrainingData data, TrainerSettings settings,
+        ITrainingObserver? observer = null, ICollective? group = null)
     {
         if (data.Train.Count == 0) throw new ArgumentException("the training set is empty: nothing to train on");
+        _group = group ?? new SingleRankCollective();
+        if (_group.WorldSize != settings.WorldSize)
+            throw new ArgumentException($"the group has {_group.WorldSize} ranks but the settings say world size {settings.WorldSize}");
         _model = model;
         _lora = lora;
         _data = data;
         _settings = settings;
-        _observer = observer ?? new NullObserver();
+        _leader = _group.Rank == 0;
+        _observer = _leader ? observer ?? new NullObserver() : new NullObserver();
         _store = new CheckpointStore(settings.OutputDir);
         _device = model.OutputWeight.device;
+        _dropoutRng = LoraModel.DropoutRng(model);
     }
+
+    /// <summary>The only randomness in a step (LoRA dropout); saved per rank so a resumed run draws the same masks.</summary>
+    private readonly Generator? _dropoutRng;
 
     public TrainingResult Run(CancellationToken cancel = default)
     {
-        Directory.CreateDirectory(_settings.OutputDir);
+        if (_leader) Directory.CreateDirectory(_settings.OutputDir);
         var clock = Stopwatch.StartNew();
         long n = _data.Train.Count;
         int totalSteps = _settings.TotalSteps(n);
         var schedule = new LearningRateSchedule(_settings.LearningRate, totalSteps,
             LearningRateSchedule.ResolveWarmup(_settings.WarmupSteps, _settings.WarmupRatio, totalSteps), _settings.Schedule);
 
-        using var optimizer = new AdamW(_model.named_parameters(), _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon);
-        var state = new TrainingState { TotalSteps = totalSteps, GlobalBatch = _settings.GlobalBatch, Seed = _settings.Seed, TrainSamples = n };
+        var layout = new FlatLayout(_model.named_parameters(), (name, p) => p.dim() >= 2 && !name.EndsWith(".bias", StringComparison.Ordinal));
+        using var optimizer = new ZeroAdamW(layout, _group, _settings.ZeroStage, _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon);
+        var state = new TrainingState
+        {
+            TotalSteps = totalSteps, GlobalBatch = _settings.GlobalBatch, Seed = _settings.Seed, TrainSamples = n,
+            WorldSize = _group.WorldSize, ZeroStage = _settings.ZeroStage,
+        };
         var resumedFrom = _store.Resolve(_settings.ResumeFrom);
-        if (resumedFrom is not null) state = Restore(resumedFrom, optimizer, totalSteps);
-        else manual_seed(_settings.Seed);
+        if (resumedFrom is not null) state = Restore(resumedFrom, optimizer, layout, totalSteps);
+        else
+        {
+            _dropoutRng?.manual_seed(_settings.Seed + 1 + _group.Rank);
+            optimizer.BroadcastParameters(); // every rank starts from rank 0's initialization
+        }
 
-        using var metrics = new MetricsLog(_settings.OutputDir, state.LogHistory);
+        using var metrics = _leader ? new MetricsLog(_settings.OutputDir, state.LogHistory) : null;
         _observer.OnStart(state.Step, totalSteps, resumedFrom);
         _model.train();
 
@@ -67,10 +87,10 @@ public sealed class Trainer
 
         while (state.Step < totalSteps && !state.StoppedEarly)
         {
-            if (cancel.IsCancellationRequested) { cancelled = true; break; }
+            if (AgreeToStop(cancel)) { cancelled = true; break; }
             var stepClock = Stopwatch.StartNew();
             var (loss, tokens) = TrainStep(state.SamplePosition);
-            double gradNorm = GradientClipping.ClipByGlobalNorm(optimizer.Parameters, _settings.MaxGradNorm);
+            double gradNorm = optimizer.SyncAndClipGradients(_settings.MaxGradNorm);
             double lr = schedule.At(state.Step);
             optimizer.Step(lr);
             optimizer.ZeroGrad();
@@ -96,7 +116,7 @@ public sealed class Trainer
                     ["grad_norm"] = gradNorm, ["tokens_per_s"] = Math.Round(windowTokens / windowClock.Elapsed.TotalSeconds, 1),
                 };
                 state.LogHistory.Add(row);
-                metrics.Append(row);
+                metrics?.Append(row);
                 windowLoss = 0; windowSteps = 0; windowTokens = 0; windowClock.Restart();
             }
 
@@ -108,7 +128,7 @@ public sealed class Trainer
                 else state.EvalsWithoutImprovement++;
                 var row = new JsonObject { ["step"] = state.Step, ["eval_loss"] = eval.Loss, ["eval_tokens"] = eval.Tokens };
                 state.LogHistory.Add(row);
-                metrics.Append(row);
+                metrics?.Append(row);
                 _observer.OnEval(new EvalMetrics(state.Step, eval.Loss, eval.Tokens, best));
                 if (_settings.EarlyStoppingPatience is int patience && state.EvalsWithoutImprovement >= patience)
                 {
@@ -119,27 +139,41 @@ public sealed class Trainer
 
             bool last = state.Step == totalSteps || state.StoppedEarly;
             if (state.Step % _settings.SaveSteps == 0 || last)
-                lastCheckpoint = Save(state, optimizer);
+                lastCheckpoint = Save(state, optimizer, layout);
         }
 
         if (cancelled && state.Step > 0 && lastCheckpoint != _store.FolderFor(state.Step))
-            lastCheckpoint = Save(state, optimizer);
+            lastCheckpoint = Save(state, optimizer, layout);
 
         var result = new TrainingResult(state.Step, firstLoss, lastLoss, state.BestEvalLoss, state.StoppedEarly, cancelled, lastCheckpoint, clock.Elapsed);
         _observer.OnEnd(result);
         return result;
     }
 
-    /// <summary>One optimizer step's forward and backward over the global batch starting at a sample position.</summary>
+    /// <summary>All ranks stop at the same step boundary if any of them was asked to.</summary>
+    private bool AgreeToStop(CancellationToken cancel)
+    {
+        if (_group.WorldSize == 1) return cancel.IsCancellationRequested;
+        using var flag = tensor(new[] { cancel.IsCancellationRequested ? 1.0f : 0.0f });
+        _group.AllReduceSum(flag);
+        return flag.item<float>() > 0;
+    }
+
+    /// <summary>
+    /// This rank's share of one optimizer step. The global batch at a position is the same whatever the world
+    /// size; rank r takes its contiguous part and splits it into micro-batches. Every micro-batch's summed loss
+    /// is divided by the targets of the WHOLE global batch, so after the gradient sum across ranks the update
+    /// equals that of one big batch (not a mean of per-micro-batch means).
+    /// </summary>
     private (double Loss, long Tokens) TrainStep(long position)
     {
-        var samples = SamplesAt(position, _settings.GlobalBatch);
-        // Every micro-batch's summed loss is divided by the targets of the WHOLE step, so the gradient
-        // equals that of one big batch (not a mean of per-micro-batch means).
-        long targets = Math.Max(1, samples.Sum(CausalLmLoss.CountTargets));
+        var global = SamplesAt(position, _settings.GlobalBatch);
+        long targets = Math.Max(1, global.Sum(CausalLmLoss.CountTargets));
+        int perRank = _settings.GlobalBatch / _group.WorldSize;
+        var mine = global.GetRange(_group.Rank * perRank, perRank);
         double lossSum = 0;
         long tokens = 0;
-        foreach (var chunk in samples.Chunk(_settings.MicroBatchSize))
+        foreach (var chunk in mine.Chunk(_settings.MicroBatchSize))
         {
             using var scope = NewDisposeScope();
             using var batch = MicroBatch.Build(chunk, _data.PadTokenId, _device);
@@ -148,7 +182,17 @@ public sealed class Trainer
             lossSum += loss.item<float>();
             tokens += batch.Tokens;
         }
-        return (lossSum / targets, tokens);
+        var (totalLoss, totalTokens) = SumAcrossRanks(lossSum, tokens);
+        return (totalLoss / targets, (long)totalTokens);
+    }
+
+    private (double, double) SumAcrossRanks(double a, double b)
+    {
+        if (_group.WorldSize == 1) return (a, b);
+        using var t = tensor(new[] { a, b });
+        _group.AllReduceSum(t);
+        var v = t.data<double>().ToArray();
+        return (v[0], v[1]);
     }
 
     /// <summary>The global batch at a position of the endless sample stream: epoch e visits a permutation keyed by (seed, e).</summary>
@@ -164,6 +208,7 @@ public sealed class Trainer
         return list;
     }
 
+    /// <summary>Mean loss per target token over the validation set; each rank takes every W-th sample.</summary>
     private (double Loss, long Tokens) Evaluate()
     {
         _model.eval();
@@ -172,52 +217,100 @@ public sealed class Trainer
             using var _ = no_grad();
             double sum = 0;
             long targets = 0;
-            foreach (var chunk in _data.Validation.Chunk(_settings.EvalBatchSize))
+            var mine = _data.Validation.Where((_, i) => i % _group.WorldSize == _group.Rank).ToList();
+            foreach (var chunk in mine.Chunk(_settings.EvalBatchSize))
             {
                 using var scope = NewDisposeScope();
                 using var batch = MicroBatch.Build(chunk, _data.PadTokenId, _device);
                 sum += CausalLmLoss.Sum(_model, batch.InputIds, batch.Labels).item<float>();
                 targets += chunk.Sum(CausalLmLoss.CountTargets);
             }
-            return (sum / Math.Max(1, targets), targets);
+            var (totalSum, totalTargets) = SumAcrossRanks(sum, targets);
+            return (totalSum / Math.Max(1, totalTargets), (long)totalTargets);
         }
         finally { _model.train(); }
     }
 
-    private string Save(TrainingState state, AdamW optimizer)
+    private string Save(TrainingState state, ZeroAdamW optimizer, FlatLayout layout)
     {
-        using var rng = get_rng_state();
-        state.TorchRngState = Convert.ToBase64String(rng.bytes);
-        var folder = _store.Save(state.Step, _lora is null ? "full" : "lora", dir =>
+        state.DropoutRngStates = GatherRngStates();
+        var folder = _store.FolderFor(state.Step);
+        if (_leader) _store.Prepare(state.Step);
+        _group.Barrier();
+        // Parameters are replicated (stages 0-2): the leader writes them; every shard owner writes its optimizer slice.
+        if (_leader)
         {
-            if (_lora is null) ModelWeights.Save(_model, dir);
-            else PeftAdapter.Save(_model, _lora, dir, _settings.BaseModelNameOrPath);
-            SafetensorsWriter.Write(Path.Combine(dir, OptimizerFile), optimizer.StateTensors());
-            IO.DurableFile.WriteAllText(Path.Combine(dir, TrainingState.FileName), state.ToJson());
-        });
-        _observer.OnCheckpoint(state.Step, folder);
-        if (_settings.SaveTotalLimit is int keep)
-            foreach (var removed in _store.Prune(keep))
-                _observer.OnMessage($"removed {removed} (save_total_limit {keep})");
+            if (_lora is null) ModelWeights.Save(_model, folder);
+            else PeftAdapter.Save(_model, _lora, folder, _settings.BaseModelNameOrPath);
+        }
+        int parts = optimizer.Stage == 0 ? 1 : _group.WorldSize;
+        if (optimizer.Slice() is { } slice) OptimizerState.WriteSlice(folder, slice, optimizer.Stage == 0 ? 0 : _group.Rank, parts);
+        if (_leader)
+        {
+            var ranges = Enumerable.Range(0, parts).Select(r =>
+            {
+                var (start, count) = parts == 1 ? (0L, layout.Length) : layout.Shard(r, parts);
+                return (start, Math.Max(0, Math.Min(start + count, layout.Length) - start));
+            }).ToList();
+            OptimizerState.WriteLayout(folder, layout, ranges);
+            IO.DurableFile.WriteAllText(Path.Combine(folder, TrainingState.FileName), state.ToJson());
+        }
+        _group.Barrier();
+        if (_leader)
+        {
+            _store.Commit(state.Step, _lora is null ? "full" : "lora");
+            _observer.OnCheckpoint(state.Step, folder);
+            if (_settings.SaveTotalLimit is int keep)
+                foreach (var removed in _store.Prune(keep))
+                    _observer.OnMessage($"removed {removed} (save_total_limit {keep})");
+        }
+        _group.Barrier();
         return folder;
     }
 
-    private TrainingState Restore(string folder, AdamW optimizer, int totalSteps)
+    /// <summary>Every rank's dropout RNG state, gathered to all (the leader writes them); empty without dropout.</summary>
+    private List<string> GatherRngStates()
+    {
+        if (_dropoutRng is null) return [];
+        using var rng = _dropoutRng.get_state();
+        if (_group.WorldSize == 1) return [Convert.ToBase64String(rng.bytes)];
+        using var mine = rng.to_type(ScalarType.Float32);
+        using var all = zeros(mine.numel() * _group.WorldSize);
+        _group.AllGather(mine, all);
+        using var bytes = all.to_type(ScalarType.Byte);
+        long size = mine.numel();
+        return Enumerable.Range(0, _group.WorldSize)
+            .Select(r => { using var part = bytes.narrow(0, r * size, size); return Convert.ToBase64String(part.bytes); })
+            .ToList();
+    }
+
+    private TrainingState Restore(string folder, ZeroAdamW optimizer, FlatLayout layout, int totalSteps)
     {
         var state = TrainingState.Read(Path.Combine(folder, TrainingState.FileName));
         if (state.GlobalBatch != _settings.GlobalBatch)
             throw new ArgumentException($"{folder}: saved with a global batch of {state.GlobalBatch}, this run has {_settings.GlobalBatch} " +
-                "(per_device_train_batch_size x gradient_accumulation_steps x world size); keep the global batch to resume");
+                "(per_device_train_batch_size x gradient_accumulation_steps x world size); keep the global batch to resume " +
+                $"(e.g. gradient_accumulation_steps {state.GlobalBatch / Math.Max(1, _settings.MicroBatchSize * _settings.WorldSize)})");
         if (state.TrainSamples != _data.Train.Count)
             throw new ArgumentException($"{folder}: saved with {state.TrainSamples} training samples, this run has {_data.Train.Count}; resume with the same data");
         if (_lora is null) ModelWeights.Load(_model, folder);
         else PeftAdapter.LoadWeights(_model, folder);
-        using (var file = SafetensorsFile.Open(Path.Combine(folder, OptimizerFile)))
-            optimizer.LoadState(key => file.Contains(key) ? file.Load(key) : null, state.Step);
-        using (var rng = tensor(Convert.FromBase64String(state.TorchRngState), dtype: ScalarType.Byte))
-            set_rng_state(rng);
+        optimizer.RefreshFromParameters();
+        var reader = OptimizerState.Open(folder, layout);
+        optimizer.LoadState(reader.ReadRange, state.Step);
+        // Dropout masks continue exactly when the world size is unchanged; otherwise each rank reseeds deterministically.
+        if (_dropoutRng is not null)
+        {
+            if (state.DropoutRngStates.Count == _group.WorldSize)
+                using (var rng = tensor(Convert.FromBase64String(state.DropoutRngStates[_group.Rank]), dtype: ScalarType.Byte))
+                    _dropoutRng.set_state(rng);
+            else _dropoutRng.manual_seed(_settings.Seed + 1 + state.Step * 1000L + _group.Rank);
+        }
+        _observer.OnMessage($"resumed from {folder} at step {state.Step}" +
+            (state.WorldSize != _group.WorldSize ? $" (saved at world size {state.WorldSize}, ZeRO {state.ZeroStage}; now {_group.WorldSize}, ZeRO {_settings.ZeroStage})" : ""));
         state.TotalSteps = totalSteps;
-        _observer.OnMessage($"resumed from {folder} at step {state.Step}");
+        state.WorldSize = _group.WorldSize;
+        state.ZeroStage = _settings.ZeroStage;
         return state;
     }
 

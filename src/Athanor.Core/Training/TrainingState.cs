@@ -18,7 +18,10 @@ public sealed class TrainingState
     [JsonPropertyName("global_batch")] public int GlobalBatch { get; set; }
     [JsonPropertyName("seed")] public long Seed { get; set; }
     [JsonPropertyName("train_samples")] public long TrainSamples { get; set; }
-    [JsonPropertyName("torch_rng_state")] public string TorchRngState { get; set; } = "";
+    [JsonPropertyName("world_size")] public int WorldSize { get; set; } = 1;
+    [JsonPropertyName("zero_stage")] public int ZeroStage { get; set; }
+    /// <summary>Each rank's LoRA dropout RNG state (base64), restored when resuming at the same world size.</summary>
+    [JsonPropertyName("dropout_rng_states")] public List<string> DropoutRngStates { get; set; } = [];
     [JsonPropertyName("best_eval_loss")] public double? BestEvalLoss { get; set; }
     [JsonPropertyName("evals_without_improvement")] public int EvalsWithoutImprovement { get; set; }
     [JsonPropertyName("stopped_early")] public bool StoppedEarly { get; set; }

@@ -18,7 +18,8 @@ public class AdamWTests
         var ref_ = new Parameter(init.clone());
         var refBias = new Parameter(bias0.clone());
 
-        using var optimizer = new Athanor.Training.AdamW([("w", ours), ("b.bias", oursBias)], weightDecay: 0.1, beta1: 0.9, beta2: 0.95, eps: 1e-8);
+        var layout = new Athanor.Parallel.FlatLayout([("w", ours), ("b.bias", oursBias)], (name, p) => p.dim() >= 2);
+        using var optimizer = new Athanor.Parallel.ZeroAdamW(layout, new Athanor.Parallel.SingleRankCollective(), stage: 0, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, eps: 1e-8);
         // libtorch's own AdamW: decay on the matrix, none on the bias.
         var reference = optim.AdamW([ref_], lr: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.1);
         var referenceBias = optim.AdamW([refBias], lr: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0);
@@ -31,6 +32,7 @@ public class AdamWTests
                 using var loss = ((w + b) * target).pow(2).sum();
                 loss.backward();
             }
+            optimizer.SyncAndClipGradients(maxNorm: 0);
             optimizer.Step(1e-2);
             optimizer.ZeroGrad();
             reference.step();

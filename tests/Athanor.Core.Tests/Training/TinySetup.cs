@@ -19,8 +19,7 @@ internal static class TinySetup
     public static CausalLM Model(long seed = 1)
     {
         TorchRuntime.Initialize();
-        manual_seed(seed);
-        return new CausalLM(ModelConfig.Parse(ConfigJson, "tiny config.json"));
+        return new CausalLM(ModelConfig.Parse(ConfigJson, "tiny config.json"), seed);
     }
 
     /// <summary>Samples whose first few tokens are a prompt (no loss) and the rest a learnable pattern.</summary>

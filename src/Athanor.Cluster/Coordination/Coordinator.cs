@@ -1,0 +1,264 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using Athanor.Cluster.Messages;
+
+namespace Athanor.Cluster.Coordination;
+
+/// <summary>
+/// The cluster singleton that places jobs on workers: it keeps the inventory of slots (from each node's
+/// agent), the queue of waiting jobs (from the job entities), and the running attempts (from the ranks).
+/// All of that is soft state re-announced every few seconds, so a coordinator that moved to another node
+/// rebuilds it by listening. It gang-schedules (all ranks or none), hands out ranks and the group's ring
+/// endpoints, aborts a group when one of its nodes is lost, and grows a job when nodes join.
+/// It is never on the path of a training step.
+/// </summary>
+public sealed class Coordinator : ReceiveActor, IWithTimers
+{
+    private readonly IActorRef _jobs;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, NodeEntry> _nodes = [];
+    private readonly Dictionary<string, JobWaiting> _waiting = [];
+    private readonly HashSet<string> _proposed = [];
+    private readonly Dictionary<string, Attempt> _running = [];
+    private readonly Dictionary<string, string> _waitNotes = [];
+    private readonly TimeSpan _nodeTimeout;
+    private readonly TimeSpan _minRunBeforeRescale;
+
+    public Coordinator(IActorRef jobs, TimeSpan nodeTimeout, TimeSpan minRunBeforeRescale)
+    {
+        _jobs = jobs;
+        _nodeTimeout = nodeTimeout;
+        _minRunBeforeRescale = minRunBeforeRescale;
+        Receive<RegisterNode>(OnRegister);
+        Receive<JobWaiting>(OnWaiting);
+        Receive<JobDone>(m => { _waiting.Remove(m.JobId); _proposed.Remove(m.JobId); });
+        Receive<AttemptApproved>(OnApproved);
+        Receive<AttemptDeclined>(m => { _proposed.Remove(m.JobId); ReleaseTentative(m.JobId); });
+        Receive<RankReady>(OnRankReady);
+        Receive<RankEnded>(OnRankEnded);
+        Receive<RankAlive>(OnRankAlive);
+        Receive<StopRank>(m => { if (_running.TryGetValue(m.JobId, out var a) && a.Number == m.Attempt) StopAll(a, m.Graceful, m.Reason); });
+        Receive<ClusterEvent.UnreachableMember>(m => NodeLost(m.Member.Address.ToString(), "unreachable"));
+        Receive<ClusterEvent.MemberRemoved>(m => NodeLost(m.Member.Address.ToString(), "removed from the cluster"));
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
+        Receive<ClusterEvent.IReachabilityEvent>(_ => { });
+        Receive<GetClusterState>(_ => Sender.Tell(State()));
+        Receive<Tick>(_ => { EvictSilentNodes(); Schedule(); ConsiderGrowing(); });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IActorRef jobs, TimeSpan? nodeTimeout = null, TimeSpan? minRunBeforeRescale = null) =>
+        Akka.Actor.Props.Create(() => new Coordinator(jobs, nodeTimeout ?? TimeSpan.FromSeconds(20), minRunBeforeRescale ?? TimeSpan.FromSeconds(5)));
+
+    protected override void PreStart()
+    {
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.UnreachableMember));
+        Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromSeconds(1));
+        _log.Info("coordinator started on {0}", Akka.Cluster.Cluster.Get(Context.System).SelfAddress);
+    }
+
+    protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+
+    private sealed record Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    private sealed class NodeEntry(string address, IActorRef agent, int slots, string kind, string[] devices)
+    {
+        public string Address = address;
+        public IActorRef Agent = agent;
+        public int Slots = slots;
+        public string Kind = kind;
+        public string[] Devices = devices;
+        public DateTime LastSeen = DateTime.UtcNow;
+        public readonly Dictionary<int, string> Busy = []; // slot -> job id
+        public IEnumerable<int> FreeSlots => Enumerable.Range(0, Slots).Where(s => !Busy.ContainsKey(s));
+    }
+
+    private sealed class Attempt(string jobId, int number, RankPlacement[] placement, JobRequirements? requirements)
+    {
+        public string JobId = jobId;
+        public int Number = number;
+        public RankPlacement[] Placement = placement;
+        public JobRequirements? Requirements = requirements;
+        public string?[] Endpoints = new string?[placement.Length];
+        public bool Formed;
+        public bool Stopping;
+        public DateTime StartedUtc = DateTime.UtcNow;
+        public readonly HashSet<int> Ended = [];
+        public int World => Placement.Length;
+    }
+
+    private void OnRegister(RegisterNode m)
+    {
+        bool isNew = !_nodes.TryGetValue(m.NodeAddress, out var node);
+        if (node is null)
+        {
+            node = new NodeEntry(m.NodeAddress, Sender, m.Slots, m.DeviceKind, m.Devices);
+            _nodes[m.NodeAddress] = node;
+            _log.Info("node {0} joined with {1} {2} slot(s)", m.NodeAddress, m.Slots, m.DeviceKind);
+        }
+        node.Agent = Sender;
+        node.Slots = m.Slots;
+        node.LastSeen = DateTime.UtcNow;
+        if (isNew) { Schedule(); ConsiderGrowing(); }
+    }
+
+    private void OnWaiting(JobWaiting m)
+    {
+        if (_running.ContainsKey(m.JobId)) return; // a stale announcement from before the current attempt
+        _waiting[m.JobId] = m;
+        Schedule();
+    }
+
+    /// <summary>Places waiting jobs, highest priority then oldest first, each on all of its ranks at once or not at all.</summary>
+    private void Schedule()
+    {
+        foreach (var job in _waiting.Values.OrderByDescending(j => j.Requirements.Priority).ThenBy(j => j.SubmittedUtc).ToList())
+        {
+            if (_proposed.Contains(job.JobId) || _running.ContainsKey(job.JobId)) continue;
+            var nodes = _nodes.Values.Where(n => n.Kind == job.Requirements.DeviceKind).OrderBy(n => n.Address, StringComparer.Ordinal).ToList();
+            int free = nodes.Sum(n => n.FreeSlots.Count());
+            int world = job.Requirements.ValidWorlds.Where(w => w <= free).DefaultIfEmpty(0).Max();
+            if (world == 0)
+            {
+                var note = $"waiting for workers: needs at least {job.Requirements.MinWorld} free {job.Requirements.DeviceKind} slot(s), " +
+                           $"the cluster has {free} free of {nodes.Sum(n => n.Slots)}";
+                if (!_waitNotes.TryGetValue(job.JobId, out var last) || last != note)
+                {
+                    _waitNotes[job.JobId] = note;
+                    _jobs.Tell(new ReportLog(job.JobId, 0, note));
+                }
+                continue;
+            }
+            var placement = new List<RankPlacement>();
+            foreach (var n in nodes)
+                foreach (var slot in n.FreeSlots.ToList())
+                {
+                    if (placement.Count == world) break;
+                    placement.Add(new RankPlacement(placement.Count, n.Address, slot));
+                    n.Busy[slot] = job.JobId; // tentative until the entity approves
+                }
+            _waitNotes.Remove(job.JobId);
+            _proposed.Add(job.JobId);
+            _jobs.Tell(new ProposeAttempt(job.JobId, placement.ToArray()));
+        }
+    }
+
+    private void ReleaseTentative(string jobId)
+    {
+        foreach (var n in _nodes.Values)
+            foreach (var slot in n.Busy.Where(b => b.Value == jobId).Select(b => b.Key).ToList())
+                n.Busy.Remove(slot);
+    }
+
+    private void OnApproved(AttemptApproved m)
+    {
+        _proposed.Remove(m.JobId);
+        _waiting.Remove(m.JobId, out var waiting);
+        var attempt = new Attempt(m.JobId, m.Attempt, m.Placement, waiting?.Requirements);
+        _running[m.JobId] = attempt;
+        var groupId = Guid.NewGuid();
+        _log.Info("job {0} attempt {1}: {2} ranks on {3}", m.JobId, m.Attempt, m.Placement.Length, string.Join(", ", m.Placement.Select(p => $"{p.NodeAddress}#{p.Slot}")));
+        foreach (var p in m.Placement)
+        {
+            if (!_nodes.TryGetValue(p.NodeAddress, out var node))
+            {
+                // The node vanished between proposal and approval: the attempt cannot form.
+                _jobs.Tell(new ReportAttemptEnded(m.JobId, m.Attempt, AttemptOutcome.Failed, $"node {p.NodeAddress} left before the group formed"));
+                StopAll(attempt, graceful: false, "node left before the group formed");
+                return;
+            }
+            node.Agent.Tell(new StartRank(m.JobId, m.Attempt, p.Rank, m.Placement.Length, p.Slot, groupId, m.YamlText, m.Overrides, m.SourceName));
+        }
+    }
+
+    private void OnRankReady(RankReady m)
+    {
+        if (!_running.TryGetValue(m.JobId, out var a) || a.Number != m.Attempt || m.Rank >= a.World) return;
+        a.Endpoints[m.Rank] = m.Endpoint;
+        if (a.Formed || a.Endpoints.Any(e => e is null)) return;
+        a.Formed = true;
+        var endpoints = a.Endpoints.Select(e => e!).ToArray();
+        foreach (var p in a.Placement)
+            if (_nodes.TryGetValue(p.NodeAddress, out var node))
+                node.Agent.Tell(new FormGroup(m.JobId, m.Attempt, endpoints));
+    }
+
+    private void OnRankEnded(RankEnded m)
+    {
+        if (_nodes.TryGetValue(m.NodeAddress, out var node) && node.Busy.TryGetValue(m.Slot, out var job) && job == m.JobId)
+            node.Busy.Remove(m.Slot);
+        if (!_running.TryGetValue(m.JobId, out var a) || a.Number != m.Attempt) { Schedule(); return; }
+        a.Ended.Add(m.Rank);
+        if (m.Outcome is AttemptOutcome.Failed or AttemptOutcome.Fatal && !a.Stopping)
+            StopAll(a, graceful: false, $"rank {m.Rank} failed: {m.Reason}");
+        if (a.Ended.Count >= a.World) _running.Remove(m.JobId);
+        Schedule();
+    }
+
+    private void OnRankAlive(RankAlive m)
+    {
+        if (!_nodes.TryGetValue(m.NodeAddress, out var node)) return;
+        node.Busy[m.Slot] = m.JobId;
+        if (_running.ContainsKey(m.JobId)) return;
+        // A coordinator that just started learns running attempts from their ranks.
+        var placement = Enumerable.Range(0, m.World).Select(r => new RankPlacement(r, r == m.Rank ? m.NodeAddress : "", r == m.Rank ? m.Slot : -1)).ToArray();
+        _running[m.JobId] = new Attempt(m.JobId, m.Attempt, placement, null) { Formed = true, StartedUtc = DateTime.UtcNow };
+        _waiting.Remove(m.JobId);
+    }
+
+    private void StopAll(Attempt a, bool graceful, string reason)
+    {
+        a.Stopping = true;
+        foreach (var p in a.Placement)
+            if (_nodes.TryGetValue(p.NodeAddress, out var node))
+                node.Agent.Tell(new StopRank(a.JobId, a.Number, graceful, reason));
+    }
+
+    /// <summary>A node is gone: abort the groups it was part of (the survivors fail fast, never hang) and requeue their jobs.</summary>
+    private void NodeLost(string address, string why)
+    {
+        if (!_nodes.Remove(address)) return;
+        _log.Warning("node {0} lost ({1})", address, why);
+        foreach (var a in _running.Values.Where(a => a.Placement.Any(p => p.NodeAddress == address)).ToList())
+        {
+            StopAll(a, graceful: false, $"node {address} {why}");
+            _jobs.Tell(new ReportAttemptEnded(a.JobId, a.Number, AttemptOutcome.Failed, $"node {address} {why}"));
+            foreach (var p in a.Placement.Where(p => p.NodeAddress == address)) a.Ended.Add(p.Rank);
+            if (a.Ended.Count >= a.World) _running.Remove(a.JobId);
+        }
+        Schedule();
+    }
+
+    private void EvictSilentNodes()
+    {
+        foreach (var n in _nodes.Values.Where(n => DateTime.UtcNow - n.LastSeen > _nodeTimeout).ToList())
+            NodeLost(n.Address, $"silent for {_nodeTimeout.TotalSeconds:F0}s");
+    }
+
+    /// <summary>Jobs below their max world size grow when enough slots are free: stop at a step boundary with a checkpoint, re-form larger.</summary>
+    private void ConsiderGrowing()
+    {
+        if (_waiting.Count > 0 || _proposed.Count > 0) return; // waiting jobs come first
+        foreach (var a in _running.Values.Where(a => a is { Formed: true, Stopping: false, Requirements: not null }).ToList())
+        {
+            if (DateTime.UtcNow - a.StartedUtc < _minRunBeforeRescale) continue;
+            int free = _nodes.Values.Where(n => n.Kind == a.Requirements!.DeviceKind).Sum(n => n.FreeSlots.Count());
+            int bigger = a.Requirements!.ValidWorlds.Where(w => w > a.World && w <= a.World + free).DefaultIfEmpty(0).Max();
+            if (bigger == 0) continue;
+            _log.Info("job {0}: growing from {1} to {2} workers", a.JobId, a.World, bigger);
+            _jobs.Tell(new ReportLog(a.JobId, a.Number, $"rescaling: {a.World} -> {bigger} workers at the next step boundary"));
+            StopAll(a, graceful: true, $"rescale to {bigger} workers");
+        }
+    }
+
+    private ClusterState State() => new(
+        _nodes.Values.OrderBy(n => n.Address, StringComparer.Ordinal).Select(n => new NodeState(n.Address, n.Slots, n.Busy.Count, n.Kind, n.Devices)).ToArray(),
+        _waiting.Keys.Order(StringComparer.Ordinal).ToArray(),
+        _running.Values.Select(a => new RunningAttempt(a.JobId, a.Number, a.World, a.Placement, a.Formed)).ToArray());
+}

@@ -1,0 +1,116 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Singleton;
+using Akka.Configuration;
+using Akka.Hosting;
+using Athanor.Cluster.Coordination;
+using Athanor.Cluster.Jobs;
+using Athanor.Cluster.Workers;
+using Athanor.Native;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Athanor.Cluster.Hosting;
+
+/// <summary>
+/// A running cluster member, hosted with Akka.Hosting: the job shard region (or its proxy), the coordinator
+/// singleton (on coordinator-role nodes) and its proxy, and the NodeAgent (on worker-role nodes). SIGTERM
+/// runs coordinated shutdown, whose first step asks the local ranks to checkpoint and stop.
+/// </summary>
+public sealed class ClusterNode : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private ClusterNode(IHost host, ActorSystem system, IActorRef jobs, IActorRef coordinator, IActorRef? agent)
+    {
+        _host = host;
+        System = system;
+        Jobs = jobs;
+        Coordinator = coordinator;
+        Agent = agent;
+    }
+
+    public ActorSystem System { get; }
+    /// <summary>The job shard region (or proxy): send <see cref="Messages.IJobMessage"/>s here.</summary>
+    public IActorRef Jobs { get; }
+    /// <summary>The coordinator singleton's proxy.</summary>
+    public IActorRef Coordinator { get; }
+    public IActorRef? Agent { get; }
+    public string Address => Akka.Cluster.Cluster.Get(System).SelfAddress.ToString();
+
+    public static async Task<ClusterNode> StartAsync(ClusterNodeOptions options, CancellationToken cancel = default)
+    {
+        options = options.Validated();
+        IActorRef? jobs = null, coordinator = null, agent = null;
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.DrainTimeout + TimeSpan.FromSeconds(20));
+        builder.Services.AddAkka(ClusterNodeOptions.SystemName, (akka, _) =>
+        {
+            akka.AddHocon(ConfigurationFactory.ParseString(ClusterConfig.Hocon(options)), HoconAddMode.Prepend);
+            // The SQL journal's defaults (its plugin class and table mappings) are not loaded on their own.
+            akka.AddHocon(SqlJournalDefaults(), HoconAddMode.Append);
+            akka.WithActors((system, registry) =>
+            {
+                coordinator = system.ActorOf(ClusterSingletonProxy.Props("/user/coordinator",
+                    ClusterSingletonProxySettings.Create(system).WithRole("coordinator")), "coordinator-proxy");
+                var sharding = ClusterSharding.Get(system);
+                var coordinatorRef = coordinator;
+                jobs = options.IsCoordinator
+                    ? sharding.Start("jobs", id => JobEntity.Props(id, coordinatorRef),
+                        ClusterShardingSettings.Create(system).WithRole("coordinator").WithRememberEntities(true), new JobMessageExtractor())
+                    : sharding.StartProxy("jobs", "coordinator", new JobMessageExtractor());
+                if (options.IsCoordinator)
+                    system.ActorOf(ClusterSingletonManager.Props(Coordination.Coordinator.Props(jobs),
+                        PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system).WithRole("coordinator")), "coordinator");
+                if (options.IsWorker)
+                {
+                    var (kind, slots, devices) = options.ParseDevices();
+                    // Ranks share this machine's cores: each gets its slice for intra-op parallelism.
+                    TorchRuntime.Initialize(Math.Max(1, Environment.ProcessorCount / slots));
+                    var self = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
+                    agent = system.ActorOf(NodeAgent.Props(self, options.Host, slots, kind, devices, coordinatorRef, jobs), "node-agent");
+                    var drainAgent = agent;
+                    CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "drain-training", async () =>
+                    {
+                        int running = await drainAgent.Ask<int>(NodeAgent.Drain.Instance, TimeSpan.FromSeconds(5));
+                        var deadline = DateTime.UtcNow + options.DrainTimeout;
+                        while (running > 0 && DateTime.UtcNow < deadline)
+                        {
+                            await Task.Delay(250);
+                            running = await drainAgent.Ask<int>(NodeAgent.CountRanks.Instance, TimeSpan.FromSeconds(5));
+                        }
+                        return Akka.Done.Instance;
+                    });
+                }
+            });
+        });
+        var host = builder.Build();
+        await host.StartAsync(cancel);
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        return new ClusterNode(host, system, jobs!, coordinator!, agent);
+    }
+
+    private static Akka.Configuration.Config SqlJournalDefaults()
+    {
+        var assembly = typeof(Akka.Persistence.Sql.SqlPersistence).Assembly;
+        var config = Akka.Configuration.Config.Empty;
+        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.EndsWith(".conf", StringComparison.Ordinal)))
+        {
+            using var stream = assembly.GetManifestResourceStream(name)!;
+            using var reader = new StreamReader(stream);
+            config = config.WithFallback(ConfigurationFactory.ParseString(reader.ReadToEnd()));
+        }
+        return config;
+    }
+
+    /// <summary>Leaves the cluster gracefully (drains local ranks first).</summary>
+    public async Task StopAsync() => await _host.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        try { await _host.StopAsync(); } catch (OperationCanceledException) { }
+        _host.Dispose();
+    }
+}

@@ -1,0 +1,82 @@
+namespace Athanor.Cluster.Hosting;
+
+/// <summary>One cluster member's settings (the flags of `cluster node`), validated in one place.</summary>
+public sealed record ClusterNodeOptions
+{
+    public const string SystemName = "athanor";
+    public static readonly IReadOnlyList<string> KnownRoles = ["coordinator", "worker"];
+
+    /// <summary>Address other members and ring peers reach this node at.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+    /// <summary>Akka remoting port (0: any free port).</summary>
+    public int Port { get; init; } = 4053;
+    /// <summary>HOST:PORT of seed nodes; empty: this node starts a new cluster.</summary>
+    public IReadOnlyList<string> Seeds { get; init; } = [];
+    public IReadOnlyList<string> Roles { get; init; } = ["coordinator", "worker"];
+    /// <summary>"cpu:N", "cuda", or "cuda:0,1".</summary>
+    public string Devices { get; init; } = "cpu:1";
+    public required string DataDir { get; init; }
+    /// <summary>"sqlite" (DATA_DIR/journal.db), "sqlite:PATH", or "postgres:CONNECTION-STRING".</summary>
+    public string Journal { get; init; } = "sqlite";
+    /// <summary>How long the survivors wait before downing an unreachable node (Split Brain Resolver's stable-after).</summary>
+    public TimeSpan DowningStableAfter { get; init; } = TimeSpan.FromSeconds(7);
+    /// <summary>How long a SIGTERM waits for running ranks to checkpoint before leaving.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    public bool IsCoordinator => Roles.Contains("coordinator");
+    public bool IsWorker => Roles.Contains("worker");
+
+    public (string Kind, int Slots, string[] Devices) ParseDevices()
+    {
+        var text = Devices.Trim();
+        if (text.StartsWith("cpu:", StringComparison.Ordinal) && int.TryParse(text[4..], out int n) && n >= 1)
+            return ("cpu", n, Enumerable.Range(0, n).Select(i => $"cpu:{i}").ToArray());
+        if (text == "cpu") return ("cpu", 1, ["cpu:0"]);
+        if (text.StartsWith("cuda", StringComparison.Ordinal))
+            throw new ArgumentException($"--devices '{Devices}': GPU workers are not available in this build; accepted: cpu:N");
+        throw new ArgumentException($"--devices '{Devices}' is not valid; accepted: cpu:N (N >= 1), cuda, cuda:0,1");
+    }
+
+    public (string Provider, string ConnectionString) ParseJournal()
+    {
+        if (Journal == "sqlite") return ("SQLite.MS", $"Data Source={Path.Combine(DataDir, "journal.db")}");
+        if (Journal.StartsWith("sqlite:", StringComparison.Ordinal)) return ("SQLite.MS", $"Data Source={Journal[7..]}");
+        if (Journal.StartsWith("postgres:", StringComparison.Ordinal)) return ("PostgreSQL.15", Journal[9..]);
+        throw new ArgumentException($"--journal '{Journal}' is not valid; accepted: sqlite, sqlite:PATH, postgres:CONNECTION-STRING");
+    }
+
+    /// <summary>Checks every setting, creating the data dir; throws ArgumentException with one line naming the flag.</summary>
+    public ClusterNodeOptions Validated()
+    {
+        if (Port is < 0 or > 65535) throw new ArgumentException($"--port {Port} is out of range; accepted: 0 to 65535");
+        foreach (var role in Roles)
+            if (!KnownRoles.Contains(role)) throw new ArgumentException($"--roles: '{role}' is not a role; accepted: {string.Join(", ", KnownRoles)}");
+        if (Roles.Count == 0) throw new ArgumentException("--roles is empty; accepted: coordinator, worker or both");
+        foreach (var seed in Seeds)
+            if (!TryParseHostPort(seed, out _, out _)) throw new ArgumentException($"--seed '{seed}' is not HOST:PORT");
+        if (IsWorker) ParseDevices();
+        ParseJournal();
+        try
+        {
+            Directory.CreateDirectory(DataDir);
+            var probe = Path.Combine(DataDir, $".write-test-{Guid.NewGuid():N}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"--data-dir '{DataDir}' is not writable: {ex.Message}");
+        }
+        return this;
+    }
+
+    public static bool TryParseHostPort(string text, out string host, out int port)
+    {
+        host = "";
+        port = 0;
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text[(colon + 1)..], out port) || port is < 1 or > 65535) return false;
+        host = text[..colon];
+        return true;
+    }
+}

@@ -1,0 +1,281 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Athanor.Cluster.Messages;
+using Athanor.Configuration;
+
+namespace Athanor.Cluster.Jobs;
+
+/// <summary>
+/// One training job, event-sourced and sharded across the cluster: its history (submitted, attempts
+/// scheduled with their placement, checkpoints committed, attempts ended, outcome) survives the loss of any
+/// node. While it waits for workers it tells the coordinator so every few seconds, so a coordinator that
+/// just moved learns it. Step metrics and log lines are kept in memory for watchers.
+/// </summary>
+public sealed class JobEntity : ReceivePersistentActor, IWithTimers
+{
+    private const int MaxEventsKept = 20_000;
+    private readonly string _jobId;
+    private readonly IActorRef _coordinator;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly JobState _state = new();
+    private readonly List<JobEventRecord> _events = [];
+    private long _sequence;
+
+    public JobEntity(string jobId, IActorRef coordinator)
+    {
+        _jobId = jobId;
+        _coordinator = coordinator;
+        Recover<IJobEvent>(e => Apply(e, recovering: true));
+        Recover<RecoveryCompleted>(_ => OnRecovered());
+        Command<SubmitJob>(OnSubmit);
+        Command<GetJob>(_ => { Sender.Tell(View()); ForgetIfUnknown(); });
+        Command<GetJobEvents>(m =>
+        {
+            Sender.Tell(new JobEventsPage(_jobId, _events.Where(e => e.Sequence >= m.FromSequence).ToArray(), _state.IsFinal));
+            ForgetIfUnknown();
+        });
+        Command<CancelJob>(_ => OnCancel());
+        Command<ProposeAttempt>(OnPropose);
+        Command<ReportStep>(OnStep);
+        Command<ReportEval>(m =>
+        {
+            if (m.Attempt != _state.CurrentAttempt) return;
+            _state.EvalLoss = m.EvalLoss;
+            Add("eval", null, $"eval_loss {m.EvalLoss:F4}", m.Step, evalLoss: m.EvalLoss, isBest: m.IsBest);
+        });
+        Command<ReportLog>(m => { if (m.Attempt == _state.CurrentAttempt || m.Attempt == 0) Add("log", null, m.Text, _state.Step); });
+        Command<ReportCheckpoint>(m =>
+        {
+            if (m.Attempt != _state.CurrentAttempt) return;
+            Persist(new CheckpointCommitted(m.Attempt, m.Step, m.Folder, DateTime.UtcNow), e => Apply(e));
+        });
+        Command<ReportAttemptEnded>(OnAttemptEnded);
+        Command<PokeJob>(_ => AnnounceIfWaiting());
+        Command<Tick>(_ => AnnounceIfWaiting());
+    }
+
+    public override string PersistenceId => "job-" + _jobId;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(string jobId, IActorRef coordinator) => Akka.Actor.Props.Create(() => new JobEntity(jobId, coordinator));
+
+    private sealed record Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    private void OnRecovered()
+    {
+        Timers.StartPeriodicTimer("announce", Tick.Instance, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3));
+        // An attempt that was running when this entity's node died is gone: its ranks report or are aborted
+        // by the coordinator; if none does, the coordinator's view (RankAlive) decides. Announce if idle.
+        AnnounceIfWaiting();
+    }
+
+    private void OnSubmit(SubmitJob m)
+    {
+        if (_state.Submitted) { Sender.Tell(View()); return; }
+        JobConfig config;
+        JobRequirements requirements;
+        try
+        {
+            config = JobSpec.Parse(m.YamlText, m.Overrides, m.SourceName);
+            requirements = JobSpec.Requirements(config);
+        }
+        catch (ConfigException ex)
+        {
+            Sender.Tell(new SubmitRejected(_jobId, ex.Message));
+            ForgetIfUnknown();
+            return;
+        }
+        var evt = new JobSubmitted(_jobId, m.Name, m.YamlText, m.Overrides, m.SourceName, config.OutputDir,
+            config.MaxSteps > 0 ? config.MaxSteps : 0, requirements, DateTime.UtcNow);
+        var replyTo = Sender;
+        Persist(evt, e =>
+        {
+            Apply(e);
+            replyTo.Tell(View());
+            AnnounceIfWaiting();
+        });
+    }
+
+    private void OnCancel()
+    {
+        if (!_state.Submitted) { Sender.Tell(View()); ForgetIfUnknown(); return; }
+        if (_state.IsFinal || _state.CancelRequested) { Sender.Tell(View()); return; }
+        var replyTo = Sender;
+        if (_state.CurrentAttempt is int attempt)
+        {
+            Persist(new CancelRequested(DateTime.UtcNow), e =>
+            {
+                Apply(e);
+                _coordinator.Tell(new StopRank(_jobId, attempt, Graceful: true, "cancelled by the user"));
+                replyTo.Tell(View());
+            });
+        }
+        else
+        {
+            PersistAll(new IJobEvent[] { new CancelRequested(DateTime.UtcNow), new JobFinished(JobPhase.Cancelled, null, DateTime.UtcNow) }, e =>
+            {
+                Apply(e);
+                if (e is JobFinished) { _coordinator.Tell(new JobDone(_jobId)); replyTo.Tell(View()); }
+            });
+        }
+    }
+
+    private void OnPropose(ProposeAttempt m)
+    {
+        if (!_state.Submitted || _state.IsFinal || _state.CurrentAttempt is not null || _state.CancelRequested)
+        {
+            Sender.Tell(new AttemptDeclined(_jobId, _state.IsFinal ? "job is finished" : "job is not waiting"));
+            return;
+        }
+        var replyTo = Sender;
+        Persist(new AttemptScheduled(_state.Attempts + 1, m.Placement, DateTime.UtcNow), e =>
+        {
+            Apply(e);
+            var s = _state.Submission!;
+            replyTo.Tell(new AttemptApproved(_jobId, e.Attempt, e.Placement, s.YamlText, s.Overrides, s.SourceName));
+        });
+    }
+
+    private void OnStep(ReportStep m)
+    {
+        if (m.Attempt != _state.CurrentAttempt) return;
+        _state.Step = m.Step;
+        _state.MaxSteps = m.MaxSteps;
+        _state.Loss = m.Loss;
+        _state.LearningRate = m.LearningRate;
+        _state.GradNorm = m.GradNorm;
+        _state.TokensPerSecond = m.TokensPerSecond;
+        _state.Epoch = m.Epoch;
+        _state.UpdatedUtc = DateTime.UtcNow;
+        Add("step", null, null, m.Step, loss: m.Loss, lr: m.LearningRate, gradNorm: m.GradNorm, tps: m.TokensPerSecond);
+    }
+
+    private void OnAttemptEnded(ReportAttemptEnded m)
+    {
+        // Every rank (and the coordinator, for lost nodes) may report; the first report of the current attempt counts.
+        if (m.Attempt != _state.CurrentAttempt) return;
+        var events = new List<IJobEvent> { new AttemptEnded(m.Attempt, m.Outcome, m.Reason, DateTime.UtcNow) };
+        var final = (m.Outcome, _state.CancelRequested) switch
+        {
+            (AttemptOutcome.Completed, _) => new JobFinished(JobPhase.Succeeded, null, DateTime.UtcNow),
+            (AttemptOutcome.Fatal, _) => new JobFinished(JobPhase.Failed, m.Reason, DateTime.UtcNow),
+            (_, true) => new JobFinished(JobPhase.Cancelled, null, DateTime.UtcNow),
+            (AttemptOutcome.Cancelled, _) => new JobFinished(JobPhase.Cancelled, null, DateTime.UtcNow),
+            (AttemptOutcome.Failed, _) when _state.FailedAttempts + 1 > _state.MaxRestarts =>
+                new JobFinished(JobPhase.Failed, $"gave up after {_state.FailedAttempts + 1} failed attempts; last: {m.Reason}", DateTime.UtcNow),
+            _ => null,
+        };
+        if (final is not null) events.Add(final);
+        PersistAll(events, e =>
+        {
+            Apply(e);
+            if (e is JobFinished) _coordinator.Tell(new JobDone(_jobId));
+        });
+        DeferAsync(m, _ => AnnounceIfWaiting());
+    }
+
+    /// <summary>A question about a job that was never submitted must not leave a remembered entity behind.</summary>
+    private void ForgetIfUnknown()
+    {
+        if (!_state.Submitted) Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PoisonPill.Instance));
+    }
+
+    private void AnnounceIfWaiting()
+    {
+        if (_state is { Submitted: true, IsFinal: false, CurrentAttempt: null, CancelRequested: false })
+            _coordinator.Tell(new JobWaiting(_jobId, _state.Submission!.Requirements, _state.Attempts, _state.Submission.TimeUtc));
+    }
+
+    private void Apply(IJobEvent e, bool recovering = false)
+    {
+        switch (e)
+        {
+            case JobSubmitted s:
+                _state.Submission = s;
+                _state.Submitted = true;
+                _state.MaxSteps = s.MaxSteps;
+                _state.MaxRestarts = TryMaxRestarts(s);
+                _state.Phase = JobPhase.Pending;
+                _state.UpdatedUtc = s.TimeUtc;
+                Add("state", JobPhase.Pending, "submitted", 0, time: s.TimeUtc);
+                break;
+            case AttemptScheduled a:
+                _state.Attempts = a.Attempt;
+                _state.CurrentAttempt = a.Attempt;
+                _state.WorldSize = a.Placement.Length;
+                _state.Phase = JobPhase.Running;
+                _state.UpdatedUtc = a.TimeUtc;
+                Add("state", JobPhase.Running, $"attempt {a.Attempt}: {a.Placement.Length} workers on " +
+                    string.Join(", ", a.Placement.Select(p => p.NodeAddress).Distinct()), _state.Step, time: a.TimeUtc);
+                break;
+            case CheckpointCommitted c:
+                _state.LastCheckpointStep = c.Step;
+                _state.Step = Math.Max(_state.Step, c.Step);
+                Add("checkpoint", null, c.Folder, c.Step, folder: c.Folder, time: c.TimeUtc);
+                break;
+            case AttemptEnded end:
+                _state.CurrentAttempt = null;
+                if (end.Outcome == AttemptOutcome.Failed) _state.FailedAttempts++;
+                _state.Phase = JobPhase.Pending;
+                _state.UpdatedUtc = end.TimeUtc;
+                Add("log", null, $"attempt {end.Attempt} ended: {end.Outcome}{(end.Reason.Length > 0 ? ": " + end.Reason : "")}", _state.Step, time: end.TimeUtc);
+                break;
+            case CancelRequested c:
+                _state.CancelRequested = true;
+                _state.UpdatedUtc = c.TimeUtc;
+                break;
+            case JobFinished f:
+                _state.Phase = f.Phase;
+                _state.Error = f.Error;
+                _state.UpdatedUtc = f.TimeUtc;
+                Add("state", f.Phase, f.Error ?? f.Phase.ToString().ToLowerInvariant(), _state.Step, time: f.TimeUtc);
+                break;
+        }
+        if (!recovering && e is JobFinished or AttemptEnded or AttemptScheduled)
+            _log.Info("job {0}: {1}", _jobId, e.GetType().Name);
+    }
+
+    private static int TryMaxRestarts(JobSubmitted s)
+    {
+        try { return JobSpec.Parse(s.YamlText, s.Overrides, s.SourceName).MaxRestarts; }
+        catch (ConfigException) { return 10; }
+    }
+
+    private void Add(string kind, JobPhase? phase, string? text, int step, double? loss = null, double? lr = null, double? gradNorm = null,
+        double? tps = null, double? evalLoss = null, bool isBest = false, string? folder = null, DateTime? time = null)
+    {
+        _events.Add(new JobEventRecord(++_sequence, time ?? DateTime.UtcNow, kind, phase, text, step, _state.MaxSteps,
+            loss, lr, gradNorm, tps, evalLoss, isBest, folder));
+        if (_events.Count > MaxEventsKept) _events.RemoveRange(0, _events.Count - MaxEventsKept);
+    }
+
+    private JobView View()
+    {
+        var s = _state;
+        if (!s.Submitted)
+            return new JobView(_jobId, "", JobPhase.Pending, 0, 0, 0, 0, null, null, null, null, null, null, null,
+                DateTime.MinValue, DateTime.MinValue, null, "", 0, Exists: false);
+        return new JobView(_jobId, s.Submission!.Name, s.Phase, s.Step, s.MaxSteps, s.WorldSize, s.Attempts, s.LastCheckpointStep,
+            s.Loss, s.LearningRate, s.GradNorm, s.TokensPerSecond, s.EvalLoss, s.Epoch, s.Submission.TimeUtc, s.UpdatedUtc, s.Error,
+            s.Submission.OutputDir, _sequence, Exists: true);
+    }
+
+    private sealed class JobState
+    {
+        public bool Submitted;
+        public JobSubmitted? Submission;
+        public JobPhase Phase;
+        public int Attempts, FailedAttempts, MaxRestarts = 10, Step, MaxSteps, WorldSize;
+        public int? CurrentAttempt, LastCheckpointStep;
+        public bool CancelRequested;
+        public double? Loss, LearningRate, GradNorm, TokensPerSecond, EvalLoss, Epoch;
+        public string? Error;
+        public DateTime UpdatedUtc;
+        public bool IsFinal => Phase is JobPhase.Succeeded or JobPhase.Failed or JobPhase.Cancelled;
+    }
+}

@@ -1,0 +1,23 @@
+using Athanor.Cluster.Messages;
+using Athanor.Configuration;
+
+namespace Athanor.Cluster.Jobs;
+
+/// <summary>Reads what the cluster needs from a submitted job file: validated config, placement requirements, length.</summary>
+public static class JobSpec
+{
+    public static JobConfig Parse(string yamlText, IReadOnlyList<string> overrides, string sourceName) =>
+        JobConfigLoader.Parse(yamlText, sourceName, overrides, baseDirectory: null).Config;
+
+    public static JobRequirements Requirements(JobConfig config)
+    {
+        var (min, max) = config.WorldRange;
+        int global = config.GlobalBatchSize;
+        var valid = Enumerable.Range(min, max - min + 1).Where(w => global % (config.PerDeviceTrainBatchSize * w) == 0).ToArray();
+        if (valid.Length == 0)
+            throw new ConfigException("job", null, "world_size",
+                $"no world size in [{min}, {max}] splits the global batch of {global} with per_device_train_batch_size {config.PerDeviceTrainBatchSize}");
+        string kind = config.Device.StartsWith("cuda", StringComparison.Ordinal) ? "cuda" : "cpu";
+        return new JobRequirements(valid.Min(), valid.Max(), valid, config.Priority, kind);
+    }
+}

@@ -1,0 +1,12 @@
+namespace Athanor.Cluster.Messages;
+
+/// <summary>What a job entity persists: its history, replayed when it starts again on any node.</summary>
+public interface IJobEvent;
+
+public sealed record JobSubmitted(string JobId, string Name, string YamlText, string[] Overrides, string SourceName, string OutputDir,
+    int MaxSteps, JobRequirements Requirements, DateTime TimeUtc) : IJobEvent;
+public sealed record AttemptScheduled(int Attempt, RankPlacement[] Placement, DateTime TimeUtc) : IJobEvent;
+public sealed record CheckpointCommitted(int Attempt, int Step, string Folder, DateTime TimeUtc) : IJobEvent;
+public sealed record AttemptEnded(int Attempt, AttemptOutcome Outcome, string Reason, DateTime TimeUtc) : IJobEvent;
+public sealed record CancelRequested(DateTime TimeUtc) : IJobEvent;
+public sealed record JobFinished(JobPhase Phase, string? Error, DateTime TimeUtc) : IJobEvent;

@@ -1,0 +1,68 @@
+namespace Athanor.Cluster.Messages;
+
+/// <summary>Where a job is in its life.</summary>
+public enum JobPhase { Pending, Running, Succeeded, Failed, Cancelled }
+
+/// <summary>How one attempt (one formation of the job's worker group) ended.</summary>
+public enum AttemptOutcome
+{
+    /// <summary>Training reached its last step.</summary>
+    Completed,
+    /// <summary>Stopped at a step boundary with a checkpoint, to be re-formed (rescale, preemption).</summary>
+    Stopped,
+    /// <summary>A rank failed (peer lost, error); the job goes on from its last checkpoint.</summary>
+    Failed,
+    /// <summary>The job's configuration cannot run; the job fails.</summary>
+    Fatal,
+    /// <summary>The user cancelled the job.</summary>
+    Cancelled,
+}
+
+/// <summary>What the coordinator needs to place a job: the world sizes that split its global batch, and its range.</summary>
+public sealed record JobRequirements(int MinWorld, int MaxWorld, int[] ValidWorlds, int Priority, string DeviceKind);
+
+/// <summary>One rank's place: the node (its NodeAgent path) and the slot on it.</summary>
+public sealed record RankPlacement(int Rank, string NodeAddress, int Slot);
+
+/// <summary>A job entity's messages. Every one names its job, so the shard region can route it.</summary>
+public interface IJobMessage
+{
+    string JobId { get; }
+}
+
+// ---- commands from clients ----
+
+public sealed record SubmitJob(string JobId, string Name, string YamlText, string[] Overrides, string SourceName) : IJobMessage;
+public sealed record GetJob(string JobId) : IJobMessage;
+public sealed record CancelJob(string JobId) : IJobMessage;
+public sealed record GetJobEvents(string JobId, long FromSequence) : IJobMessage;
+
+// ---- commands from the coordinator and the workers ----
+
+public sealed record ProposeAttempt(string JobId, RankPlacement[] Placement) : IJobMessage;
+public sealed record ReportStep(string JobId, int Attempt, int Step, int MaxSteps, double Loss, double LearningRate, double GradNorm,
+    double TokensPerSecond, double Epoch) : IJobMessage;
+public sealed record ReportEval(string JobId, int Attempt, int Step, double EvalLoss, bool IsBest) : IJobMessage;
+public sealed record ReportCheckpoint(string JobId, int Attempt, int Step, string Folder) : IJobMessage;
+public sealed record ReportLog(string JobId, int Attempt, string Text) : IJobMessage;
+public sealed record ReportAttemptEnded(string JobId, int Attempt, AttemptOutcome Outcome, string Reason) : IJobMessage;
+/// <summary>Sent to a job by the coordinator when it lost track of it (it was restarted): the entity answers with JobWaiting if it needs placing.</summary>
+public sealed record PokeJob(string JobId) : IJobMessage;
+
+// ---- replies ----
+
+public sealed record SubmitRejected(string JobId, string Reason);
+
+/// <summary>A job as clients see it.</summary>
+public sealed record JobView(string JobId, string Name, JobPhase Phase, int Step, int MaxSteps, int WorldSize, int Attempts,
+    int? LastCheckpointStep, double? Loss, double? LearningRate, double? GradNorm, double? TokensPerSecond, double? EvalLoss,
+    double? Epoch, DateTime CreatedUtc, DateTime UpdatedUtc, string? Error, string OutputDir, long LastSequence, bool Exists);
+
+public sealed record AttemptApproved(string JobId, int Attempt, RankPlacement[] Placement, string YamlText, string[] Overrides, string SourceName);
+public sealed record AttemptDeclined(string JobId, string Reason);
+
+/// <summary>One entry of a job's event stream. Kind: state, step, eval, checkpoint, log.</summary>
+public sealed record JobEventRecord(long Sequence, DateTime TimeUtc, string Kind, JobPhase? Phase, string? Text, int Step, int MaxSteps,
+    double? Loss, double? LearningRate, double? GradNorm, double? TokensPerSecond, double? EvalLoss, bool IsBest, string? Folder);
+
+public sealed record JobEventsPage(string JobId, JobEventRecord[] Events, bool Final);

@@ -1,0 +1,11 @@
+namespace Athanor.Cluster.Messages;
+
+/// <summary>Start one rank of a job's attempt on a given slot of this node.</summary>
+public sealed record StartRank(string JobId, int Attempt, int Rank, int World, int Slot, Guid GroupId,
+    string YamlText, string[] Overrides, string SourceName);
+
+/// <summary>Every rank's ring endpoint, in rank order: the ranks connect and training starts.</summary>
+public sealed record FormGroup(string JobId, int Attempt, string[] Endpoints);
+
+/// <summary>Stop a rank: Graceful finishes the step and checkpoints (all ranks agree); otherwise abort the collective now.</summary>
+public sealed record StopRank(string JobId, int Attempt, bool Graceful, string Reason);

@@ -1,0 +1,176 @@
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Event;
+using Athanor.Checkpoints.Safetensors;
+using Athanor.Cluster.Jobs;
+using Athanor.Cluster.Messages;
+using Athanor.Configuration;
+using Athanor.Data.Formats;
+using Athanor.Jobs;
+using Athanor.Models;
+using Athanor.Parallel;
+using Athanor.Tokenization;
+using Athanor.Training;
+
+namespace Athanor.Cluster.Workers;
+
+/// <summary>
+/// One rank of one attempt on one slot. It opens its ring listener, tells the coordinator where it is,
+/// and once every rank is known, trains on a dedicated thread (the core Trainer, resuming from the job's
+/// newest complete checkpoint). Rank 0 reports steps and checkpoints to the job entity. A graceful stop
+/// finishes the step and checkpoints on all ranks; an abort breaks the collective at once, never a hang.
+/// </summary>
+public sealed class RankRunner : ReceiveActor, IWithTimers
+{
+    private readonly StartRank _start;
+    private readonly string _nodeAddress;
+    private readonly string _host;
+    private readonly IActorRef _coordinator;
+    private readonly IActorRef _jobs;
+    private readonly TimeSpan _formTimeout;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly CancellationTokenSource _stop = new();
+    private TcpListener? _listener;
+    private ICollective? _collective;
+    private volatile string? _abortReason;
+    private Thread? _thread;
+
+    public RankRunner(StartRank start, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout)
+    {
+        _start = start;
+        _nodeAddress = nodeAddress;
+        _host = host;
+        _coordinator = coordinator;
+        _jobs = jobs;
+        _formTimeout = formTimeout;
+        Receive<FormGroup>(OnForm);
+        Receive<StopRank>(OnStop);
+        Receive<Finished>(OnFinished);
+        Receive<Heartbeat>(_ => _coordinator.Tell(new RankAlive(_start.JobId, _start.Attempt, _start.Rank, _start.World, _nodeAddress, _start.Slot)));
+        Receive<FormTimeout>(_ =>
+        {
+            if (_thread is null) Finish(AttemptOutcome.Failed, $"the group did not form within {_formTimeout.TotalSeconds:F0}s");
+        });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(StartRank start, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout) =>
+        Akka.Actor.Props.Create(() => new RankRunner(start, nodeAddress, host, coordinator, jobs, formTimeout));
+
+    private sealed record Finished(AttemptOutcome Outcome, string Reason);
+    private sealed record Heartbeat { public static readonly Heartbeat Instance = new(); }
+    private sealed record FormTimeout { public static readonly FormTimeout Instance = new(); }
+
+    protected override void PreStart()
+    {
+        _listener = new TcpListener(IPAddress.Parse(_host), 0);
+        _listener.Start();
+        var endpoint = (IPEndPoint)_listener.LocalEndpoint;
+        _coordinator.Tell(new RankReady(_start.JobId, _start.Attempt, _start.Rank, $"{_host}:{endpoint.Port}"));
+        Timers.StartPeriodicTimer("alive", Heartbeat.Instance, TimeSpan.FromSeconds(2));
+        Timers.StartSingleTimer("form", FormTimeout.Instance, _formTimeout);
+    }
+
+    protected override void PostStop()
+    {
+        _stop.Cancel();
+        _collective?.Abort("rank stopped");
+        try { _listener?.Stop(); } catch (SocketException) { }
+    }
+
+    private void OnForm(FormGroup m)
+    {
+        if (m.Attempt != _start.Attempt || _thread is not null) return;
+        var endpoints = m.Endpoints.Select(IPEndPoint.Parse).ToArray();
+        var self = Self;
+        _thread = new Thread(() =>
+        {
+            var (outcome, reason) = Train(endpoints);
+            self.Tell(new Finished(outcome, reason));
+        }) { Name = $"train-{_start.JobId}-a{_start.Attempt}-r{_start.Rank}", IsBackground = true };
+        _thread.Start();
+    }
+
+    private void OnStop(StopRank m)
+    {
+        if (m.JobId.Length > 0 && m.Attempt != _start.Attempt) return; // an empty job id addresses every rank (node drain)
+        _log.Info("job {0} rank {1}: {2} stop: {3}", _start.JobId, _start.Rank, m.Graceful ? "graceful" : "abort", m.Reason);
+        if (m.Graceful) _stop.Cancel();
+        else
+        {
+            _abortReason = m.Reason;
+            _stop.Cancel();
+            _collective?.Abort(m.Reason);
+            if (_thread is null) Finish(AttemptOutcome.Failed, m.Reason);
+        }
+    }
+
+    private void OnFinished(Finished m) => Finish(m.Outcome, m.Reason);
+
+    private void Finish(AttemptOutcome outcome, string reason)
+    {
+        _jobs.Tell(new ReportAttemptEnded(_start.JobId, _start.Attempt, outcome, reason));
+        _coordinator.Tell(new RankEnded(_start.JobId, _start.Attempt, _start.Rank, _nodeAddress, _start.Slot, outcome, reason));
+        Context.Stop(Self);
+    }
+
+    /// <summary>Runs on the training thread; returns how the attempt ended for this rank.</summary>
+    private (AttemptOutcome, string) Train(IPEndPoint[] endpoints)
+    {
+        var jobId = _start.JobId;
+        try
+        {
+            var config = JobSpec.Parse(_start.YamlText, _start.Overrides, _start.SourceName) with { ResumeFromCheckpoint = "auto" };
+            var log = _start.Rank == 0 ? (Action<string>)(text => _jobs.Tell(new ReportLog(jobId, _start.Attempt, text))) : _ => { };
+            var inputs = JobPreparation.PrepareInputs(config, log);
+            var settings = JobPreparation.MapSettings(config, inputs.Data.Train.Count, _start.World, config.ZeroStage);
+            _collective = TcpRingCollective.Connect(_start.Rank, endpoints, _listener!, _start.GroupId, TimeSpan.FromSeconds(60));
+            _listener = null; // owned by the collective now
+            if (_abortReason is string early) throw new CollectiveException(early);
+            var (model, lora) = JobPreparation.BuildModel(config, inputs.ModelConfig, _start.Rank == 0 ? log : null);
+            using (model)
+            {
+                var observer = new EntityReporter(_jobs, jobId, _start.Attempt);
+                var result = new Trainer(model, lora, inputs.Data, settings, observer, _collective).Run(_stop.Token);
+                if (result.Cancelled) return (AttemptOutcome.Stopped, "stopped at step " + result.Steps);
+                if (_start.Rank == 0)
+                {
+                    JobOutputs.WriteFinal(config, model, lora);
+                    if (config.PlotLoss) JobOutputs.WriteLossPlot(config.OutputDir, $"training loss: {jobId}");
+                }
+                return (AttemptOutcome.Completed, $"finished {result.Steps} steps");
+            }
+        }
+        catch (CollectiveException ex) { return (AttemptOutcome.Failed, _abortReason ?? ex.Message); }
+        catch (Exception ex) when (ex is ConfigException or JobException or ModelFormatException or DatasetException
+            or TokenizerFormatException or SafetensorsFormatException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            return (AttemptOutcome.Fatal, ex.Message);
+        }
+        catch (Exception ex) { return (_abortReason is not null ? AttemptOutcome.Failed : AttemptOutcome.Failed, _abortReason ?? $"{ex.GetType().Name}: {ex.Message}"); }
+        finally
+        {
+            _collective?.Dispose();
+        }
+    }
+
+    /// <summary>Turns the trainer's progress into messages to the job entity (rank 0 only: other ranks' observers are silent).</summary>
+    private sealed class EntityReporter(IActorRef jobs, string jobId, int attempt) : ITrainingObserver
+    {
+        private int _lastReported;
+
+        public void OnStep(StepMetrics m)
+        {
+            // At most every step; the entity keeps the newest. Enough for watchers without flooding.
+            if (m.Step == _lastReported) return;
+            _lastReported = m.Step;
+            jobs.Tell(new ReportStep(jobId, attempt, m.Step, m.TotalSteps, m.Loss, m.LearningRate, m.GradNorm, m.TokensPerSecond, m.Epoch));
+        }
+
+        public void OnEval(EvalMetrics m) => jobs.Tell(new ReportEval(jobId, attempt, m.Step, m.EvalLoss, m.IsBest));
+        public void OnCheckpoint(int step, string folder) => jobs.Tell(new ReportCheckpoint(jobId, attempt, step, folder));
+        public void OnMessage(string message) => jobs.Tell(new ReportLog(jobId, attempt, message));
+    }
+}

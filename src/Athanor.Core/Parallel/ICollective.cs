@@ -1,0 +1,34 @@
+using static TorchSharp.torch;
+
+namespace Athanor.Parallel;
+
+/// <summary>
+/// Collective operations among the ranks of one training group (NCCL's vocabulary). Every rank calls the
+/// same operations in the same order with tensors of the same shape. A dead or stuck peer never hangs a
+/// caller: operations fail with <see cref="CollectiveException"/> after the group's timeout or on Abort.
+/// </summary>
+public interface ICollective : IDisposable
+{
+    int Rank { get; }
+    int WorldSize { get; }
+
+    /// <summary>Sums a contiguous tensor across ranks, in place; every rank ends with the sum.</summary>
+    void AllReduceSum(Tensor tensor);
+
+    /// <summary>Sums input across ranks and leaves rank r with elements [r*n/W, (r+1)*n/W) in output (input length divisible by W).</summary>
+    void ReduceScatterSum(Tensor input, Tensor output);
+
+    /// <summary>Concatenates every rank's input (same length) into output, in rank order.</summary>
+    void AllGather(Tensor input, Tensor output);
+
+    /// <summary>Copies root's tensor into every rank's tensor.</summary>
+    void Broadcast(Tensor tensor, int root);
+
+    void Barrier();
+
+    /// <summary>Breaks the group: every operation in flight or later fails at once on this rank, and soon on its peers.</summary>
+    void Abort(string reason);
+}
+
+/// <summary>A collective that failed: a peer died, timed out, or the group was aborted.</summary>
+public sealed class CollectiveException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,172 @@
+using Athanor.Checkpoints.Safetensors;
+using static TorchSharp.torch;
+
+namespace Athanor.Parallel;
+
+/// <summary>
+/// AdamW over the flat trainable-parameter vector, data-parallel with ZeRO stage 0, 1 or 2 (torch's
+/// AdamW arithmetic, fp32 state; no decay on vectors). Stage 0 all-reduces gradients and every rank
+/// updates everything; stage 1 all-reduces gradients but each rank keeps Adam state for and updates only
+/// its shard, then the shards are all-gathered; stage 2 reduce-scatters gradients straight into the shard.
+/// With one rank all three are plain AdamW.
+/// </summary>
+public sealed class ZeroAdamW : IDisposable
+{
+    private readonly FlatLayout _layout;
+    private readonly ICollective _group;
+    private readonly int _stage;
+    private readonly double _beta1, _beta2, _eps, _weightDecay;
+    private readonly long _start, _count;
+    private readonly Tensor _master, _expAvg, _expAvgSq, _decayMask, _flatGrad, _flatParams, _gradShard;
+
+    public ZeroAdamW(FlatLayout layout, ICollective group, int stage, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
+    {
+        if (stage is < 0 or > 2) throw new ArgumentException($"ZeroAdamW handles ZeRO stages 0-2, not {stage}");
+        _layout = layout;
+        _group = group;
+        _stage = stage;
+        _weightDecay = weightDecay;
+        _beta1 = beta1;
+        _beta2 = beta2;
+        _eps = eps;
+        int w = group.WorldSize;
+        long padded = layout.PaddedLength(w);
+        (_start, _count) = stage == 0 ? (0, padded) : layout.Shard(group.Rank, w);
+
+        _flatParams = zeros(padded);
+        using (no_grad())
+            foreach (var s in layout.Slots)
+                using (var dst = _flatParams.narrow(0, s.Offset, s.Length))
+                    dst.copy_(s.Parameter.detach().reshape(-1).to_type(ScalarType.Float32));
+        _master = _flatParams.narrow(0, _start, _count).clone();
+        _expAvg = zeros(_count);
+        _expAvgSq = zeros(_count);
+        using var mask = zeros(padded);
+        foreach (var s in layout.Slots.Where(s => s.Decay))
+            using (var part = mask.narrow(0, s.Offset, s.Length)) part.fill_(1.0);
+        _decayMask = mask.narrow(0, _start, _count).clone();
+        _flatGrad = zeros(padded);
+        _gradShard = stage == 2 ? zeros(_count) : _flatGrad.narrow(0, _start, _count);
+    }
+
+    /// <summary>Optimizer steps taken (the bias-correction clock).</summary>
+    public long StepCount { get; set; }
+
+    public int Stage => _stage;
+
+    /// <summary>
+    /// Synchronizes this step's gradients across ranks, clips them to maxNorm by global L2 norm (if &gt; 0)
+    /// and returns the norm before clipping.
+    /// </summary>
+    public double SyncAndClipGradients(double maxNorm)
+    {
+        using var _ = no_grad();
+        foreach (var s in _layout.Slots)
+        {
+            using var dst = _flatGrad.narrow(0, s.Offset, s.Length);
+            if (s.Parameter.grad is Tensor g) dst.copy_(g.reshape(-1));
+            else dst.zero_();
+        }
+        if (_stage == 2) _group.ReduceScatterSum(_flatGrad, _gradShard);
+        else _group.AllReduceSum(_flatGrad);
+
+        using var sumSq = _gradShard.pow(2).sum().to_type(ScalarType.Float64).reshape(1);
+        if (_stage != 0) _group.AllReduceSum(sumSq);
+        double norm = Math.Sqrt(sumSq.item<double>());
+        if (maxNorm > 0 && double.IsFinite(norm))
+        {
+            double coef = maxNorm / (norm + 1e-6);
+            if (coef < 1) _gradShard.mul_(coef);
+        }
+        return norm;
+    }
+
+    /// <summary>Updates this rank's shard with AdamW and brings every rank's parameters up to date.</summary>
+    public void Step(double lr)
+    {
+        StepCount++;
+        double bc1 = 1 - Math.Pow(_beta1, StepCount);
+        double bc2Sqrt = Math.Sqrt(1 - Math.Pow(_beta2, StepCount));
+        using var _ = no_grad();
+        using (var scope = NewDisposeScope())
+        {
+            if (_weightDecay != 0) _master.sub_(_master * _decayMask * (lr * _weightDecay));
+            _expAvg.mul_(_beta1).add_(_gradShard, 1 - _beta1);
+            _expAvgSq.mul_(_beta2).addcmul_(_gradShard, _gradShard, 1 - _beta2);
+            var denom = (_expAvgSq.sqrt() / bc2Sqrt).add_(_eps);
+            _master.addcdiv_(_expAvg, denom, -lr / bc1);
+        }
+        if (_stage == 0) _flatParams.copy_(_master);
+        else _group.AllGather(_master, _flatParams);
+        WriteBackParameters();
+    }
+
+    private void WriteBackParameters()
+    {
+        foreach (var s in _layout.Slots)
+            using (var src = _flatParams.narrow(0, s.Offset, s.Length))
+            using (var shaped = src.view(s.Parameter.shape))
+                s.Parameter.copy_(shaped);
+    }
+
+    public void ZeroGrad()
+    {
+        foreach (var s in _layout.Slots) s.Parameter.grad?.zero_();
+    }
+
+    /// <summary>Makes every rank's parameters equal to rank 0's (start of a data-parallel run).</summary>
+    public void BroadcastParameters()
+    {
+        using var _ = no_grad();
+        _group.Broadcast(_flatParams, root: 0);
+        _master.copy_(_flatParams.narrow(0, _start, _count));
+        WriteBackParameters();
+    }
+
+    /// <summary>Reloads the flat copy from the parameters (after they were loaded from a checkpoint).</summary>
+    public void RefreshFromParameters()
+    {
+        using var _ = no_grad();
+        foreach (var s in _layout.Slots)
+            using (var dst = _flatParams.narrow(0, s.Offset, s.Length))
+                dst.copy_(s.Parameter.detach().reshape(-1).to_type(ScalarType.Float32));
+        _master.copy_(_flatParams.narrow(0, _start, _count));
+    }
+
+    // ---- checkpoints: the logical flat state, in slices, readable at any world size and stage ----
+
+    /// <summary>This rank's part of the state as (real start, length, exp_avg, exp_avg_sq) views, or null when another rank writes it.</summary>
+    public OptimizerSlice? Slice()
+    {
+        if (_stage == 0 && _group.Rank != 0) return null;
+        long end = Math.Min(_start + _count, _layout.Length);
+        long length = Math.Max(0, end - _start);
+        return new OptimizerSlice(_start, length, _expAvg.narrow(0, 0, length), _expAvgSq.narrow(0, 0, length));
+    }
+
+    /// <summary>Fills this rank's state from a reader of the logical flat vectors.</summary>
+    public void LoadState(Func<string, long, long, Tensor> readRange, long stepCount)
+    {
+        long end = Math.Min(_start + _count, _layout.Length);
+        long length = Math.Max(0, end - _start);
+        using var _ = no_grad();
+        _expAvg.zero_();
+        _expAvgSq.zero_();
+        if (length > 0)
+        {
+            using var m = readRange("exp_avg", _start, length);
+            using var v = readRange("exp_avg_sq", _start, length);
+            using (var dst = _expAvg.narrow(0, 0, length)) dst.copy_(m);
+            using (var dst = _expAvgSq.narrow(0, 0, length)) dst.copy_(v);
+        }
+        StepCount = stepCount;
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in new[] { _master, _expAvg, _expAvgSq, _decayMask, _flatGrad, _flatParams, _gradShard }) t.Dispose();
+    }
+}
+
+/// <summary>A contiguous part [Start, Start + Length) of the logical optimizer state vectors.</summary>
+public sealed record OptimizerSlice(long Start, long Length, Tensor ExpAvg, Tensor ExpAvgSq);

@@ -1,0 +1,65 @@
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Athanor.Cluster.Hosting;
+using Athanor.Cluster.Messages;
+
+namespace Athanor.Cluster.Tests;
+
+/// <summary>A one-node cluster in the test process: the actors, the journal and the trainer end to end.</summary>
+public class InProcessClusterTests
+{
+    private static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    public static async Task<JobView> WaitFor(IActorRef jobs, string jobId, Func<JobView, bool> done, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        JobView view;
+        do
+        {
+            view = await jobs.Ask<JobView>(new GetJob(jobId), TimeSpan.FromSeconds(10));
+            if (done(view)) return view;
+            await Task.Delay(200);
+        } while (DateTime.UtcNow < deadline);
+        var events = await jobs.Ask<JobEventsPage>(new GetJobEvents(jobId, 1), TimeSpan.FromSeconds(10));
+        throw new TimeoutException($"job {jobId} is {view.Phase} at step {view.Step}; events:\n" +
+            string.Join("\n", events.Events.Select(e => $"{e.Kind} {e.Phase} {e.Text}")));
+    }
+
+    [Fact]
+    public async Task AJobRunsToTheEndOnTwoSlotsAndItsHistoryIsJournaled()
+    {
+        using var temp = new TempFolder();
+        var options = new ClusterNodeOptions { Port = FreePort(), Devices = "cpu:2", DataDir = temp.Sub("node"), Seeds = [] };
+        options = options with { Seeds = [$"127.0.0.1:{options.Port}"] };
+        await using var node = await ClusterNode.StartAsync(options);
+        var yaml = TestJobs.Yaml(temp.Sub("job"), extra: "min_world_size: 1\nmax_world_size: 2");
+        var submitted = await node.Jobs.Ask<object>(new SubmitJob("j1", "tiny", yaml, [], "test.yaml"), TimeSpan.FromSeconds(30));
+        Assert.IsType<JobView>(submitted);
+        var done = await WaitFor(node.Jobs, "j1", v => v.Phase is JobPhase.Succeeded or JobPhase.Failed, TimeSpan.FromMinutes(3));
+        Assert.True(done.Phase == JobPhase.Succeeded, done.Error);
+        Assert.Equal(12, done.Step);
+        Assert.Equal(2, done.WorldSize);
+        Assert.Equal(12, done.LastCheckpointStep);
+        Assert.True(File.Exists(Path.Combine(temp.Path, "job", "out", "model.safetensors")));
+    }
+
+    [Fact]
+    public async Task AnInvalidJobIsRejectedWithTheConfigError()
+    {
+        using var temp = new TempFolder();
+        var options = new ClusterNodeOptions { Port = FreePort(), Devices = "cpu:1", DataDir = temp.Sub("node") };
+        options = options with { Seeds = [$"127.0.0.1:{options.Port}"] };
+        await using var node = await ClusterNode.StartAsync(options);
+        var reply = await node.Jobs.Ask<object>(new SubmitJob("bad", "x", TestJobs.Yaml(temp.Sub("job"), extra: "learning_rate: banana"), [], "bad.yaml"), TimeSpan.FromSeconds(30));
+        var rejected = Assert.IsType<SubmitRejected>(reply);
+        Assert.Contains("learning_rate", rejected.Reason);
+    }
+}

@@ -1,0 +1,76 @@
+using Athanor.Estimation;
+
+namespace Athanor.Tests.Estimation;
+
+public class PlanRecommenderTests
+{
+    private const double GiB80 = 80.0 * (1L << 30);
+
+    [Fact]
+    public void APlanThatFitsIsKeptAsGiven()
+    {
+        var r = PlanRecommender.Recommend(ModelPresets.Get("7b"), new TrainingPlan { Method = FineTuningMethod.Lora, Gpus = 1 }, GiB80);
+        Assert.True(r.AsGiven);
+        Assert.True(r.Fits);
+        Assert.StartsWith("fits as given", r.Summary());
+    }
+
+    [Fact]
+    public void AHigherZeroStageIsTriedFirst()
+    {
+        // 30B full on 8 GPUs: 520 GB of model states replicated, 179 at stage 1, 122 at stage 2, 65 at stage 3.
+        var given = new TrainingPlan { Gpus = 8, GradientCheckpointing = true };
+        var r = PlanRecommender.Recommend(ModelPresets.Get("30b"), given, GiB80);
+        Assert.True(r.Fits);
+        Assert.Equal(["--zero 3"], r.Changes);
+        Assert.True(r.Estimate.TotalBytes <= GiB80);
+        // The lower stages really do not fit.
+        Assert.False(MemoryEstimator.Estimate(ModelPresets.Get("30b"), given with { ZeroStage = 2 }).Fits(GiB80));
+    }
+
+    [Fact]
+    public void ASmallerMicroBatchKeepsTheGlobalBatchThroughAccumulation()
+    {
+        var given = new TrainingPlan { ZeroStage = 3, Gpus = 8, GradientCheckpointing = true, Batch = 48, Sequence = 4096 };
+        var r = PlanRecommender.Recommend(ModelPresets.Get("7b"), given, GiB80);
+        Assert.True(r.Fits);
+        var p = r.Estimate.Plan;
+        Assert.True(p.Batch < 48);
+        Assert.Equal(48, p.Batch * p.Accumulation);
+        Assert.Contains(r.Changes, c => c.StartsWith($"--batch {p.Batch} with gradient accumulation {p.Accumulation}", StringComparison.Ordinal));
+        // It is the largest micro-batch that fits: the next divisor up does not.
+        int next = Enumerable.Range(p.Batch + 1, 48 - p.Batch).First(d => 48 % d == 0);
+        Assert.False(MemoryEstimator.Estimate(ModelPresets.Get("7b"), p with { Batch = next }).Fits(GiB80));
+    }
+
+    [Fact]
+    public void EarlierStepsThatAreNotNeededAreUndone()
+    {
+        // 7B full on one GPU: the walk reaches offload; with it, checkpointing is not needed and is dropped again.
+        var r = PlanRecommender.Recommend(ModelPresets.Get("7b"), new TrainingPlan { Gpus = 1 }, GiB80);
+        Assert.True(r.Fits);
+        Assert.Equal(["--zero 1", "--offload"], r.Changes);
+        Assert.False(r.Estimate.Plan.GradientCheckpointing);
+    }
+
+    [Fact]
+    public void LoraComesBeforeMoreGpus()
+    {
+        var r = PlanRecommender.Recommend(ModelPresets.Get("65b"), new TrainingPlan { Gpus = 1 }, 40.0 * (1L << 30));
+        Assert.True(r.Fits);
+        Assert.NotEqual(FineTuningMethod.Full, r.Estimate.Plan.Method);
+    }
+
+    [Fact]
+    public void APlanThatCannotFitSaysSoWithTheNumbers()
+    {
+        // 64K-token sequences: the logits alone take 8 GB, more than a 4 GiB card has, however many GPUs.
+        var r = PlanRecommender.Recommend(ModelPresets.Get("7b"), new TrainingPlan { Gpus = 1, Sequence = 65536 }, 4.0 * (1L << 30));
+        Assert.False(r.Fits);
+        Assert.False(r.AsGiven);
+        Assert.StartsWith("does not fit in any configuration tried", r.Summary());
+        Assert.Contains("GB per GPU of 4.3 GB", r.Summary());
+        Assert.Equal(PlanRecommender.MaxGpus, r.Estimate.Plan.Gpus);
+        Assert.Equal(FineTuningMethod.Qlora, r.Estimate.Plan.Method);
+    }
+}

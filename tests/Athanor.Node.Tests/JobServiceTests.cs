@@ -13,7 +13,7 @@ public class JobServiceTests
         Assert.StartsWith("job-", submitted.Id);
         Assert.Equal("first", submitted.Name);
         Assert.Equal(JobState.Pending, submitted.State);
-        Assert.Equal(12, submitted.MaxSteps);
+        Assert.Equal(8, submitted.MaxSteps);
         Assert.Equal(Path.Combine(node.OutputRoot, "first"), submitted.OutputDir);
 
         var events = await node.FollowAsync(submitted.Id);
@@ -21,25 +21,25 @@ public class JobServiceTests
 
         var job = await node.Jobs().GetJobAsync(new GetJobRequest { JobId = submitted.Id });
         Assert.Equal(JobState.Succeeded, job.State);
-        Assert.Equal(12, job.Step);
-        Assert.Equal(12, job.MaxSteps);
+        Assert.Equal(8, job.Step);
+        Assert.Equal(8, job.MaxSteps);
         Assert.Equal(1, job.WorldSize);
         Assert.Equal(1, job.Attempts);
-        Assert.Equal(12, job.LastCheckpointStep);
+        Assert.Equal(8, job.LastCheckpointStep);
         Assert.True(job.Metrics.HasLoss && job.Metrics.HasLr && job.Metrics.HasGradNorm && job.Metrics.HasTokensPerS);
         Assert.False(job.Metrics.HasEvalLoss);
         Assert.Equal("", job.Error);
         Assert.True(job.UpdatedAt.ToDateTimeOffset() >= job.CreatedAt.ToDateTimeOffset());
         Assert.Equal(events[^1].Sequence, job.LastSequence);
         Assert.True(File.Exists(Path.Combine(node.OutputRoot, "first", "model.safetensors")));
-        Assert.True(File.Exists(Path.Combine(node.OutputRoot, "first", "checkpoint-10", "athanor-checkpoint.json")));
+        Assert.True(File.Exists(Path.Combine(node.OutputRoot, "first", "checkpoint-4", "athanor-checkpoint.json")));
     }
 
     [Fact]
     public async Task WatchJobSendsStateStepsEvalsCheckpointsAndLogsInSequence()
     {
         await using var node = await TestNode.StartAsync();
-        var job = await node.SubmitAsync("events", "val_size: 8\neval_strategy: steps\neval_steps: 6");
+        var job = await node.SubmitAsync("events", "val_size: 4\neval_strategy: steps\neval_steps: 4");
         var events = await node.FollowAsync(job.Id);
 
         Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.Sequence));
@@ -47,19 +47,19 @@ public class JobServiceTests
         var states = events.Where(e => e.KindCase == JobEvent.KindOneofCase.StateChanged).Select(e => e.StateChanged.State);
         Assert.Equal([JobState.Pending, JobState.Running, JobState.Succeeded], states);
         Assert.Equal(JobEvent.KindOneofCase.StateChanged, events[^1].KindCase);
-        Assert.Equal([2, 4, 6, 8, 10, 12], events.Where(e => e.KindCase == JobEvent.KindOneofCase.Step).Select(e => e.Step.Step));
+        Assert.Equal([2, 4, 6, 8], events.Where(e => e.KindCase == JobEvent.KindOneofCase.Step).Select(e => e.Step.Step));
         Assert.All(events.Where(e => e.KindCase == JobEvent.KindOneofCase.Step), e =>
         {
-            Assert.Equal(12, e.Step.MaxSteps);
+            Assert.Equal(8, e.Step.MaxSteps);
             Assert.True(e.Step.Metrics.Loss > 0 && e.Step.Metrics.TokensPerS > 0);
         });
-        Assert.Equal([6, 12], events.Where(e => e.KindCase == JobEvent.KindOneofCase.Eval).Select(e => e.Eval.Step));
-        Assert.Equal([5, 10, 12], events.Where(e => e.KindCase == JobEvent.KindOneofCase.Checkpoint).Select(e => e.Checkpoint.Step));
-        Assert.Equal(Path.Combine(node.OutputRoot, "events", "checkpoint-5"),
+        Assert.Equal([4, 8], events.Where(e => e.KindCase == JobEvent.KindOneofCase.Eval).Select(e => e.Eval.Step));
+        Assert.Equal([4, 8], events.Where(e => e.KindCase == JobEvent.KindOneofCase.Checkpoint).Select(e => e.Checkpoint.Step));
+        Assert.Equal(Path.Combine(node.OutputRoot, "events", "checkpoint-4"),
             events.First(e => e.KindCase == JobEvent.KindOneofCase.Checkpoint).Checkpoint.Path);
         var logs = events.Where(e => e.KindCase == JobEvent.KindOneofCase.Log).Select(e => e.Log.Text).ToList();
         Assert.Contains(logs, l => l.StartsWith("model: llama, 2 layers"));
-        Assert.Contains(logs, l => l.StartsWith("done: 12 steps"));
+        Assert.Contains(logs, l => l.StartsWith("done: 8 steps"));
 
         var final = await node.Jobs().GetJobAsync(new GetJobRequest { JobId = job.Id });
         Assert.True(final.Metrics.HasEvalLoss);

@@ -74,14 +74,14 @@ internal sealed class TestNode : IAsyncDisposable
         dataset: identity
         dataset_dir: {Path.Combine(DemoRoot, "data")}
         template: default
-        cutoff_len: 96
-        max_samples: 40
+        cutoff_len: 64
+        max_samples: 16
         output_dir: {Path.Combine(OutputRoot, output)}
         logging_steps: 2
-        save_steps: 5
+        save_steps: 4
         per_device_train_batch_size: 4
         learning_rate: 1.0e-2
-        max_steps: 12
+        max_steps: 8
         seed: 1
         {extra}
         """;

@@ -61,8 +61,9 @@ public sealed class LocalJobBackend : IJobBackend
             _byId.Add(record.Id, job);
         }
         job.ChangeState(JobState.Pending);
+        var pending = job.Record; // before the worker can take it: the answer says Pending, as documented
         _queue.Add(job, CancellationToken.None);
-        return Task.FromResult(job.Record);
+        return Task.FromResult(pending);
     }
 
     public Task<JobRecord> GetAsync(string jobId, CancellationToken cancel) => Task.FromResult(Find(jobId).Record);

@@ -151,3 +151,17 @@ public class TrainCommandTests
         Assert.Contains("commands: train", result.Stderr);
     }
 }
+
+public class DevNullOutputTests
+{
+    [Fact]
+    public void WritingOutputToDevNullLeavesTheDeviceAlone()
+    {
+        using var temp = new TempFolder();
+        var input = Path.Combine(temp.Path, "in.jsonl");
+        File.WriteAllText(input, "{\"text\": \"hello\"}\n");
+        var result = ClusterProcess.Run(temp.Path, TimeSpan.FromMinutes(1), "data", "tokenize", "--tokenizer", "byte", "--input", input, "--output", "/dev/null");
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.False(Athanor.IO.FileKind.IsRegularOrMissing("/dev/null"), "/dev/null was replaced by a regular file");
+    }
+}

@@ -31,7 +31,16 @@ public sealed class PostgresServer : IDisposable
 
     public int Port { get; }
 
-    public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=athanor;Pooling=true";
+    public string ConnectionString => Connection("athanor");
+
+    public string Connection(string database) => $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=true";
+
+    /// <summary>A fresh database, so each test's cluster starts with an empty journal.</summary>
+    public string CreateDatabase(string name)
+    {
+        Run(Path.Combine(_bin, "psql"), ["-h", "127.0.0.1", "-p", Port.ToString(), "-U", "postgres", "-c", $"CREATE DATABASE {name}"]);
+        return Connection(name);
+    }
 
     private static string? FindBinaries()
     {

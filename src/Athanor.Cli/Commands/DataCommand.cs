@@ -47,6 +47,12 @@ public sealed class DataCommand : ICommand
             finally { stdout.Flush(); }
         }
         var full = Path.GetFullPath(path);
+        if (!Athanor.IO.FileKind.IsRegularOrMissing(full))
+        {
+            // A device or pipe (/dev/null, a FIFO): write straight into it, never rename over it.
+            using var direct = new StreamWriter(full, append: true, new System.Text.UTF8Encoding(false), 1 << 16);
+            return write(direct);
+        }
         var temp = full + $".tmp-{Environment.ProcessId}";
         try
         {

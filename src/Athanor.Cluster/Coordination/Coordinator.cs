@@ -115,7 +115,13 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
 
     private void OnWaiting(JobWaiting m)
     {
-        if (_running.ContainsKey(m.JobId)) return; // a stale announcement from before the current attempt
+        if (_running.TryGetValue(m.JobId, out var current))
+        {
+            if (current.Number > m.Attempts) return; // a stale announcement from before the current attempt
+            // The job has recorded the end of this attempt: stop tracking it (slots of ranks still winding
+            // down are freed as they report; a dead node's stay busy until it is removed).
+            _running.Remove(m.JobId);
+        }
         _waiting[m.JobId] = m;
         Schedule();
     }

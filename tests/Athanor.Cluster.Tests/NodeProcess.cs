@@ -27,6 +27,7 @@ public sealed class NodeProcess : IDisposable
             info.ArgumentList.Add(a);
         foreach (var s in seeds) { info.ArgumentList.Add("--seed"); info.ArgumentList.Add(s); }
         _process = Process.Start(info)!;
+        Pid = _process.Id;
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
         _process.BeginOutputReadLine();
@@ -38,7 +39,7 @@ public sealed class NodeProcess : IDisposable
     public int GrpcPort { get; }
     public string Seed => $"127.0.0.1:{AkkaPort}";
     public string Server => $"http://127.0.0.1:{GrpcPort}";
-    public int Pid => _process.Id;
+    public int Pid { get; private set; }
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
@@ -76,6 +77,13 @@ public sealed class NodeProcess : IDisposable
     {
         try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
         _process.Dispose();
+        // Kept for post-mortems of failed runs (TestResults is where CI keeps artifacts).
+        var logs = Environment.GetEnvironmentVariable("ATHANOR_TEST_NODE_LOGS");
+        if (logs is not null)
+        {
+            Directory.CreateDirectory(logs);
+            File.WriteAllText(Path.Combine(logs, $"{DateTime.UtcNow:HHmmss}-{Name}-{Pid}.log"), Output);
+        }
     }
 }
 

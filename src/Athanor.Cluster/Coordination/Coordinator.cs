@@ -23,6 +23,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<string, Attempt> _running = [];
     private readonly Dictionary<string, string> _waitNotes = [];
     private readonly TimeSpan _nodeTimeout;
+    private readonly DateTime _startedUtc = DateTime.UtcNow;
     private readonly TimeSpan _minRunBeforeRescale;
 
     public Coordinator(IActorRef jobs, TimeSpan nodeTimeout, TimeSpan minRunBeforeRescale)
@@ -44,6 +45,14 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.IReachabilityEvent>(_ => { });
         Receive<GetClusterState>(_ => Sender.Tell(State()));
+        Receive<CheckAttempt>(m =>
+        {
+            // Ranks announce themselves every 2 s: a coordinator up for a while that knows nothing of the attempt can say so.
+            if (DateTime.UtcNow - _startedUtc < TimeSpan.FromSeconds(10)) return;
+            if (_running.TryGetValue(m.JobId, out var a) && a.Number == m.Attempt) return;
+            if (_proposed.Contains(m.JobId)) return;
+            _jobs.Tell(new AttemptUnknown(m.JobId, m.Attempt));
+        });
         Receive<Tick>(_ => { EvictSilentNodes(); Schedule(); ConsiderGrowing(); });
     }
 
@@ -129,6 +138,9 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     /// <summary>Places waiting jobs, highest priority then oldest first, each on all of its ranks at once or not at all.</summary>
     private void Schedule()
     {
+        // Right after a group broke, give its live nodes a moment (they announce every 2 s) so the job
+        // re-forms as large as it can at once instead of small and then grown.
+        if (_nodes.Values.Any(n => n.SuspectSince is DateTime t && DateTime.UtcNow - t < TimeSpan.FromSeconds(3))) return;
         foreach (var job in _waiting.Values.OrderByDescending(j => j.Requirements.Priority).ThenBy(j => j.SubmittedUtc).ToList())
         {
             if (_proposed.Contains(job.JobId) || _running.ContainsKey(job.JobId)) continue;

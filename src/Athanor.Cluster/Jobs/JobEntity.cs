@@ -21,6 +21,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     private readonly JobState _state = new();
     private readonly List<JobEventRecord> _events = [];
     private long _sequence;
+    private int _unknownAttemptChecks;
 
     public JobEntity(string jobId, IActorRef coordinator)
     {
@@ -52,7 +53,19 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         });
         Command<ReportAttemptEnded>(OnAttemptEnded);
         Command<PokeJob>(_ => AnnounceIfWaiting());
-        Command<Tick>(_ => AnnounceIfWaiting());
+        Command<Tick>(_ =>
+        {
+            AnnounceIfWaiting();
+            if (_state.CurrentAttempt is int attempt && !_state.IsFinal) _coordinator.Tell(new CheckAttempt(_jobId, attempt));
+        });
+        Command<AttemptUnknown>(m =>
+        {
+            // Reports can be lost while this entity moves between nodes; the coordinator's word, twice, settles it.
+            if (m.Attempt != _state.CurrentAttempt) return;
+            if (++_unknownAttemptChecks < 2) return;
+            _unknownAttemptChecks = 0;
+            OnAttemptEnded(new ReportAttemptEnded(_jobId, m.Attempt, AttemptOutcome.Failed, "the attempt's workers are gone (their reports were lost)"));
+        });
     }
 
     public override string PersistenceId => "job-" + _jobId;
@@ -144,6 +157,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     private void OnStep(ReportStep m)
     {
         if (m.Attempt != _state.CurrentAttempt) return;
+        _unknownAttemptChecks = 0;
         _state.Step = m.Step;
         _state.MaxSteps = m.MaxSteps;
         _state.Loss = m.Loss;

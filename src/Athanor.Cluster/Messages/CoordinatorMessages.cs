@@ -18,6 +18,12 @@ public sealed record RankEnded(string JobId, int Attempt, int Rank, string NodeA
 /// <summary>A rank still running (periodic), so a new coordinator learns which slots are busy.</summary>
 public sealed record RankAlive(string JobId, int Attempt, int Rank, int World, string NodeAddress, int Slot);
 
+/// <summary>A job entity asking whether its current attempt still has workers (it may have missed their reports).</summary>
+public sealed record CheckAttempt(string JobId, int Attempt);
+
+/// <summary>The coordinator knows of no running ranks for that attempt (after it has had time to hear from them).</summary>
+public sealed record AttemptUnknown(string JobId, int Attempt) : IJobMessage;
+
 /// <summary>Ask the coordinator what it knows (tests, `cluster nodes`).</summary>
 public sealed record GetClusterState;
 

@@ -25,9 +25,9 @@ public static class DemoJob
         $"Athanor demo: a small Llama-style model (random init, {c.ModelNameOrPath}) learns LLaMA-Factory's identity and alpaca " +
         $"samples byte by byte, {c.MaxSteps} steps on this CPU. The same job is examples/demo.yaml.";
 
-    public static string Conclusion(TrainingResult r)
+    public static string Conclusion(double? firstLoss, double? lastLoss)
     {
-        if (r.FirstLoss is not double first || r.LastLoss is not double last) return "";
+        if (firstLoss is not double first || lastLoss is not double last) return "";
         double drop = 1 - last / first;
         return $"What this showed: the loss fell from {first:F2} to {last:F2} ({drop:P0} lower){(drop > 0.5 ? ", more than half" : "")}: " +
                "the model learned the structure of the chat template, English spelling and the identity answers. " +

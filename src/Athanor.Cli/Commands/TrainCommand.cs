@@ -37,19 +37,37 @@ public sealed class TrainCommand : ICommand
         foreach (var ignored in loaded.IgnoredKeys)
             progress.Line($"note: ignoring {ignored.Name} ({ignored.Reason})");
 
-        var result = LocalTraining.Run(config, world, zero, progress, progress.Line, cancel);
-        if (result.Cancelled)
+        // The global batch must split over the ranks: say so before anything starts.
+        JobPreparation.MapSettings(config, trainSamples: 1, world, zero);
+        JobPreparation.Preflight(config);
+        var outcome = EmbeddedTraining.RunAsync(config, world, zero, progress, cancel).GetAwaiter().GetResult();
+        switch (outcome.State)
         {
-            progress.Line($"interrupted at step {result.Steps}; saved {result.LastCheckpoint}. Resume with --set resume_from_checkpoint=auto");
-            return ExitCodes.Interrupted;
+            case Node.Backend.JobState.Cancelled:
+                var latest = new Checkpoints.CheckpointStore(config.OutputDir).Latest();
+                progress.Line($"interrupted at step {outcome.Steps}; saved {latest}. Resume with --set resume_from_checkpoint=auto");
+                return ExitCodes.Interrupted;
+            case Node.Backend.JobState.Failed:
+                // A job that could not start as configured (data, model, tokenizer) is bad input; a run that kept failing is not.
+                Console.Error.WriteLine($"error: {outcome.Error}");
+                return outcome.Error?.StartsWith("gave up", StringComparison.Ordinal) == true ? ExitCodes.Failed : ExitCodes.BadInput;
         }
-        if (config.PlotLoss && JobOutputs.WriteLossPlot(config.OutputDir, $"training loss: {Path.GetFileName(config.OutputDir)}") is string plot)
-            progress.Line($"loss plot: {plot}");
-        progress.Line($"done: {result.Steps} steps in {result.Elapsed:h\\:mm\\:ss}; loss {result.FirstLoss:F4} -> {result.LastLoss:F4}" +
-                      (result.BestEvalLoss is double best ? $"; best eval loss {best:F4}" : "") +
-                      (result.StoppedEarly ? " (stopped early)" : "") + $"; model in {config.OutputDir}");
-        if (demo) progress.Line(DemoJob.Conclusion(result));
+        var (first, last) = FirstAndLastLoss(config.OutputDir);
+        if (config.PlotLoss && File.Exists(Path.Combine(config.OutputDir, JobOutputs.LossPlotFile)))
+            progress.Line($"loss plot: {Path.Combine(config.OutputDir, JobOutputs.LossPlotFile)}");
+        progress.Line($"done: {outcome.Steps} steps; loss {first:F4} -> {last:F4}; model in {config.OutputDir}");
+        if (demo) progress.Line(DemoJob.Conclusion(first, last));
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The first and last logged training loss, from metrics.jsonl.</summary>
+    private static (double? First, double? Last) FirstAndLastLoss(string outputDir)
+    {
+        var path = Path.Combine(outputDir, MetricsLog.FileName);
+        if (!File.Exists(path)) return (null, null);
+        var losses = File.ReadLines(path).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)?["loss"]).Where(n => n is not null)
+            .Select(n => n!.GetValue<double>()).ToList();
+        return losses.Count == 0 ? (null, null) : (losses[0], losses[^1]);
     }
 
     private static int ParseInt(string? text, string flag, int fallback, int min, int max)

@@ -31,7 +31,8 @@ public sealed class ConsoleProgress(int loggingSteps) : ITrainingObserver
         }
     }
 
-    public void OnEval(EvalMetrics m) => Line($"eval  step {m.Step}: eval_loss {m.EvalLoss:F4} over {m.Tokens:N0} tokens{(m.IsBest ? " (best so far)" : "")}");
+    public void OnEval(EvalMetrics m) =>
+        Line($"eval  step {m.Step}: eval_loss {m.EvalLoss:F4}{(m.Tokens > 0 ? $" over {m.Tokens:N0} tokens" : "")}{(m.IsBest ? " (best so far)" : "")}");
 
     public void OnCheckpoint(int step, string folder) => Line($"saved {folder}");
 

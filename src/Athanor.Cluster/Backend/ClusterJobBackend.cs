@@ -152,7 +152,7 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
         return e.Kind switch
         {
             "state" => new JobStateChanged(jobId, e.Sequence, time, ToState(e.Phase ?? JobPhase.Pending), e.Phase == JobPhase.Failed ? e.Text : null),
-            "step" => new JobStepReported(jobId, e.Sequence, time, e.Step, e.MaxSteps, new JobMetrics(e.Loss, e.LearningRate, e.GradNorm, e.TokensPerSecond)),
+            "step" => new JobStepReported(jobId, e.Sequence, time, e.Step, e.MaxSteps, new JobMetrics(e.Loss, e.LearningRate, e.GradNorm, e.TokensPerSecond, Epoch: e.Epoch)),
             "eval" => new JobEvalReported(jobId, e.Sequence, time, e.Step, e.EvalLoss ?? double.NaN, e.IsBest),
             "checkpoint" => new JobCheckpointSaved(jobId, e.Sequence, time, e.Step, e.Folder ?? ""),
             _ => new JobLogLine(jobId, e.Sequence, time, e.Text ?? ""),

@@ -13,8 +13,9 @@ public static class ClusterConfig
         string stable = ((int)o.DowningStableAfter.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms";
         return $$"""
             akka {
-              loglevel = INFO
-              stdout-loglevel = INFO
+              loglevel = {{o.LogLevel}}
+              stdout-loglevel = {{o.LogLevel}}
+              log-dead-letters = {{(o.LogLevel is "INFO" or "DEBUG" ? "10" : "off")}}
               actor {
                 provider = cluster
                 serialize-messages = off

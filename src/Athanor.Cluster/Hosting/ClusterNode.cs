@@ -46,6 +46,8 @@ public sealed class ClusterNode : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.DrainTimeout + TimeSpan.FromSeconds(20));
+        // Signals belong to the command that hosts this node (it decides: drain and leave, or cancel a job).
+        builder.Services.AddSingleton<IHostLifetime, CallerOwnedLifetime>();
         builder.Services.AddAkka(ClusterNodeOptions.SystemName, (akka, _) =>
         {
             akka.AddHocon(ConfigurationFactory.ParseString(ClusterConfig.Hocon(options)), HoconAddMode.Prepend);
@@ -90,6 +92,12 @@ public sealed class ClusterNode : IAsyncDisposable
         await host.StartAsync(cancel);
         var system = host.Services.GetRequiredService<ActorSystem>();
         return new ClusterNode(host, system, jobs!, coordinator!, agent);
+    }
+
+    private sealed class CallerOwnedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static Akka.Configuration.Config SqlJournalDefaults()

@@ -22,6 +22,8 @@ public sealed record ClusterNodeOptions
     public TimeSpan DowningStableAfter { get; init; } = TimeSpan.FromSeconds(7);
     /// <summary>How long a SIGTERM waits for running ranks to checkpoint before leaving.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Akka's log level (DEBUG, INFO, WARNING, ERROR, OFF); the embedded node of `cluster train` keeps quiet.</summary>
+    public string LogLevel { get; init; } = "INFO";
 
     public bool IsCoordinator => Roles.Contains("coordinator");
     public bool IsWorker => Roles.Contains("worker");

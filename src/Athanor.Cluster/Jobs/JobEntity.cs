@@ -166,7 +166,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         _state.TokensPerSecond = m.TokensPerSecond;
         _state.Epoch = m.Epoch;
         _state.UpdatedUtc = DateTime.UtcNow;
-        Add("step", null, null, m.Step, loss: m.Loss, lr: m.LearningRate, gradNorm: m.GradNorm, tps: m.TokensPerSecond);
+        Add("step", null, null, m.Step, loss: m.Loss, lr: m.LearningRate, gradNorm: m.GradNorm, tps: m.TokensPerSecond, epoch: m.Epoch);
     }
 
     private void OnAttemptEnded(ReportAttemptEnded m)
@@ -261,10 +261,10 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     }
 
     private void Add(string kind, JobPhase? phase, string? text, int step, double? loss = null, double? lr = null, double? gradNorm = null,
-        double? tps = null, double? evalLoss = null, bool isBest = false, string? folder = null, DateTime? time = null)
+        double? tps = null, double? evalLoss = null, bool isBest = false, string? folder = null, DateTime? time = null, double? epoch = null)
     {
         _events.Add(new JobEventRecord(++_sequence, time ?? DateTime.UtcNow, kind, phase, text, step, _state.MaxSteps,
-            loss, lr, gradNorm, tps, evalLoss, isBest, folder));
+            loss, lr, gradNorm, tps, evalLoss, isBest, folder, epoch));
         if (_events.Count > MaxEventsKept) _events.RemoveRange(0, _events.Count - MaxEventsKept);
     }
 

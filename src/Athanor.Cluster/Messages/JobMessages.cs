@@ -63,6 +63,7 @@ public sealed record AttemptDeclined(string JobId, string Reason);
 
 /// <summary>One entry of a job's event stream. Kind: state, step, eval, checkpoint, log.</summary>
 public sealed record JobEventRecord(long Sequence, DateTime TimeUtc, string Kind, JobPhase? Phase, string? Text, int Step, int MaxSteps,
-    double? Loss, double? LearningRate, double? GradNorm, double? TokensPerSecond, double? EvalLoss, bool IsBest, string? Folder);
+    double? Loss, double? LearningRate, double? GradNorm, double? TokensPerSecond, double? EvalLoss, bool IsBest, string? Folder,
+    double? Epoch = null);
 
 public sealed record JobEventsPage(string JobId, JobEventRecord[] Events, bool Final);

@@ -124,6 +124,7 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
         {
             var config = JobSpec.Parse(_start.YamlText, _start.Overrides, _start.SourceName) with { ResumeFromCheckpoint = "auto" };
             var log = _start.Rank == 0 ? (Action<string>)(text => _jobs.Tell(new ReportLog(jobId, _start.Attempt, text))) : _ => { };
+            if (_start.Rank == 0) JobOutputs.WriteEffectiveConfig(config);
             var inputs = JobPreparation.PrepareInputs(config, log);
             var settings = JobPreparation.MapSettings(config, inputs.Data.Train.Count, _start.World, config.ZeroStage);
             _collective = TcpRingCollective.Connect(_start.Rank, endpoints, _listener!, _start.GroupId, TimeSpan.FromSeconds(60));

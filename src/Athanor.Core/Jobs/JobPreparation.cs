@@ -28,6 +28,24 @@ public static class JobPreparation
         return new PreparedJob(config, inputs.Tokenizer, model, lora, inputs.Data, MapSettings(config, inputs.Data.Train.Count, worldSize: 1, config.ZeroStage));
     }
 
+    /// <summary>The cheap checks of a job (settings, model folder, tokenizer, weights), before any worker starts.</summary>
+    public static void Preflight(JobConfig config)
+    {
+        if (!config.DoTrain) throw new JobException("do_train is false: there is nothing for `cluster train` to do");
+        if (config.Device != "cpu")
+            throw new JobException($"device: '{config.Device}' is not available in this build; accepted: cpu");
+        if (config.ZeroStage > 2)
+            throw new JobException($"zero_stage {config.ZeroStage}: parameter sharding (ZeRO-3) is not available in this build; accepted: 0, 1, 2");
+        if (config.Packing)
+            throw new JobException("packing: true is not supported yet; accepted: false (each sample is its own row, padded per micro-batch)");
+        var modelConfig = ModelConfig.Load(config.ModelNameOrPath);
+        var tokenizer = LoadTokenizer(config);
+        if (tokenizer.VocabSize > modelConfig.VocabSize)
+            throw new JobException($"tokenizer has {tokenizer.VocabSize} tokens but {config.ModelNameOrPath}/config.json has vocab_size {modelConfig.VocabSize}: they are not from the same model");
+        if (config.Init == WeightInit.Pretrained && !ModelWeights.HasWeights(config.ModelNameOrPath))
+            throw new JobException($"{config.ModelNameOrPath}: no model.safetensors or model.safetensors.index.json; add the weights, or set init: random to train from scratch");
+    }
+
     public static SharedInputs PrepareInputs(JobConfig config, Action<string> log)
     {
         if (!config.DoTrain) throw new JobException("do_train is false: there is nothing for `cluster train` to do");

@@ -182,3 +182,40 @@ public class DemoTests
         Assert.Contains("more than half", result.Stdout);
     }
 }
+
+public class EvalDuringTrainingTests
+{
+    [Fact]
+    public void EvalTasksAndSamplePromptsRunAtEachEvaluation()
+    {
+        using var temp = new TempFolder();
+        var mc = Path.Combine(temp.Path, "quiz.jsonl");
+        File.WriteAllText(mc, string.Join("\n", Enumerable.Range(0, 4).Select(i =>
+            $"{{\"question\": \"Who are you {i}?\", \"A\": \"an assistant\", \"B\": \"a cat\", \"C\": \"a tree\", \"D\": \"a car\", \"answer\": \"A\"}}")) + "\n");
+        var texts = Path.Combine(temp.Path, "texts.jsonl");
+        File.WriteAllText(texts, "{\"text\": \"I am an AI assistant.\"}\n{\"text\": \"Hello there.\"}\n");
+        var prompts = Path.Combine(temp.Path, "prompts.jsonl");
+        File.WriteAllText(prompts, "{\"prompt\": \"Who are you?\"}\n");
+        var job = TinyJob.Write(temp.Path, $"val_size: 4\neval_strategy: steps\neval_steps: 6\neval_tasks: multiple-choice:{mc},perplexity:{texts}\neval_prompts: {prompts}");
+        var result = ClusterProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "train", job);
+        Assert.True(result.ExitCode == 0, result.All);
+        var evalRows = File.ReadAllLines(Path.Combine(temp.Path, "out", "metrics.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject())
+            .Where(r => r.ContainsKey("eval_loss")).ToList();
+        Assert.Equal(2, evalRows.Count);
+        Assert.All(evalRows, r =>
+        {
+            Assert.InRange(r["eval_quiz_accuracy"]!.GetValue<double>(), 0, 1);
+            Assert.True(r["eval_texts_ppl"]!.GetValue<double>() > 1);
+        });
+        Assert.Contains("sample: Who are you? -> ", result.Stdout);
+    }
+
+    [Fact]
+    public void AnEvalTaskOfUnknownKindIsABadInput()
+    {
+        using var temp = new TempFolder();
+        var result = ClusterProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "train", TinyJob.Write(temp.Path, "eval_tasks: bleu:x.jsonl"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("accepted: perplexity, multiple-choice", result.Stderr);
+    }
+}

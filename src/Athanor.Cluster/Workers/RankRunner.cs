@@ -134,7 +134,11 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
             using (model)
             {
                 var observer = new EntityReporter(_jobs, jobId, _start.Attempt);
-                var result = new Trainer(model, lora, inputs.Data, settings, observer, _collective).Run(_stop.Token);
+                var trainer = new Trainer(model, lora, inputs.Data, settings, observer, _collective)
+                {
+                    ExtraEvaluation = _start.Rank == 0 ? TrainingEvalHook.Create(config, inputs.Tokenizer) : null,
+                };
+                var result = trainer.Run(_stop.Token);
                 if (result.Cancelled) return (AttemptOutcome.Stopped, "stopped at step " + result.Steps);
                 if (_start.Rank == 0)
                 {

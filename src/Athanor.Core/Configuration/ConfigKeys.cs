@@ -60,6 +60,10 @@ internal static class ConfigKeys
         // dataset
         List("dataset", "dataset", "a comma list of dataset names from dataset_info.json",
             (c, v) => c with { Dataset = v }, c => c.Dataset),
+        List("eval", "eval_tasks", "a comma list of KIND:FILE with KIND perplexity or multiple-choice, or null",
+            (c, v) => c with { EvalTasks = v }, c => c.EvalTasks),
+        NullableStr("eval", "eval_prompts", "a JSONL file of {\"prompt\": ...} lines to sample at each evaluation, or null",
+            (c, v) => c with { EvalPrompts = v }, c => c.EvalPrompts),
         List("dataset", "eval_dataset", "a comma list of dataset names from dataset_info.json, or null",
             (c, v) => c with { EvalDataset = v }, c => c.EvalDataset),
         Str("dataset", "dataset_dir", "a folder holding dataset_info.json",

@@ -62,6 +62,12 @@ public sealed record JobConfig
     /// <summary><c>world_size</c> (Athanor): number of training processes.</summary>
     public int WorldSize { get; init; } = 1;
 
+    /// <summary><c>eval_tasks</c> (Athanor): benchmark tasks run at each evaluation, "KIND:FILE" comma list (perplexity, multiple-choice).</summary>
+    public string? EvalTasks { get; init; }
+
+    /// <summary><c>eval_prompts</c> (Athanor): a JSONL file of prompts whose completions are sampled (greedy) at each evaluation.</summary>
+    public string? EvalPrompts { get; init; }
+
     /// <summary><c>min_world_size</c> (Athanor): the fewest workers the cluster may run the job on (elastic range); null = world_size.</summary>
     public int? MinWorldSize { get; init; }
 

@@ -44,6 +44,9 @@ public static class JobPreparation
             throw new JobException($"tokenizer has {tokenizer.VocabSize} tokens but {config.ModelNameOrPath}/config.json has vocab_size {modelConfig.VocabSize}: they are not from the same model");
         if (config.Init == WeightInit.Pretrained && !ModelWeights.HasWeights(config.ModelNameOrPath))
             throw new JobException($"{config.ModelNameOrPath}: no model.safetensors or model.safetensors.index.json; add the weights, or set init: random to train from scratch");
+        TrainingEvalHook.Tasks(config);
+        if (config.EvalPrompts is string prompts && !File.Exists(prompts))
+            throw new JobException($"eval_prompts: '{prompts}' does not exist");
     }
 
     public static SharedInputs PrepareInputs(JobConfig config, Action<string> log)

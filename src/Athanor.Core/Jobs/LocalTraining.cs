@@ -60,7 +60,11 @@ public static class LocalTraining
         var (model, lora) = JobPreparation.BuildModel(config, inputs.ModelConfig, log);
         using (model)
         {
-            var result = new Trainer(model, lora, inputs.Data, settings, observer, group).Run(cancel);
+            var trainer = new Trainer(model, lora, inputs.Data, settings, observer, group)
+            {
+                ExtraEvaluation = (group?.Rank ?? 0) == 0 ? TrainingEvalHook.Create(config, inputs.Tokenizer) : null,
+            };
+            var result = trainer.Run(cancel);
             if ((group?.Rank ?? 0) == 0 && !result.Cancelled)
                 JobOutputs.WriteFinal(config, model, lora);
             return result;

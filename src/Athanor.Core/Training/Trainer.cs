@@ -29,6 +29,9 @@ public sealed class Trainer
     private readonly Device _device;
     private readonly bool _leader;
 
+    /// <summary>Extra evaluation the leader runs after the eval loss (benchmarks, sample generations): metrics for the eval row, and lines to log.</summary>
+    public Func<CausalLM, (IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<string> Lines)>? ExtraEvaluation { get; init; }
+
     public Trainer(CausalLM model, LoraSettings? lora, TrainingData data, TrainerSettings settings,
         ITrainingObserver? observer = null, ICollective? group = null)
     {
@@ -127,6 +130,13 @@ public sealed class Trainer
                 if (best) { state.BestEvalLoss = eval.Loss; state.EvalsWithoutImprovement = 0; }
                 else state.EvalsWithoutImprovement++;
                 var row = new JsonObject { ["step"] = state.Step, ["eval_loss"] = eval.Loss, ["eval_tokens"] = eval.Tokens };
+                if (_leader && ExtraEvaluation is not null)
+                {
+                    // Only the leader scores (other ranks wait at the next step's collective).
+                    var (extra, lines) = ExtraEvaluation(_model);
+                    foreach (var (key, value) in extra) row[key] = value;
+                    foreach (var line in lines) _observer.OnMessage(line);
+                }
                 state.LogHistory.Add(row);
                 metrics?.Append(row);
                 _observer.OnEval(new EvalMetrics(state.Step, eval.Loss, eval.Tokens, best));

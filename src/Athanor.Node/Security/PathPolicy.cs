@@ -71,6 +71,9 @@ public sealed class PathPolicy
             Tokenizer = c.Tokenizer is "model" or "byte" ? c.Tokenizer : Check("tokenizer", c.Tokenizer, write: false),
             Deepspeed = Optional("deepspeed", c.Deepspeed),
             DatasetDir = Check("dataset_dir", c.DatasetDir, write: false),
+            EvalPrompts = Optional("eval_prompts", c.EvalPrompts),
+            EvalTasks = c.EvalTasks is null ? null : string.Join(",", c.EvalTasks.Split(',').Select(t =>
+                t.IndexOf(':') is int i and > 0 ? t[..(i + 1)] + Check("eval_tasks", t[(i + 1)..], write: false) : t)),
             OutputDir = Check("output_dir", c.OutputDir, write: true),
             ResumeFromCheckpoint = c.ResumeFromCheckpoint is null or "auto" ? c.ResumeFromCheckpoint : Check("resume_from_checkpoint", c.ResumeFromCheckpoint, write: false),
         };

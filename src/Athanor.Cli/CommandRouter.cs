@@ -16,6 +16,8 @@ public static class CommandRouter
     [
         new TrainCommand(),
         new EstimateCommand(),
+        new BenchCommand(),
+        new DoctorCommand(),
         new SubmitCommand(),
         new StatusCommand(),
         new LogsCommand(),

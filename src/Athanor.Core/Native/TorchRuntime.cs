@@ -38,6 +38,32 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>The libtorch folder CUDA came from, once <see cref="InitializeCuda"/> succeeded.</summary>
+    public static string? CudaLibtorch { get; private set; }
+
+    /// <summary>
+    /// Brings up CUDA through an existing PyTorch installation's libtorch (<see cref="LibtorchLocator"/>).
+    /// Must run before anything touches a tensor. Throws with what was found and what to do.
+    /// </summary>
+    public static void InitializeCuda(int? threads = null)
+    {
+        lock (Gate)
+        {
+            if (CudaLibtorch is null)
+            {
+                if (_initialized)
+                    throw new InvalidOperationException("CUDA must be initialized before the first tensor (libtorch was already loaded as the CPU build)");
+                var found = LibtorchLocator.Locate(out var problem) ?? throw new InvalidOperationException(problem);
+                LibtorchLocator.Preload(found.Folder);
+                torch.InitializeDeviceType(DeviceType.CUDA);
+                if (!torch.cuda.is_available())
+                    throw new InvalidOperationException($"libtorch from {found.Folder} loaded but sees no CUDA device: check the driver (nvidia-smi) and CUDA_VISIBLE_DEVICES");
+                CudaLibtorch = found.Folder;
+            }
+        }
+        Initialize(threads);
+    }
+
     public static string Describe() =>
         $"TorchSharp {typeof(torch).Assembly.GetName().Version}, intra-op threads {torch.get_num_threads()}, " +
         $"CUDA {(torch.cuda.is_available() ? "available" : "not available")}";

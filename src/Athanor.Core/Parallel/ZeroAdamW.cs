@@ -31,22 +31,24 @@ public sealed class ZeroAdamW : IDisposable
         _eps = eps;
         int w = group.WorldSize;
         long padded = layout.PaddedLength(w);
+        // State lives where the parameters live (a GPU in GPU runs): fp32 master, moments and flat buffers.
+        var device = layout.Slots.Count > 0 ? layout.Slots[0].Parameter.device : CPU;
         (_start, _count) = stage == 0 ? (0, padded) : layout.Shard(group.Rank, w);
 
-        _flatParams = zeros(padded);
+        _flatParams = zeros(padded, device: device);
         using (no_grad())
             foreach (var s in layout.Slots)
                 using (var dst = _flatParams.narrow(0, s.Offset, s.Length))
                     dst.copy_(s.Parameter.detach().reshape(-1).to_type(ScalarType.Float32));
         _master = _flatParams.narrow(0, _start, _count).clone();
-        _expAvg = zeros(_count);
-        _expAvgSq = zeros(_count);
-        using var mask = zeros(padded);
+        _expAvg = zeros(_count, device: device);
+        _expAvgSq = zeros(_count, device: device);
+        using var mask = zeros(padded, device: device);
         foreach (var s in layout.Slots.Where(s => s.Decay))
             using (var part = mask.narrow(0, s.Offset, s.Length)) part.fill_(1.0);
         _decayMask = mask.narrow(0, _start, _count).clone();
-        _flatGrad = zeros(padded);
-        _gradShard = stage == 2 ? zeros(_count) : _flatGrad.narrow(0, _start, _count);
+        _flatGrad = zeros(padded, device: device);
+        _gradShard = stage == 2 ? zeros(_count, device: device) : _flatGrad.narrow(0, _start, _count);
     }
 
     /// <summary>Optimizer steps taken (the bias-correction clock).</summary>
@@ -154,8 +156,8 @@ public sealed class ZeroAdamW : IDisposable
         _expAvgSq.zero_();
         if (length > 0)
         {
-            using var m = readRange("exp_avg", _start, length);
-            using var v = readRange("exp_avg_sq", _start, length);
+            using var m = readRange("exp_avg", _start, length).to(_expAvg.device);
+            using var v = readRange("exp_avg_sq", _start, length).to(_expAvg.device);
             using (var dst = _expAvg.narrow(0, 0, length)) dst.copy_(m);
             using (var dst = _expAvgSq.narrow(0, 0, length)) dst.copy_(v);
         }

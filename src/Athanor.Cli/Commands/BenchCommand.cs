@@ -1,0 +1,46 @@
+using System.Globalization;
+using Athanor.Benchmarks;
+
+namespace Athanor.Cli.Commands;
+
+/// <summary>`cluster bench`: training steps on random tokens, comparable with shared/reference/torch_llama_bench.py.</summary>
+public sealed class BenchCommand : ICommand
+{
+    public string Name => "bench";
+    public string Summary => "time training steps on random tokens (same shapes and FLOPs as the PyTorch reference)";
+    public string Usage => """
+        usage: cluster bench [--preset tiny|160m|1b|3b|7b|8b] [--device cpu|cuda|cuda:N] [--lora-rank R]
+                             [--seq N] [--batch N] [--steps N] [--warmup N] [--peak-tflops T]
+
+        Prints the reference benchmark's last line format:
+          RESULT tokens_per_s_per_gpu=... mfu=... peak_mem_gib=... step_ms=... world=1 preset=...
+        On CUDA, libtorch comes from ATHANOR_LIBTORCH or the PyTorch that python3 imports; peak_mem_gib is the
+        device memory in use (cudaMemGetInfo), an upper bound of what tensors hold.
+        """;
+
+    public int Run(IReadOnlyList<string> args, CancellationToken cancel)
+    {
+        var r = new ArgumentReader("cluster bench", args,
+            ["--preset", "--device", "--lora-rank", "--seq", "--batch", "--steps", "--warmup", "--peak-tflops"], []);
+        r.AtMostPositionals(0, "no arguments besides flags");
+        var device = r.One("--device") ?? "cpu";
+        if (device is not ("cpu" or "cuda") && !device.StartsWith("cuda:", StringComparison.Ordinal))
+            throw new UsageException($"cluster bench: --device '{device}' is not valid; accepted: cpu, cuda, cuda:N");
+        var options = new BenchOptions(
+            Preset: r.One("--preset") ?? "1b", Device: device,
+            Seq: Int(r, "--seq", 2048, 2), Batch: Int(r, "--batch", 4, 1), Steps: Int(r, "--steps", 20, 1), Warmup: Int(r, "--warmup", 5, 0),
+            LoraRank: Int(r, "--lora-rank", 0, 0),
+            PeakTflops: r.One("--peak-tflops") is string t ? double.TryParse(t, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
+                : throw new UsageException($"cluster bench: --peak-tflops '{t}' is not a positive number") : 989.0);
+        if (!BenchPresets.All.ContainsKey(options.Preset))
+            throw new UsageException($"cluster bench: --preset '{options.Preset}' is not known; accepted: {string.Join(", ", BenchPresets.All.Keys)}");
+        var result = TrainingBenchmark.Run(options, Console.WriteLine);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"params={result.Parameters / 1e9:F3}B loss={result.Loss:F3}"));
+        Console.WriteLine(result.ResultLine());
+        return ExitCodes.Ok;
+    }
+
+    private static int Int(ArgumentReader r, string flag, int fallback, int min) =>
+        r.One(flag) is string s ? int.TryParse(s, out int v) && v >= min ? v
+            : throw new UsageException($"cluster bench: {flag} '{s}' is not valid; accepted: a whole number >= {min}") : fallback;
+}

@@ -37,20 +37,21 @@ public static class TrainingBenchmark
         long parameters = model.parameters().Sum(p => p.numel());
         if (o.LoraRank > 0) LoraModel.Apply(model, new LoraSettings(o.LoraRank, 2.0 * o.LoraRank, 0, LoraSettings.AllLinear), 1234);
         model.to(device);
+        // Compute in bf16 on GPUs; the optimizer keeps an fp32 master copy (made after the cast: TorchSharp's
+        // dtype conversion replaces the parameter objects, so the optimizer must see the final ones).
+        if (cuda) model.to(ScalarType.BFloat16);
         var layout = new FlatLayout(model.named_parameters(), (name, p) => p.dim() >= 2);
         using var optimizer = new ZeroAdamW(layout, new SingleRankCollective(), stage: 0, weightDecay: 0.1, beta1: 0.9, beta2: 0.95);
-        // Compute in bf16 on GPUs; the optimizer keeps its fp32 master copy.
-        if (cuda) model.to(ScalarType.BFloat16);
         model.train();
         log?.Invoke($"{o.Preset}: {parameters / 1e9:F3}B parameters, seq {o.Seq}, batch {o.Batch}, {device}{(o.LoraRank > 0 ? $", LoRA r{o.LoraRank}" : "")}");
 
-        var gen = new Generator(99, device);
+        var gen = new Generator(99, CPU); // tokens are drawn on the CPU (a generator on the GPU is not available in TorchSharp)
         double loss = 0;
         double peak = 0;
         void Step()
         {
             using var scope = NewDisposeScope();
-            var tokens = randint(0, config.VocabSize, [o.Batch, o.Seq + 1], generator: gen, device: device);
+            var tokens = randint(0, config.VocabSize, [o.Batch, o.Seq + 1], generator: gen).to(device);
             var input = tokens.narrow(1, 0, o.Seq);
             var target = tokens.narrow(1, 1, o.Seq);
             var logits = model.forward(input).to_type(ScalarType.Float32);

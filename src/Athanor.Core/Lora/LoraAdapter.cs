@@ -46,7 +46,7 @@ public sealed class LoraAdapter : IProjectionAdapter
 
     private Tensor Dropout(Tensor x)
     {
-        var keep = empty_like(x).bernoulli_(1 - _dropout, _dropoutRng);
+        var keep = empty(x.shape, x.dtype).bernoulli_(1 - _dropout, _dropoutRng).to(x.device);
         return x * keep / (1 - _dropout);
     }
 

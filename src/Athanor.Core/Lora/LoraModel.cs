@@ -13,9 +13,8 @@ public static class LoraModel
     public static int Apply(CausalLM model, LoraSettings settings, long seed = 0)
     {
         int count = 0;
-        var device = model.OutputWeight.device;
         var init = new Generator((ulong)seed, CPU);
-        var dropout = new Generator((ulong)seed + 1, device);
+        var dropout = new Generator((ulong)seed + 1, CPU); // masks are drawn on the CPU, then moved
         foreach (var (name, projection) in model.BlockProjections())
         {
             var leaf = name[(name.LastIndexOf('.') + 1)..];

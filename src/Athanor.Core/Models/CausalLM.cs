@@ -26,7 +26,7 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
         register_module("model", _model);
         if (!config.TieWordEmbeddings)
         {
-            _lmHead = new Projection(config.HiddenSize, config.VocabSize, bias: false);
+            _lmHead = new Projection(config.HiddenSize, config.VocabSize, hasBias: false);
             register_module("lm_head", _lmHead);
         }
         if (initialize) ModelInitializer.InitializeRandom(this, new Generator((ulong)initSeed, CPU));

@@ -9,26 +9,28 @@ namespace Athanor.Models;
 /// </summary>
 public sealed class Projection : nn.Module<Tensor, Tensor>
 {
-    private readonly Parameter _weight;
-    private readonly Parameter? _bias;
+    // Named as registered: TorchSharp's Module.to(device or dtype) replaces parameters and re-points
+    // the field of the same name; a differently named field would keep the disposed original.
+    private Parameter weight;
+    private Parameter? bias;
 
-    public Projection(long inFeatures, long outFeatures, bool bias) : base(nameof(Projection))
+    public Projection(long inFeatures, long outFeatures, bool hasBias) : base(nameof(Projection))
     {
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        _weight = new Parameter(empty(outFeatures, inFeatures));
-        register_parameter("weight", _weight);
-        if (bias)
+        weight = new Parameter(empty(outFeatures, inFeatures));
+        register_parameter("weight", weight);
+        if (hasBias)
         {
-            _bias = new Parameter(zeros(outFeatures));
-            register_parameter("bias", _bias);
+            bias = new Parameter(zeros(outFeatures));
+            register_parameter("bias", bias);
         }
     }
 
     public long InFeatures { get; }
     public long OutFeatures { get; }
-    public Parameter Weight => _weight;
-    public Parameter? Bias => _bias;
+    public Parameter Weight => weight;
+    public Parameter? Bias => bias;
 
     /// <summary>An extra term added to the output (a LoRA update), registered as this module's children.</summary>
     public IProjectionAdapter? Adapter { get; private set; }
@@ -42,7 +44,7 @@ public sealed class Projection : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var y = nn.functional.linear(x, _weight, _bias);
+        var y = nn.functional.linear(x, weight, bias);
         if (Adapter is null) return y;
         using var delta = Adapter.Delta(x);
         return y.add_(delta);

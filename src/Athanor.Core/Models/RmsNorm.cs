@@ -7,23 +7,25 @@ namespace Athanor.Models;
 /// <summary>Root-mean-square norm; statistics in fp32 whatever the input dtype, as Hugging Face computes them.</summary>
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
-    private readonly Parameter _weight;
+    // Named as registered: TorchSharp's Module.to(device or dtype) replaces parameters and re-points
+    // the field of the same name; a differently named field would keep the disposed original.
+    private Parameter weight;
     private readonly double _eps;
 
     public RmsNorm(long size, double eps) : base(nameof(RmsNorm))
     {
-        _weight = new Parameter(ones(size));
+        weight = new Parameter(ones(size));
         _eps = eps;
-        register_parameter("weight", _weight);
+        register_parameter("weight", weight);
     }
 
-    public Parameter Weight => _weight;
+    public Parameter Weight => weight;
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
         var x32 = x.to_type(ScalarType.Float32);
         var normed = x32 * (x32.pow(2).mean([-1], keepdim: true) + _eps).rsqrt();
-        return (_weight * normed.to_type(x.dtype)).MoveToOuterDisposeScope();
+        return (weight * normed.to_type(x.dtype)).MoveToOuterDisposeScope();
     }
 }

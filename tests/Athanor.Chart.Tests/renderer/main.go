@@ -4,7 +4,7 @@
 // subset) and built-in objects (.Values, .Release, .Chart, .Capabilities, .Template, .Files).
 // It mirrors Helm 3's pkg/engine; what it does not do is listed in ../README.md.
 //
-// usage: chartrender CHART_DIR [-name RELEASE] [-namespace NS] [-f values.yaml]... [-notes]
+// usage: chartrender CHART_DIR [-name RELEASE] [-namespace NS] [-f values.yaml]... [-notes | -values]
 // Output: every rendered template as "---\n# Source: CHART/templates/FILE\n" + content, in name order.
 package main
 
@@ -51,13 +51,14 @@ type capabilities struct {
 // files mirrors Helm's .Files for the chart's non-template files.
 type files map[string][]byte
 
-func (f files) Get(name string) string { return string(f[name]) }
+func (f files) Get(name string) string      { return string(f[name]) }
 func (f files) GetBytes(name string) []byte { return f[name] }
 
 func main() {
 	name := flag.String("name", "athanor", "release name")
 	namespace := flag.String("namespace", "default", "release namespace")
 	notes := flag.Bool("notes", false, "also render templates/NOTES.txt")
+	printValues := flag.Bool("values", false, "print the coalesced values as JSON (what Helm checks against values.schema.json) instead of rendering")
 	var valueFiles multiFlag
 	flag.Var(&valueFiles, "f", "values file (repeatable; later files win)")
 	// Flags may come before or after the chart folder, as with helm.
@@ -75,6 +76,18 @@ func main() {
 	}
 	if len(positional) != 1 {
 		fail(errors.New("usage: chartrender CHART_DIR [-name R] [-namespace NS] [-f values.yaml]... [-notes]"))
+	}
+	if *printValues {
+		values, err := loadValues(positional[0], valueFiles)
+		if err != nil {
+			fail(err)
+		}
+		data, err := json.Marshal(values)
+		if err != nil {
+			fail(err)
+		}
+		os.Stdout.Write(data)
+		return
 	}
 	out, err := render(positional[0], *name, *namespace, valueFiles, *notes)
 	if err != nil {
@@ -118,6 +131,22 @@ func coalesce(dst, src map[string]interface{}) map[string]interface{} {
 	return dst
 }
 
+// loadValues reads the chart's values.yaml and merges the user's files over it, in order.
+func loadValues(chartDir string, valueFiles []string) (map[string]interface{}, error) {
+	values, err := readYAML(filepath.Join(chartDir, "values.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range valueFiles {
+		user, err := readYAML(f)
+		if err != nil {
+			return nil, err
+		}
+		values = coalesce(values, user)
+	}
+	return values, nil
+}
+
 func render(chartDir, release, namespace string, valueFiles []string, withNotes bool) (string, error) {
 	meta, err := readYAML(filepath.Join(chartDir, "Chart.yaml"))
 	if err != nil {
@@ -127,16 +156,9 @@ func render(chartDir, release, namespace string, valueFiles []string, withNotes 
 	if chartName == "" {
 		return "", errors.New("Chart.yaml: name is required")
 	}
-	values, err := readYAML(filepath.Join(chartDir, "values.yaml"))
+	values, err := loadValues(chartDir, valueFiles)
 	if err != nil {
 		return "", err
-	}
-	for _, f := range valueFiles {
-		user, err := readYAML(f)
-		if err != nil {
-			return "", err
-		}
-		values = coalesce(values, user)
 	}
 
 	chart := map[string]interface{}{}

@@ -143,7 +143,7 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
                 if (_start.Rank == 0)
                 {
                     JobOutputs.WriteFinal(config, model, lora);
-                    if (config.PlotLoss) JobOutputs.WriteLossPlot(config.OutputDir, $"training loss: {jobId}");
+                    if (config.PlotLoss) JobOutputs.WriteLossPlot(config.OutputDir, $"training loss: {Path.GetFileName(config.OutputDir)}");
                 }
                 return (AttemptOutcome.Completed, $"finished {result.Steps} steps");
             }

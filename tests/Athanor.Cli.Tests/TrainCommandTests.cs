@@ -219,3 +219,21 @@ public class EvalDuringTrainingTests
         Assert.Contains("accepted: perplexity, multiple-choice", result.Stderr);
     }
 }
+
+public class PackingTests
+{
+    [Fact]
+    public void PackingTrainsOnFewerLongerRows()
+    {
+        using var temp = new TempFolder();
+        var job = TinyJob.Write(temp.Path);
+        var result = ClusterProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "train", job, "--set", "packing=true", "--set", "cutoff_len=512",
+            "--set", "max_steps=4");
+        Assert.True(result.ExitCode == 0, result.All);
+        // 40 identity samples of about 100-200 bytes each: several fit in a row of 512.
+        var line = result.Stdout.Split('\n').First(l => l.StartsWith("packing: ", StringComparison.Ordinal));
+        Assert.StartsWith("packing: 40 samples in ", line);
+        int rows = int.Parse(line.Split(' ')[4]);
+        Assert.InRange(rows, 4, 20);
+    }
+}

@@ -36,8 +36,6 @@ public static class JobPreparation
             throw new JobException($"device: '{config.Device}' is not available in this build; accepted: cpu");
         if (config.ZeroStage > 2)
             throw new JobException($"zero_stage {config.ZeroStage}: parameter sharding (ZeRO-3) is not available in this build; accepted: 0, 1, 2");
-        if (config.Packing)
-            throw new JobException("packing: true is not supported yet; accepted: false (each sample is its own row, padded per micro-batch)");
         var modelConfig = ModelConfig.Load(config.ModelNameOrPath);
         var tokenizer = LoadTokenizer(config);
         if (tokenizer.VocabSize > modelConfig.VocabSize)
@@ -56,8 +54,6 @@ public static class JobPreparation
             throw new JobException($"device: '{config.Device}' is not available in this build; accepted: cpu");
         if (config.ZeroStage > 2)
             throw new JobException($"zero_stage {config.ZeroStage}: parameter sharding (ZeRO-3) is not available in this build; accepted: 0, 1, 2");
-        if (config.Packing)
-            throw new JobException("packing: true is not supported yet; accepted: false (each sample is its own row, padded per micro-batch)");
         TorchRuntime.Initialize(config.Threads);
         if (config.Bf16) log("bf16: true is a GPU setting; on CPU Athanor trains in fp32");
 

@@ -40,6 +40,7 @@ public static class DataPipeline
             var validationReport = meta.ValidationEncoding.ToReport();
             LogEncoding(config, trainReport, validationReport, log);
             log($"data: loaded {meta.TrainSamples} train + {meta.ValidationSamples} validation samples ({meta.Tokens:N0} tokens) from the cache {entry.Folder}");
+            LogPacking(config, trainReport.Kept, entry.Train.Count, log);
             return new PreparedData(new TrainingData(entry.Train, entry.Validation, pad), meta.DatasetReport, meta.SkippedRecords,
                 trainReport, validationReport, FromCache: true, entry.Folder);
         }
@@ -49,6 +50,12 @@ public static class DataPipeline
             TokenCache.Discard(root, key);
         }
         return Encode(config, tokenizer, root, key, pad, log);
+    }
+
+    private static void LogPacking(JobConfig config, long samples, int rows, Action<string> log)
+    {
+        if (config.Packing && config.Stage == TrainingStage.Sft)
+            log($"packing: {samples} samples in {rows} rows of at most {config.CutoffLen} tokens");
     }
 
     private static PreparedData Encode(JobConfig config, ITokenizer tokenizer, string root, string key, int pad, Action<string> log)
@@ -82,6 +89,11 @@ public static class DataPipeline
             loadReport = conversations.Report;
             train = ParallelSampleEncoder.EncodeConversations(conversations.Train, template, tokenizer, config.CutoffLen, config.TrainOnPrompt, workers, trainTally);
             validation = ParallelSampleEncoder.EncodeConversations(conversations.Validation, template, tokenizer, config.CutoffLen, config.TrainOnPrompt, workers, validationTally);
+        }
+        if (config.Packing && config.Stage == TrainingStage.Sft)
+        {
+            train = SamplePacker.Pack(train, config.CutoffLen);
+            validation = SamplePacker.Pack(validation, config.CutoffLen);
         }
         var reportLines = loadReport.ToString().Split(Environment.NewLine).ToList();
         foreach (var line in reportLines) log(line);
@@ -127,6 +139,7 @@ public static class DataPipeline
                 $"({tokens / Math.Max(seconds, 1e-6):N0} tokens/s); cached in {folder}");
             var entry = TokenCache.TryOpen(root, key, out var problem, verifyChecksums: false)
                 ?? throw new IOException($"the cache entry {folder} just written cannot be read back: {problem}");
+            LogPacking(config, trainReport.Kept, entry.Train.Count, log);
             return new PreparedData(new TrainingData(entry.Train, entry.Validation, pad), reportLines, loadReport.TotalSkipped,
                 trainReport, validationReport, FromCache: false, entry.Folder);
         }

@@ -34,6 +34,7 @@ public static class TokenCacheKey
         Field("chat_template", tokenizer.ChatTemplate);
         Field("cutoff_len", config.CutoffLen.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Field("train_on_prompt", config.TrainOnPrompt ? "true" : "false");
+        Field("packing", config.Packing ? "true" : "false");
         Field("max_samples", config.MaxSamples?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Field("val_size", config.ValSize.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
         Field("seed", config.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -12,6 +12,14 @@ public static class TraceParent
     public static string? Of(Activity? activity) =>
         activity is { IdFormat: ActivityIdFormat.W3C } ? activity.Id : null;
 
+    /// <summary>
+    /// The traceparent to continue from a server request's activity: when it was recorded here or continues a
+    /// caller's trace (whose sampling decision it carries); null for an activity ASP.NET Core made only to
+    /// correlate logs, whose unsampled flag would otherwise switch tracing off for the whole job.
+    /// </summary>
+    public static string? OfRequest(Activity? activity) =>
+        activity is { Recorded: true } or { HasRemoteParent: true } ? Of(activity) : null;
+
     /// <summary>The remote parent context a traceparent names; default (no parent) when null or malformed.</summary>
     public static ActivityContext Parse(string? traceParent) =>
         traceParent is not null && ActivityContext.TryParse(traceParent, null, isRemote: true, out var context) ? context : default;

@@ -110,7 +110,7 @@ public sealed class NodeCommand : ICommand
                 ? Results.Text($"ready: {self.Address} is Up\n")
                 : Results.Text($"not ready: {self.Address} is {self.Status}\n", statusCode: 503);
         });
-        telemetry.MapScrapeEndpoint(app);
+        if (telemetry.ServesPrometheus) telemetry.MapScrapeEndpoint(app); // off with OTEL_SDK_DISABLED=true
         await app.StartAsync(cancel);
         return app;
     }

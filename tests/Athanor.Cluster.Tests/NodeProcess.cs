@@ -14,18 +14,23 @@ public sealed class NodeProcess : IDisposable
 
     public static string ClusterDll => typeof(NodeProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "ClusterDll").Value!;
 
-    public NodeProcess(string name, int akkaPort, int grpcPort, IReadOnlyList<string> seeds, string journal, ClusterFolders folders, string devices = "cpu:1")
+    /// <summary>httpPort: serve /health and /metrics there; environment: extra variables (OTEL_* settings).</summary>
+    public NodeProcess(string name, int akkaPort, int grpcPort, IReadOnlyList<string> seeds, string journal, ClusterFolders folders, string devices = "cpu:1",
+        int? httpPort = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         Name = name;
         AkkaPort = akkaPort;
         GrpcPort = grpcPort;
+        HttpPort = httpPort;
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folders.Root };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         info.ArgumentList.Add(ClusterDll);
         foreach (var a in new[] { "node", "--host", "127.0.0.1", "--port", akkaPort.ToString(), "--grpc-port", grpcPort.ToString(),
                      "--devices", devices, "--data-dir", Path.Combine(folders.Root, "node-" + name), "--journal", journal,
                      "--token-file", folders.TokenFile, "--data-root", folders.DataRoot, "--output-root", folders.OutputRoot })
             info.ArgumentList.Add(a);
         foreach (var s in seeds) { info.ArgumentList.Add("--seed"); info.ArgumentList.Add(s); }
+        if (httpPort is int http) { info.ArgumentList.Add("--http-port"); info.ArgumentList.Add(http.ToString()); }
         _process = Process.Start(info)!;
         Pid = _process.Id;
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
@@ -37,6 +42,7 @@ public sealed class NodeProcess : IDisposable
     public string Name { get; }
     public int AkkaPort { get; }
     public int GrpcPort { get; }
+    public int? HttpPort { get; }
     public string Seed => $"127.0.0.1:{AkkaPort}";
     public string Server => $"http://127.0.0.1:{GrpcPort}";
     public int Pid { get; private set; }

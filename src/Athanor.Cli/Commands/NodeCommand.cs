@@ -1,6 +1,8 @@
 using Athanor.Cluster.Backend;
 using Athanor.Cluster.Hosting;
+using Athanor.Cluster.Telemetry;
 using Athanor.Node.Hosting;
+using Athanor.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -31,12 +33,16 @@ public sealed class NodeCommand : ICommand
           --journal J       sqlite (DATA_DIR/journal.db), sqlite:PATH (shared by nodes on one machine), or
                             postgres:CONNECTION-STRING (Kubernetes); every coordinator must use the same one
           --grpc-port P     the job service (default 50051; 0 = any free port, printed)
-          --http-port P     health endpoints /health/live and /health/ready (default: off)
+          --http-port P     health endpoints /health/live and /health/ready, Prometheus metrics /metrics
+                            (default: off)
           --token-file F    the bearer token clients must send
           --data-root DIR   jobs may read only under these folders (repeatable)
           --output-root DIR jobs write only under this folder
           --config FILE     a YAML file with the same keys (host, port, seeds, roles, ...); environment
                             variables ATHANOR_NODE_<KEY> (e.g. ATHANOR_NODE_DATA_DIR) override it, flags override both
+
+        Traces and metrics go over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (the standard OTEL_* variables;
+        docs/observability.md); ATHANOR_PEAK_FLOPS sets one device's peak FLOP/s for the MFU metric.
 
         SIGTERM (spot reclaim, pod eviction) asks the training ranks here to finish their step and checkpoint,
         then the node leaves the cluster; their jobs continue on the remaining nodes.
@@ -59,19 +65,29 @@ public sealed class NodeCommand : ICommand
             OutputRoot = settings.One("output-root") ?? throw new UsageException("cluster node: --output-root DIR is required"),
         };
         int httpPort = settings.Int("http-port", -1, 0, 65535);
-        return RunAsync(clusterOptions, nodeOptions, httpPort, cancel).GetAwaiter().GetResult();
+        NodeTelemetry telemetry;
+        try
+        {
+            ModelFlops.PeakPerRank(env, 1); // a bad ATHANOR_PEAK_FLOPS stops the node here, not each training attempt
+            telemetry = NodeTelemetry.Start($"{clusterOptions.Host}:{clusterOptions.Port}", prometheus: httpPort >= 0, env);
+        }
+        catch (TelemetryConfigurationException ex) { throw new UsageException("cluster node: " + ex.Message); }
+        using (telemetry) return RunAsync(clusterOptions, nodeOptions, httpPort, telemetry, cancel).GetAwaiter().GetResult();
     }
 
-    private static async Task<int> RunAsync(ClusterNodeOptions clusterOptions, NodeOptions nodeOptions, int httpPort, CancellationToken cancel)
+    private static async Task<int> RunAsync(ClusterNodeOptions clusterOptions, NodeOptions nodeOptions, int httpPort, NodeTelemetry telemetry,
+        CancellationToken cancel)
     {
         await using var node = await ClusterNode.StartAsync(clusterOptions, cancel);
+        using var clusterMetrics = telemetry.Meters is null ? null : new ClusterMetrics(node);
         var backend = new ClusterJobBackend(node);
         await using var grpc = NodeHost.Build(nodeOptions, backend);
         try { await grpc.StartAsync(cancel); }
         catch (IOException ex) { throw new UsageException($"cluster node: cannot listen on {nodeOptions.ListenAddress}:{nodeOptions.GrpcPort}: {ex.Message}"); }
-        await using var health = httpPort >= 0 ? await StartHealth(node, clusterOptions.Host, httpPort, cancel) : null;
+        await using var health = httpPort >= 0 ? await StartHealth(node, telemetry, clusterOptions.Host, httpPort, cancel) : null;
         Console.WriteLine($"cluster node: member {node.Address} (roles {string.Join(",", clusterOptions.Roles)}, devices {clusterOptions.Devices})");
         Console.WriteLine($"cluster node: gRPC on {grpc.Address.ToString().TrimEnd('/')}" + (health is null ? "" : $"; health on {health.Urls.First()}"));
+        Console.WriteLine($"cluster node: telemetry: {telemetry.Summary()}");
         try { await Task.Delay(Timeout.Infinite, cancel); }
         catch (OperationCanceledException) { }
         Console.WriteLine("cluster node: leaving (running ranks checkpoint first)");
@@ -80,7 +96,7 @@ public sealed class NodeCommand : ICommand
         return ExitCodes.Ok;
     }
 
-    private static async Task<WebApplication> StartHealth(ClusterNode node, string host, int port, CancellationToken cancel)
+    private static async Task<WebApplication> StartHealth(ClusterNode node, NodeTelemetry telemetry, string host, int port, CancellationToken cancel)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -94,6 +110,7 @@ public sealed class NodeCommand : ICommand
                 ? Results.Text($"ready: {self.Address} is Up\n")
                 : Results.Text($"not ready: {self.Address} is {self.Status}\n", statusCode: 503);
         });
+        if (telemetry.ServesPrometheus) telemetry.MapScrapeEndpoint(app); // off with OTEL_SDK_DISABLED=true
         await app.StartAsync(cancel);
         return app;
     }

@@ -28,7 +28,7 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
         var id = NewJobId();
         // The validated config travels as YAML with every path already resolved on this node.
         var yaml = JobConfigWriter.ToYaml(submission.Config);
-        var reply = await node.Jobs.Ask<object>(new SubmitJob(id, submission.Name, yaml, [], $"job {id}"), AskTimeout, cancel);
+        var reply = await node.Jobs.Ask<object>(new SubmitJob(id, submission.Name, yaml, [], $"job {id}", global::Athanor.Telemetry.TraceParent.OfRequest(System.Diagnostics.Activity.Current)), AskTimeout, cancel);
         return reply switch
         {
             JobView view => ToRecord(view),

@@ -197,7 +197,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
                 StopAll(attempt, graceful: false, "node left before the group formed");
                 return;
             }
-            node.Agent.Tell(new StartRank(m.JobId, m.Attempt, p.Rank, m.Placement.Length, p.Slot, groupId, m.YamlText, m.Overrides, m.SourceName));
+            node.Agent.Tell(new StartRank(m.JobId, m.Attempt, p.Rank, m.Placement.Length, p.Slot, groupId, m.YamlText, m.Overrides, m.SourceName, m.TraceParent));
         }
     }
 

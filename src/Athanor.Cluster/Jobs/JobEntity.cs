@@ -1,7 +1,10 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using Athanor.Cluster.Messages;
+using Athanor.Cluster.Telemetry;
+using Athanor.Telemetry;
 using Athanor.Configuration;
 
 namespace Athanor.Cluster.Jobs;
@@ -22,6 +25,8 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     private readonly List<JobEventRecord> _events = [];
     private long _sequence;
     private int _unknownAttemptChecks;
+    // The job's and the current attempt's spans live while this entity does (ended in PostStop if it moves).
+    private Activity? _jobSpan, _attemptSpan;
 
     public JobEntity(string jobId, IActorRef coordinator)
     {
@@ -72,6 +77,18 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    protected override void PostStop()
+    {
+        // A shard moving to another node: end the spans here so the trace keeps them; the entity there
+        // continues the same trace from the persisted traceparents.
+        _attemptSpan?.SetTag("ended_early", "the job's entity stopped on this node");
+        _jobSpan?.SetTag("ended_early", "the job's entity stopped on this node");
+        TraceParent.StopDetached(_attemptSpan);
+        TraceParent.StopDetached(_jobSpan);
+        _attemptSpan = _jobSpan = null;
+        base.PostStop();
+    }
+
     public static Props Props(string jobId, IActorRef coordinator) => Akka.Actor.Props.Create(() => new JobEntity(jobId, coordinator));
 
     private sealed record Tick
@@ -103,8 +120,10 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             ForgetIfUnknown();
             return;
         }
+        _jobSpan = TraceParent.StartDetached(ClusterInstruments.Source, "job", m.TraceParent, ActivityKind.Internal,
+            [new(TelemetryNames.JobIdTag, _jobId), new("job_name", m.Name)]);
         var evt = new JobSubmitted(_jobId, m.Name, m.YamlText, m.Overrides, m.SourceName, config.OutputDir,
-            config.MaxSteps > 0 ? config.MaxSteps : 0, requirements, DateTime.UtcNow);
+            config.MaxSteps > 0 ? config.MaxSteps : 0, requirements, DateTime.UtcNow, TraceParent.Of(_jobSpan) ?? m.TraceParent);
         var replyTo = Sender;
         Persist(evt, e =>
         {
@@ -146,11 +165,14 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         var replyTo = Sender;
-        Persist(new AttemptScheduled(_state.Attempts + 1, m.Placement, DateTime.UtcNow), e =>
+        int number = _state.Attempts + 1;
+        _attemptSpan = TraceParent.StartDetached(ClusterInstruments.Source, "attempt", _state.Submission!.TraceParent, ActivityKind.Internal,
+            [new(TelemetryNames.JobIdTag, _jobId), new(TelemetryNames.AttemptTag, number), new(TelemetryNames.WorldSizeTag, m.Placement.Length)]);
+        Persist(new AttemptScheduled(number, m.Placement, DateTime.UtcNow, TraceParent.Of(_attemptSpan) ?? _state.Submission.TraceParent), e =>
         {
             Apply(e);
             var s = _state.Submission!;
-            replyTo.Tell(new AttemptApproved(_jobId, e.Attempt, e.Placement, s.YamlText, s.Overrides, s.SourceName));
+            replyTo.Tell(new AttemptApproved(_jobId, e.Attempt, e.Placement, s.YamlText, s.Overrides, s.SourceName, e.TraceParent));
         });
     }
 
@@ -185,6 +207,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             _ => null,
         };
         if (final is not null) events.Add(final);
+        _attemptSpan?.SetTag("ended_by", m.TraceParent ?? "the coordinator");
         PersistAll(events, e =>
         {
             Apply(e);
@@ -252,6 +275,33 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         }
         if (!recovering && e is JobFinished or AttemptEnded or AttemptScheduled)
             _log.Info("job {0}: {1}", _jobId, e.GetType().Name);
+        if (!recovering) Observe(e);
+    }
+
+    /// <summary>Spans and counters for what just happened (never for replayed history).</summary>
+    private void Observe(IJobEvent e)
+    {
+        var job = new KeyValuePair<string, object?>(TelemetryNames.JobIdTag, _jobId);
+        switch (e)
+        {
+            case JobSubmitted:
+                ClusterInstruments.JobsSubmitted.Add(1, job);
+                break;
+            case AttemptEnded end:
+                ClusterInstruments.AttemptsEnded.Add(1, job, new(TelemetryNames.OutcomeTag, ClusterInstruments.Label(end.Outcome)));
+                _attemptSpan?.SetTag(TelemetryNames.OutcomeTag, ClusterInstruments.Label(end.Outcome));
+                if (end.Outcome is AttemptOutcome.Failed or AttemptOutcome.Fatal) _attemptSpan?.SetStatus(ActivityStatusCode.Error, end.Reason);
+                TraceParent.StopDetached(_attemptSpan);
+                _attemptSpan = null;
+                break;
+            case JobFinished f:
+                ClusterInstruments.JobsFinished.Add(1, job, new("state", ClusterInstruments.Label(f.Phase)));
+                _jobSpan?.SetTag("state", ClusterInstruments.Label(f.Phase));
+                if (f.Phase == JobPhase.Failed) _jobSpan?.SetStatus(ActivityStatusCode.Error, f.Error);
+                TraceParent.StopDetached(_jobSpan);
+                _jobSpan = null;
+                break;
+        }
     }
 
     private static int TryMaxRestarts(JobSubmitted s)

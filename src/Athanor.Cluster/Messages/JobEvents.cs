@@ -3,9 +3,10 @@ namespace Athanor.Cluster.Messages;
 /// <summary>What a job entity persists: its history, replayed when it starts again on any node.</summary>
 public interface IJobEvent;
 
+/// <summary>TraceParent: the job's span, kept so attempts after a restart of the entity stay in the job's trace.</summary>
 public sealed record JobSubmitted(string JobId, string Name, string YamlText, string[] Overrides, string SourceName, string OutputDir,
-    int MaxSteps, JobRequirements Requirements, DateTime TimeUtc) : IJobEvent;
-public sealed record AttemptScheduled(int Attempt, RankPlacement[] Placement, DateTime TimeUtc) : IJobEvent;
+    int MaxSteps, JobRequirements Requirements, DateTime TimeUtc, string? TraceParent = null) : IJobEvent;
+public sealed record AttemptScheduled(int Attempt, RankPlacement[] Placement, DateTime TimeUtc, string? TraceParent = null) : IJobEvent;
 public sealed record CheckpointCommitted(int Attempt, int Step, string Folder, DateTime TimeUtc) : IJobEvent;
 public sealed record AttemptEnded(int Attempt, AttemptOutcome Outcome, string Reason, DateTime TimeUtc) : IJobEvent;
 public sealed record CancelRequested(DateTime TimeUtc) : IJobEvent;

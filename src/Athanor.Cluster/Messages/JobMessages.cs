@@ -32,7 +32,8 @@ public interface IJobMessage
 
 // ---- commands from clients ----
 
-public sealed record SubmitJob(string JobId, string Name, string YamlText, string[] Overrides, string SourceName) : IJobMessage;
+/// <summary>TraceParent (W3C traceparent, optional everywhere): the caller's span, so the job's trace continues it.</summary>
+public sealed record SubmitJob(string JobId, string Name, string YamlText, string[] Overrides, string SourceName, string? TraceParent = null) : IJobMessage;
 public sealed record GetJob(string JobId) : IJobMessage;
 public sealed record CancelJob(string JobId) : IJobMessage;
 public sealed record GetJobEvents(string JobId, long FromSequence) : IJobMessage;
@@ -45,7 +46,8 @@ public sealed record ReportStep(string JobId, int Attempt, int Step, int MaxStep
 public sealed record ReportEval(string JobId, int Attempt, int Step, double EvalLoss, bool IsBest) : IJobMessage;
 public sealed record ReportCheckpoint(string JobId, int Attempt, int Step, string Folder) : IJobMessage;
 public sealed record ReportLog(string JobId, int Attempt, string Text) : IJobMessage;
-public sealed record ReportAttemptEnded(string JobId, int Attempt, AttemptOutcome Outcome, string Reason) : IJobMessage;
+/// <summary>TraceParent: the reporting rank's span, when a rank reports.</summary>
+public sealed record ReportAttemptEnded(string JobId, int Attempt, AttemptOutcome Outcome, string Reason, string? TraceParent = null) : IJobMessage;
 /// <summary>Sent to a job by the coordinator when it lost track of it (it was restarted): the entity answers with JobWaiting if it needs placing.</summary>
 public sealed record PokeJob(string JobId) : IJobMessage;
 
@@ -58,7 +60,9 @@ public sealed record JobView(string JobId, string Name, JobPhase Phase, int Step
     int? LastCheckpointStep, double? Loss, double? LearningRate, double? GradNorm, double? TokensPerSecond, double? EvalLoss,
     double? Epoch, DateTime CreatedUtc, DateTime UpdatedUtc, string? Error, string OutputDir, long LastSequence, bool Exists);
 
-public sealed record AttemptApproved(string JobId, int Attempt, RankPlacement[] Placement, string YamlText, string[] Overrides, string SourceName);
+/// <summary>TraceParent: the attempt's span, the parent of its ranks' spans.</summary>
+public sealed record AttemptApproved(string JobId, int Attempt, RankPlacement[] Placement, string YamlText, string[] Overrides, string SourceName,
+    string? TraceParent = null);
 public sealed record AttemptDeclined(string JobId, string Reason);
 
 /// <summary>One entry of a job's event stream. Kind: state, step, eval, checkpoint, log.</summary>

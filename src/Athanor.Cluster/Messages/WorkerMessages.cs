@@ -1,8 +1,8 @@
 namespace Athanor.Cluster.Messages;
 
-/// <summary>Start one rank of a job's attempt on a given slot of this node.</summary>
+/// <summary>Start one rank of a job's attempt on a given slot of this node. TraceParent: the attempt's span.</summary>
 public sealed record StartRank(string JobId, int Attempt, int Rank, int World, int Slot, Guid GroupId,
-    string YamlText, string[] Overrides, string SourceName);
+    string YamlText, string[] Overrides, string SourceName, string? TraceParent = null);
 
 /// <summary>Every rank's ring endpoint, in rank order: the ranks connect and training starts.</summary>
 public sealed record FormGroup(string JobId, int Attempt, string[] Endpoints);

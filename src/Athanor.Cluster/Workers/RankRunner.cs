@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
@@ -5,11 +6,13 @@ using Akka.Event;
 using Athanor.Checkpoints.Safetensors;
 using Athanor.Cluster.Jobs;
 using Athanor.Cluster.Messages;
+using Athanor.Cluster.Telemetry;
 using Athanor.Configuration;
 using Athanor.Data.Formats;
 using Athanor.Jobs;
 using Athanor.Models;
 using Athanor.Parallel;
+using Athanor.Telemetry;
 using Athanor.Tokenization;
 using Athanor.Training;
 
@@ -35,6 +38,7 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
     private ICollective? _collective;
     private volatile string? _abortReason;
     private Thread? _thread;
+    private volatile string? _spanTraceParent;
 
     public RankRunner(StartRank start, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout)
     {
@@ -87,7 +91,7 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
         var self = Self;
         _thread = new Thread(() =>
         {
-            var (outcome, reason) = Train(endpoints);
+            var (outcome, reason) = TracedTrain(endpoints);
             self.Tell(new Finished(outcome, reason));
         }) { Name = $"train-{_start.JobId}-a{_start.Attempt}-r{_start.Rank}", IsBackground = true };
         _thread.Start();
@@ -111,9 +115,29 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
 
     private void Finish(AttemptOutcome outcome, string reason)
     {
-        _jobs.Tell(new ReportAttemptEnded(_start.JobId, _start.Attempt, outcome, reason));
+        _jobs.Tell(new ReportAttemptEnded(_start.JobId, _start.Attempt, outcome, reason, _spanTraceParent));
         _coordinator.Tell(new RankEnded(_start.JobId, _start.Attempt, _start.Rank, _nodeAddress, _start.Slot, outcome, reason));
         Context.Stop(Self);
+    }
+
+    /// <summary>The rank's span, current on the training thread so the trainer's step spans hang under it, in the attempt's trace.</summary>
+    private (AttemptOutcome, string) TracedTrain(IPEndPoint[] endpoints)
+    {
+        Activity.Current = null; // the thread inherited the actor thread's context; the parent is the attempt
+        using var span = ClusterInstruments.Source.StartActivity("rank", ActivityKind.Internal, TraceParent.Parse(_start.TraceParent),
+            [new(TelemetryNames.JobIdTag, _start.JobId), new(TelemetryNames.AttemptTag, _start.Attempt), new(TelemetryNames.RankTag, _start.Rank),
+             new(TelemetryNames.WorldSizeTag, _start.World), new("node", _nodeAddress), new("slot", _start.Slot)]);
+        _spanTraceParent = TraceParent.Of(span);
+        var (outcome, reason) = Train(endpoints);
+        span?.SetTag(TelemetryNames.OutcomeTag, ClusterInstruments.Label(outcome));
+        if (outcome is AttemptOutcome.Failed or AttemptOutcome.Fatal) span?.SetStatus(ActivityStatusCode.Error, reason);
+        return (outcome, reason);
+    }
+
+    private static T Traced<T>(string name, Func<T> work)
+    {
+        using var span = ClusterInstruments.Source.StartActivity(name);
+        return work();
     }
 
     /// <summary>Runs on the training thread; returns how the attempt ended for this rank.</summary>
@@ -125,18 +149,19 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
             var config = JobSpec.Parse(_start.YamlText, _start.Overrides, _start.SourceName) with { ResumeFromCheckpoint = "auto" };
             var log = _start.Rank == 0 ? (Action<string>)(text => _jobs.Tell(new ReportLog(jobId, _start.Attempt, text))) : _ => { };
             if (_start.Rank == 0) JobOutputs.WriteEffectiveConfig(config);
-            var inputs = JobPreparation.PrepareInputs(config, log);
+            var inputs = Traced("prepare_data", () => JobPreparation.PrepareInputs(config, log));
             var settings = JobPreparation.MapSettings(config, inputs.Data.Train.Count, _start.World, config.ZeroStage);
-            _collective = TcpRingCollective.Connect(_start.Rank, endpoints, _listener!, _start.GroupId, TimeSpan.FromSeconds(60));
+            _collective = Traced("connect", () => TcpRingCollective.Connect(_start.Rank, endpoints, _listener!, _start.GroupId, TimeSpan.FromSeconds(60)));
             _listener = null; // owned by the collective now
             if (_abortReason is string early) throw new CollectiveException(early);
-            var (model, lora) = JobPreparation.BuildModel(config, inputs.ModelConfig, _start.Rank == 0 ? log : null);
+            var (model, lora) = Traced("load_model", () => JobPreparation.BuildModel(config, inputs.ModelConfig, _start.Rank == 0 ? log : null));
             using (model)
             {
                 var observer = new EntityReporter(_jobs, jobId, _start.Attempt);
                 var trainer = new Trainer(model, lora, inputs.Data, settings, observer, _collective)
                 {
                     ExtraEvaluation = _start.Rank == 0 ? TrainingEvalHook.Create(config, inputs.Tokenizer) : null,
+                    Telemetry = new TrainingTelemetry { JobId = jobId },
                 };
                 var result = trainer.Run(_stop.Token);
                 if (result.Cancelled) return (AttemptOutcome.Stopped, "stopped at step " + result.Steps);

@@ -6,6 +6,7 @@ using Athanor.Data.Sampling;
 using Athanor.Lora;
 using Athanor.Models;
 using Athanor.Parallel;
+using Athanor.Telemetry;
 using static TorchSharp.torch;
 
 namespace Athanor.Training;
@@ -31,6 +32,11 @@ public sealed class Trainer
 
     /// <summary>Extra evaluation the leader runs after the eval loss (benchmarks, sample generations): metrics for the eval row, and lines to log.</summary>
     public Func<CausalLM, (IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<string> Lines)>? ExtraEvaluation { get; init; }
+
+    /// <summary>Labels and peak FLOP/s for the run's spans and metrics (docs/observability.md).</summary>
+    public TrainingTelemetry Telemetry { get; init; } = TrainingTelemetry.Default;
+
+    private TrainingRecorder _telemetry = null!;
 
     public Trainer(CausalLM model, LoraSettings? lora, TrainingData data, TrainerSettings settings,
         ITrainingObserver? observer = null, ICollective? group = null)
@@ -62,6 +68,8 @@ public sealed class Trainer
         var schedule = new LearningRateSchedule(_settings.LearningRate, totalSteps,
             LearningRateSchedule.ResolveWarmup(_settings.WarmupSteps, _settings.WarmupRatio, totalSteps), _settings.Schedule);
 
+        _telemetry = new TrainingRecorder(Telemetry, _group.Rank, _group.WorldSize, _settings.ZeroStage, _settings.LoggingSteps, totalSteps,
+            _model.Config.ParameterCount(), _model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()), get_num_threads());
         var layout = new FlatLayout(_model.named_parameters(), (name, p) => p.dim() >= 2 && !name.EndsWith(".bias", StringComparison.Ordinal));
         using var optimizer = new ZeroAdamW(layout, _group, _settings.ZeroStage, _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon);
         var state = new TrainingState
@@ -91,12 +99,17 @@ public sealed class Trainer
         while (state.Step < totalSteps && !state.StoppedEarly)
         {
             if (AgreeToStop(cancel)) { cancelled = true; break; }
+            using var stepSpan = _telemetry.BeginStep(state.Step + 1);
             var stepClock = Stopwatch.StartNew();
             var (loss, tokens) = TrainStep(state.SamplePosition);
-            double gradNorm = optimizer.SyncAndClipGradients(_settings.MaxGradNorm);
+            double gradNorm;
+            using (_telemetry.Phase(_telemetry.GradientSync)) gradNorm = optimizer.SyncAndClipGradients(_settings.MaxGradNorm);
             double lr = schedule.At(state.Step);
-            optimizer.Step(lr);
-            optimizer.ZeroGrad();
+            using (_telemetry.Phase(TrainingPhase.Optimizer))
+            {
+                optimizer.Step(lr);
+                optimizer.ZeroGrad();
+            }
             state.Step++;
             state.SamplePosition += _settings.GlobalBatch;
             stepsThisRun++;
@@ -106,6 +119,7 @@ public sealed class Trainer
             double epoch = (double)state.SamplePosition / n;
             var elapsed = clock.Elapsed;
             var remaining = TimeSpan.FromSeconds(elapsed.TotalSeconds / stepsThisRun * (totalSteps - state.Step));
+            _telemetry.StepDone(state.Step, loss, lr, gradNorm, tokens, stepClock.Elapsed.TotalSeconds);
             _observer.OnStep(new StepMetrics(state.Step, totalSteps, epoch, loss, lr, gradNorm,
                 tokens / Math.Max(1e-9, stepClock.Elapsed.TotalSeconds), stepClock.Elapsed.TotalSeconds, elapsed, remaining));
 
@@ -126,6 +140,7 @@ public sealed class Trainer
             if (_settings.EvalSteps is int every && _data.Validation.Count > 0 && (state.Step % every == 0 || state.Step == totalSteps))
             {
                 var eval = Evaluate();
+                _telemetry.EvalDone(eval.Loss);
                 bool best = state.BestEvalLoss is not double b || eval.Loss < b;
                 if (best) { state.BestEvalLoss = eval.Loss; state.EvalsWithoutImprovement = 0; }
                 else state.EvalsWithoutImprovement++;
@@ -177,7 +192,8 @@ public sealed class Trainer
     /// </summary>
     private (double Loss, long Tokens) TrainStep(long position)
     {
-        var global = SamplesAt(position, _settings.GlobalBatch);
+        List<TokenizedSample> global;
+        using (_telemetry.Phase(TrainingPhase.Data)) global = SamplesAt(position, _settings.GlobalBatch);
         long targets = Math.Max(1, global.Sum(CausalLmLoss.CountTargets));
         int perRank = _settings.GlobalBatch / _group.WorldSize;
         var mine = global.GetRange(_group.Rank * perRank, perRank);
@@ -186,10 +202,16 @@ public sealed class Trainer
         foreach (var chunk in mine.Chunk(_settings.MicroBatchSize))
         {
             using var scope = NewDisposeScope();
-            using var batch = MicroBatch.Build(chunk, _data.PadTokenId, _device);
-            var loss = CausalLmLoss.Sum(_model, batch.InputIds, batch.Labels);
-            (loss / targets).backward();
-            lossSum += loss.item<float>();
+            MicroBatch built;
+            using (_telemetry.Phase(TrainingPhase.Data)) built = MicroBatch.Build(chunk, _data.PadTokenId, _device);
+            using var batch = built;
+            Tensor loss;
+            using (_telemetry.Phase(TrainingPhase.Forward)) loss = CausalLmLoss.Sum(_model, batch.InputIds, batch.Labels);
+            using (_telemetry.Phase(TrainingPhase.Backward))
+            {
+                (loss / targets).backward();
+                lossSum += loss.item<float>();
+            }
             tokens += batch.Tokens;
         }
         var (totalLoss, totalTokens) = SumAcrossRanks(lossSum, tokens);
@@ -221,6 +243,7 @@ public sealed class Trainer
     /// <summary>Mean loss per target token over the validation set; each rank takes every W-th sample.</summary>
     private (double Loss, long Tokens) Evaluate()
     {
+        using var phase = _telemetry.Phase(TrainingPhase.Eval);
         _model.eval();
         try
         {
@@ -243,6 +266,7 @@ public sealed class Trainer
 
     private string Save(TrainingState state, ZeroAdamW optimizer, FlatLayout layout)
     {
+        using var phase = _telemetry.Phase(TrainingPhase.Checkpoint);
         state.DropoutRngStates = GatherRngStates();
         var folder = _store.FolderFor(state.Step);
         if (_leader) _store.Prepare(state.Step);
@@ -275,6 +299,7 @@ public sealed class Trainer
                     _observer.OnMessage($"removed {removed} (save_total_limit {keep})");
         }
         _group.Barrier();
+        _telemetry.CheckpointDone(folder, phase.Seconds);
         return folder;
     }
 

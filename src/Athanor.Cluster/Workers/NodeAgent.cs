@@ -37,6 +37,8 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         {
             // Preemption: every rank here finishes its step and checkpoints; the job goes on elsewhere.
             _draining = true;
+            // Offer no slots any more, so the job is not placed here again while this node leaves.
+            _coordinator.Tell(new RegisterNode(_nodeAddress, 0, _kind, _devices));
             foreach (var child in Context.GetChildren()) child.Tell(new StopRank("", 0, true, "node is shutting down"));
             Sender.Tell(Context.GetChildren().Count());
         });

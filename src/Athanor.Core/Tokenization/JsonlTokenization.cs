@@ -51,7 +51,8 @@ public static class JsonlTokenization
         return TokenizeJsonl(tokenizer, inputPath, writer);
     }
 
-    private static string TextOf(string line, string file, long lineNumber)
+    /// <summary>The "text" of one {"text": ...} line, or a JsonlFormatException naming file:line and what is wrong.</summary>
+    public static string TextOf(string line, string file, long lineNumber)
     {
         if (string.IsNullOrWhiteSpace(line))
             throw new JsonlFormatException(file, lineNumber, "empty line; expected a JSON object like {\"text\": \"...\"}.");

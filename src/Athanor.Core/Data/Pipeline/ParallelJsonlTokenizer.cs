@@ -50,26 +50,6 @@ public static class ParallelJsonlTokenizer
         return (sb.ToString(), batch.Length, tokens);
     }
 
-    /// <summary>The "text" of one line; the messages match <see cref="JsonlTokenization"/>'s.</summary>
-    public static string TextOf(string line, string file, long lineNumber)
-    {
-        if (string.IsNullOrWhiteSpace(line))
-            throw new JsonlFormatException(file, lineNumber, "empty line; expected a JSON object like {\"text\": \"...\"}.");
-        try
-        {
-            using var doc = JsonDocument.Parse(line);
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                throw new JsonlFormatException(file, lineNumber, $"found a JSON {root.ValueKind}; expected an object like {{\"text\": \"...\"}}.");
-            if (!root.TryGetProperty("text", out var text))
-                throw new JsonlFormatException(file, lineNumber, "the object has no \"text\" key; expected {\"text\": \"...\"}.");
-            if (text.ValueKind != JsonValueKind.String)
-                throw new JsonlFormatException(file, lineNumber, $"\"text\" is {JsonReading.Show(text)}; expected a string.");
-            return text.GetString()!;
-        }
-        catch (JsonException e)
-        {
-            throw new JsonlFormatException(file, lineNumber, $"not valid JSON ({e.Message}); expected {{\"text\": \"...\"}}.");
-        }
-    }
+    /// <summary>The "text" of one line, read exactly as <see cref="JsonlTokenization"/> reads it.</summary>
+    public static string TextOf(string line, string file, long lineNumber) => JsonlTokenization.TextOf(line, file, lineNumber);
 }

@@ -175,7 +175,8 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
         }
         catch (CollectiveException ex) { return (AttemptOutcome.Failed, _abortReason ?? ex.Message); }
         catch (Exception ex) when (ex is ConfigException or JobException or ModelFormatException or DatasetException
-            or TokenizerFormatException or SafetensorsFormatException or FileNotFoundException or DirectoryNotFoundException)
+            or TokenizerFormatException or SafetensorsFormatException or FileNotFoundException or DirectoryNotFoundException
+            or TelemetryConfigurationException)
         {
             return (AttemptOutcome.Fatal, ex.Message);
         }

@@ -11,7 +11,7 @@ namespace Athanor.Cluster.Tests;
 public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelper output) : IClassFixture<PostgresFixture>, IDisposable
 {
     private static readonly TimeSpan Start = TimeSpan.FromSeconds(90);
-    private static readonly TimeSpan Long = TimeSpan.FromMinutes(4);
+    private static readonly TimeSpan Long = TimeSpan.FromMinutes(8); // generous: CI machines are small and shared
     private readonly ClusterFolders _folders = new();
     private readonly List<NodeProcess> _nodes = [];
 
@@ -45,7 +45,7 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
     {
         var (a, b, c, _) = ThreeNodes("kill_worker");
         var client = new ClusterClient(_folders);
-        var id = client.Submit(a.Server, _folders.WriteJob("job", maxSteps: 150, saveSteps: 10, worldSize: 3, "min_world_size: 1"));
+        var id = client.Submit(a.Server, _folders.WriteJob("job", maxSteps: 90, saveSteps: 10, worldSize: 3, "min_world_size: 1"));
         var running = client.WaitFor([a.Server], id, s => Int(s, "world_size") == 3 && Int(s, "step") >= 25, Long, "3 workers past step 25");
 
         int stepAtKill = Int(running, "step");
@@ -59,7 +59,7 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
         int checkpointBefore = stepAtKill / 10 * 10;
         Report("kill -9 worker", $"killed at step {stepAtKill}, resumed from checkpoint {checkpointBefore} on {Int(resumed, "world_size")} workers " +
             $"after {recovery.TotalSeconds:F1}s; steps lost <= {stepAtKill - checkpointBefore}; attempts {Int(done, "attempts")}");
-        Assert.Equal(150, Int(done, "step"));
+        Assert.Equal(90, Int(done, "step"));
         Assert.True(Int(resumed, "world_size") is 1 or 2);
         Assert.True(recovery < TimeSpan.FromSeconds(60), $"recovery took {recovery}");
         Assert.True(File.Exists(Path.Combine(_folders.OutputRoot, "job", "model.safetensors")));
@@ -74,7 +74,7 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
         var b = StartNode("b", journal, a);
         b.WaitUntilServing(Start);
         var client = new ClusterClient(_folders);
-        var id = client.Submit(a.Server, _folders.WriteJob("grow", maxSteps: 150, saveSteps: 10, worldSize: 2, "max_world_size: 3"));
+        var id = client.Submit(a.Server, _folders.WriteJob("grow", maxSteps: 90, saveSteps: 10, worldSize: 2, "max_world_size: 3"));
         client.WaitFor([a.Server], id, s => Int(s, "world_size") == 2 && Int(s, "step") >= 10, Long, "2 workers training");
 
         var joined = Stopwatch.StartNew();
@@ -83,7 +83,7 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
         var grown = client.WaitFor([a.Server], id, s => Int(s, "world_size") == 3 && (string?)s["state"] == "Running", Long, "the job to grow to 3 workers");
         Report("scale-out", $"node joined; training on 3 workers {joined.Elapsed.TotalSeconds:F1}s after the node started (step {Int(grown, "step")})");
         var done = client.WaitFor([a.Server], id, s => (string?)s["state"] == "Succeeded", Long, "the job to finish");
-        Assert.Equal(150, Int(done, "step"));
+        Assert.Equal(90, Int(done, "step"));
         Assert.True(Int(done, "attempts") >= 2);
     }
 
@@ -92,7 +92,7 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
     {
         var (a, b, c, _) = ThreeNodes("kill_coordinator");
         var client = new ClusterClient(_folders);
-        var id = client.Submit(a.Server, _folders.WriteJob("coord", maxSteps: 120, saveSteps: 10, worldSize: 3, "min_world_size: 1"));
+        var id = client.Submit(a.Server, _folders.WriteJob("coord", maxSteps: 80, saveSteps: 10, worldSize: 3, "min_world_size: 1"));
         client.WaitFor([a.Server], id, s => Int(s, "world_size") == 3 && Int(s, "step") >= 15, Long, "3 workers past step 15");
 
         var killed = Stopwatch.StartNew();
@@ -101,7 +101,7 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
             "the job to be re-formed by the new coordinator");
         Report("kill -9 coordinator", $"re-formed on {Int(resumed, "world_size")} workers {killed.Elapsed.TotalSeconds:F1}s after the kill");
         var done = client.WaitFor([b.Server, c.Server], id, s => (string?)s["state"] == "Succeeded", Long, "the job to finish");
-        Assert.Equal(120, Int(done, "step"));
+        Assert.Equal(80, Int(done, "step"));
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
     {
         var (a, b, c, _) = ThreeNodes("sigterm");
         var client = new ClusterClient(_folders);
-        var id = client.Submit(a.Server, _folders.WriteJob("preempt", maxSteps: 150, saveSteps: 1000, worldSize: 3, "min_world_size: 1"));
+        var id = client.Submit(a.Server, _folders.WriteJob("preempt", maxSteps: 90, saveSteps: 1000, worldSize: 3, "min_world_size: 1"));
         client.WaitFor([a.Server], id, s => Int(s, "world_size") == 3 && Int(s, "step") >= 10, Long, "3 workers past step 10");
 
         c.Sigterm();
@@ -122,7 +122,7 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
         Assert.Contains("Stopped", logs);
         Report("SIGTERM", $"checkpoint at step {Int(after, "last_checkpoint_step")} made by the preemption; continued on {Int(after, "world_size")} workers, no steps lost");
         var done = client.WaitFor([a.Server], id, s => (string?)s["state"] == "Succeeded", Long, "the job to finish");
-        Assert.Equal(150, Int(done, "step"));
+        Assert.Equal(90, Int(done, "step"));
     }
 
     [Fact]

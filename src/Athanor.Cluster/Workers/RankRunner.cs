@@ -151,8 +151,18 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
             if (_start.Rank == 0) JobOutputs.WriteEffectiveConfig(config);
             var inputs = Traced("prepare_data", () => JobPreparation.PrepareInputs(config, log));
             var settings = JobPreparation.MapSettings(config, inputs.Data.Train.Count, _start.World, config.ZeroStage);
-            _collective = Traced("connect", () => TcpRingCollective.Connect(_start.Rank, endpoints, _listener!, _start.GroupId, TimeSpan.FromSeconds(60)));
-            _listener = null; // owned by the collective now
+            if (_start.World == 1)
+            {
+                // One rank has no peers: no ring, and no host round trip of GPU tensors.
+                _listener?.Stop();
+                _listener = null;
+                _collective = new SingleRankCollective();
+            }
+            else
+            {
+                _collective = Traced("connect", () => TcpRingCollective.Connect(_start.Rank, endpoints, _listener!, _start.GroupId, TimeSpan.FromSeconds(60)));
+                _listener = null; // owned by the collective now
+            }
             if (_abortReason is string early) throw new CollectiveException(early);
             var (model, lora) = Traced("load_model", () => JobPreparation.BuildModel(config, inputs.ModelConfig, _start.Rank == 0 ? log : null));
             using (model)

@@ -12,7 +12,8 @@ namespace Athanor.Checkpoints;
 /// Optimizer state in a checkpoint, independent of world size: each rank writes its slice of the logical
 /// flat exp_avg / exp_avg_sq vectors (optimizer-RRRRR-of-NNNNN.safetensors) and rank 0 writes
 /// optimizer_layout.json, which maps parameters to flat ranges and files to slices. Any world size and
-/// ZeRO stage can read any range back.
+/// ZeRO stage can read any range back. Runs whose parameters are bf16 also save the fp32 master weights
+/// ("master"), so a resumed run continues from the exact values rather than their bf16 rounding.
 /// </summary>
 public static class OptimizerState
 {
@@ -31,8 +32,9 @@ public static class OptimizerState
             ["start"] = slice.Start.ToString(CultureInfo.InvariantCulture),
             ["length"] = slice.Length.ToString(CultureInfo.InvariantCulture),
         };
-        SafetensorsWriter.Write(Path.Combine(folder, PartFile(part, parts)),
-            [new("exp_avg", slice.ExpAvg), new("exp_avg_sq", slice.ExpAvgSq)], meta);
+        var tensors = new List<KeyValuePair<string, Tensor>> { new("exp_avg", slice.ExpAvg), new("exp_avg_sq", slice.ExpAvgSq) };
+        if (slice.Master is Tensor master) tensors.Add(new("master", master));
+        SafetensorsWriter.Write(Path.Combine(folder, PartFile(part, parts)), tensors, meta);
     }
 
     public static void WriteLayout(string folder, FlatLayout layout, IReadOnlyList<(long Start, long Length)> parts)
@@ -64,6 +66,13 @@ public static class OptimizerState
 
     public sealed class Reader(string folder, IReadOnlyList<LayoutPart> parts)
     {
+        /// <summary>Whether every part holds the named vector (fp32 master weights are only saved by bf16 runs).</summary>
+        public bool Has(string name) => parts.All(part =>
+        {
+            using var file = SafetensorsFile.Open(Path.Combine(folder, part.File));
+            return file.Contains(name);
+        });
+
         /// <summary>Values [start, start + length) of the named logical vector (exp_avg or exp_avg_sq).</summary>
         public Tensor ReadRange(string name, long start, long length)
         {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Athanor.Parallel;
@@ -119,8 +120,10 @@ public sealed class TcpRingCollective : ICollective
         }
     }
 
+    // GPU tensors travel through host copies: this collective is for CPU runs, tests and a GPU fallback.
     public void AllReduceSum(Tensor tensor)
     {
+        if (OnDevice(tensor)) { using var host = tensor.cpu(); AllReduceSum(host); tensor.copy_(host); return; }
         using var flat = Flat(tensor);
         ReduceScatterInPlace(flat);
         AllGatherInPlace(flat);
@@ -128,7 +131,8 @@ public sealed class TcpRingCollective : ICollective
 
     public void ReduceScatterSum(Tensor input, Tensor output)
     {
-        using var work = input.flatten().clone();
+        if (OnDevice(output)) { using var host = output.cpu(); ReduceScatterSum(input, host); output.copy_(host); return; }
+        using var work = input.flatten().cpu().clone();
         if (work.numel() % WorldSize != 0)
             throw new ArgumentException($"reduce-scatter input of {work.numel()} elements is not divisible by world size {WorldSize}");
         ReduceScatterInPlace(work);
@@ -139,15 +143,17 @@ public sealed class TcpRingCollective : ICollective
 
     public void AllGather(Tensor input, Tensor output)
     {
+        if (OnDevice(output)) { using var host = output.cpu(); AllGather(input, host); output.copy_(host); return; }
         using var flat = Flat(output);
         if (flat.numel() != input.numel() * WorldSize)
             throw new ArgumentException($"all-gather output holds {flat.numel()} elements; expected {input.numel()} x {WorldSize}");
-        using (var mine = Chunk(flat, Rank)) mine.copy_(input.reshape(-1));
+        using (var mine = Chunk(flat, Rank)) mine.copy_(input.reshape(-1)); // copy_ also brings a GPU input over
         AllGatherInPlace(flat);
     }
 
     public void Broadcast(Tensor tensor, int root)
     {
+        if (OnDevice(tensor)) { using var host = tensor.cpu(); Broadcast(host, root); tensor.copy_(host); return; }
         using var flat = Flat(tensor);
         int next = (Rank + 1) % WorldSize;
         if (Rank != root) Receive(flat);
@@ -193,6 +199,8 @@ public sealed class TcpRingCollective : ICollective
         long start = n * index / WorldSize, end = n * (index + 1) / WorldSize;
         return flat.narrow(0, start, end - start);
     }
+
+    private static bool OnDevice(Tensor tensor) => tensor.device_type != DeviceType.CPU;
 
     private static Tensor Flat(Tensor tensor)
     {

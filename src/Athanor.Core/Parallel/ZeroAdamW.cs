@@ -17,6 +17,8 @@ public sealed class ZeroAdamW : IDisposable
     private readonly int _stage;
     private readonly double _beta1, _beta2, _eps, _weightDecay;
     private readonly long _start, _count;
+    // Parameters in bf16: the fp32 master copy is the truth and goes into checkpoints.
+    private readonly bool _lowPrecision;
     private readonly Tensor _master, _expAvg, _expAvgSq, _decayMask, _flatGrad, _flatParams, _gradShard;
 
     public ZeroAdamW(FlatLayout layout, ICollective group, int stage, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
@@ -34,6 +36,7 @@ public sealed class ZeroAdamW : IDisposable
         // State lives where the parameters live (a GPU in GPU runs): fp32 master, moments and flat buffers.
         var device = layout.Slots.Count > 0 ? layout.Slots[0].Parameter.device : CPU;
         (_start, _count) = stage == 0 ? (0, padded) : layout.Shard(group.Rank, w);
+        _lowPrecision = layout.Slots.Any(s => s.Parameter.dtype != ScalarType.Float32);
 
         _flatParams = zeros(padded, device: device);
         using (no_grad())
@@ -143,11 +146,15 @@ public sealed class ZeroAdamW : IDisposable
         if (_stage == 0 && _group.Rank != 0) return null;
         long end = Math.Min(_start + _count, _layout.Length);
         long length = Math.Max(0, end - _start);
-        return new OptimizerSlice(_start, length, _expAvg.narrow(0, 0, length), _expAvgSq.narrow(0, 0, length));
+        return new OptimizerSlice(_start, length, _expAvg.narrow(0, 0, length), _expAvgSq.narrow(0, 0, length),
+            _lowPrecision ? _master.narrow(0, 0, length) : null);
     }
 
-    /// <summary>Fills this rank's state from a reader of the logical flat vectors.</summary>
-    public void LoadState(Func<string, long, long, Tensor> readRange, long stepCount)
+    /// <summary>
+    /// Fills this rank's state from a reader of the logical flat vectors. With withMaster, the saved fp32
+    /// master weights replace the ones taken from the (bf16) parameters.
+    /// </summary>
+    public void LoadState(Func<string, long, long, Tensor> readRange, long stepCount, bool withMaster = false)
     {
         long end = Math.Min(_start + _count, _layout.Length);
         long length = Math.Max(0, end - _start);
@@ -160,6 +167,12 @@ public sealed class ZeroAdamW : IDisposable
             using var v = readRange("exp_avg_sq", _start, length).to(_expAvg.device);
             using (var dst = _expAvg.narrow(0, 0, length)) dst.copy_(m);
             using (var dst = _expAvgSq.narrow(0, 0, length)) dst.copy_(v);
+            if (withMaster)
+            {
+                using var master = readRange("master", _start, length).to(_master.device);
+                using var dst = _master.narrow(0, 0, length);
+                dst.copy_(master);
+            }
         }
         StepCount = stepCount;
     }
@@ -170,5 +183,5 @@ public sealed class ZeroAdamW : IDisposable
     }
 }
 
-/// <summary>A contiguous part [Start, Start + Length) of the logical optimizer state vectors.</summary>
-public sealed record OptimizerSlice(long Start, long Length, Tensor ExpAvg, Tensor ExpAvgSq);
+/// <summary>A contiguous part [Start, Start + Length) of the logical optimizer state vectors; Master only for bf16 parameters.</summary>
+public sealed record OptimizerSlice(long Start, long Length, Tensor ExpAvg, Tensor ExpAvgSq, Tensor? Master = null);

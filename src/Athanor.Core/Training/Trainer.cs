@@ -210,6 +210,7 @@ public sealed class Trainer
             using (_telemetry.Phase(TrainingPhase.Backward))
             {
                 (loss / targets).backward();
+                CheckpointedLayer.ThrowIfFailed();
                 lossSum += loss.item<float>();
             }
             tokens += batch.Tokens;
@@ -332,7 +333,7 @@ public sealed class Trainer
         else PeftAdapter.LoadWeights(_model, folder);
         optimizer.RefreshFromParameters();
         var reader = OptimizerState.Open(folder, layout);
-        optimizer.LoadState(reader.ReadRange, state.Step);
+        optimizer.LoadState(reader.ReadRange, state.Step, withMaster: reader.Has("master"));
         // Dropout masks continue exactly when the world size is unchanged; otherwise each rank reseeds deterministically.
         if (_dropoutRng is not null)
         {

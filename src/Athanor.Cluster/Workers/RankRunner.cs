@@ -164,7 +164,7 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
                 _listener = null; // owned by the collective now
             }
             if (_abortReason is string early) throw new CollectiveException(early);
-            var (model, lora) = Traced("load_model", () => JobPreparation.BuildModel(config, inputs.ModelConfig, _start.Rank == 0 ? log : null));
+            var (model, lora) = Traced("load_model", () => JobPreparation.BuildModel(config, inputs.ModelConfig, _start.Rank == 0 ? log : null, _start.Rank));
             using (model)
             {
                 var observer = new EntityReporter(_jobs, jobId, _start.Attempt);
@@ -173,7 +173,9 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
                     ExtraEvaluation = _start.Rank == 0 ? TrainingEvalHook.Create(config, inputs.Tokenizer) : null,
                     Telemetry = new TrainingTelemetry { JobId = jobId },
                 };
-                var result = trainer.Run(_stop.Token);
+                TrainingResult result;
+                try { result = trainer.Run(_stop.Token); }
+                catch (DeviceOutOfMemoryException oom) { throw new JobException(OutOfMemoryAdvice.Explain(config, _start.World, oom)); }
                 if (result.Cancelled) return (AttemptOutcome.Stopped, "stopped at step " + result.Steps);
                 if (_start.Rank == 0)
                 {

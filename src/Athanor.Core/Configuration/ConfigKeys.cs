@@ -120,6 +120,8 @@ internal static class ConfigKeys
         new("resume_from_checkpoint", "train", "null, auto (or true), or a checkpoint folder",
             ApplyResume, c => YamlText.String(c.ResumeFromCheckpoint)),
         Bool("train", "gradient_checkpointing", (c, v) => c with { GradientCheckpointing = v }, c => c.GradientCheckpointing),
+        Int("train", "gradient_checkpointing_every", "a whole number >= 1 (1: every decoder layer, k: every k-th)",
+            (c, v) => c with { GradientCheckpointingEvery = v }, c => c.GradientCheckpointingEvery),
 
         // eval
         Int("eval", "per_device_eval_batch_size", WholeAtLeast1,

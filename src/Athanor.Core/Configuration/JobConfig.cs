@@ -194,7 +194,7 @@ public sealed record JobConfig
     /// <summary><c>adam_epsilon</c>.</summary>
     public double AdamEpsilon { get; init; } = 1e-8;
 
-    /// <summary><c>bf16</c>: compute in bfloat16.</summary>
+    /// <summary><c>bf16</c>: compute in bfloat16 on GPUs (fp32 master weights and AdamW state); CPU runs stay fp32.</summary>
     public bool Bf16 { get; init; }
 
     /// <summary><c>seed</c>.</summary>
@@ -205,6 +205,12 @@ public sealed record JobConfig
 
     /// <summary><c>gradient_checkpointing</c>: recompute activations in backward to save memory.</summary>
     public bool GradientCheckpointing { get; init; }
+
+    /// <summary><c>gradient_checkpointing_every</c> (Athanor): with checkpointing on, checkpoint every k-th decoder layer (1: all).</summary>
+    public int GradientCheckpointingEvery { get; init; } = 1;
+
+    /// <summary>The checkpoint interval to apply: 0 when off.</summary>
+    public int CheckpointInterval => GradientCheckpointing ? GradientCheckpointingEvery : 0;
 
     // ---- eval ----
 

@@ -67,6 +67,7 @@ public static class JobConfigValidator
         // train
         check.Range("per_device_train_batch_size", c.PerDeviceTrainBatchSize, c.PerDeviceTrainBatchSize >= 1);
         check.Range("gradient_accumulation_steps", c.GradientAccumulationSteps, c.GradientAccumulationSteps >= 1);
+        check.Range("gradient_checkpointing_every", c.GradientCheckpointingEvery, c.GradientCheckpointingEvery >= 1);
         check.Range("learning_rate", c.LearningRate, c.LearningRate > 0);
         check.Range("num_train_epochs", c.NumTrainEpochs, c.NumTrainEpochs > 0);
         check.Range("max_steps", c.MaxSteps, c.MaxSteps == -1 || c.MaxSteps >= 1);

@@ -32,10 +32,9 @@ public static class JobPreparation
     public static void Preflight(JobConfig config)
     {
         if (!config.DoTrain) throw new JobException("do_train is false: there is nothing for `cluster train` to do");
-        if (config.Device != "cpu")
-            throw new JobException($"device: '{config.Device}' is not available in this build; accepted: cpu");
         if (config.ZeroStage > 2)
             throw new JobException($"zero_stage {config.ZeroStage}: parameter sharding (ZeRO-3) is not available in this build; accepted: 0, 1, 2");
+        JobDevice.Check(config);
         var modelConfig = ModelConfig.Load(config.ModelNameOrPath);
         var tokenizer = LoadTokenizer(config);
         if (tokenizer.VocabSize > modelConfig.VocabSize)
@@ -50,12 +49,10 @@ public static class JobPreparation
     public static SharedInputs PrepareInputs(JobConfig config, Action<string> log)
     {
         if (!config.DoTrain) throw new JobException("do_train is false: there is nothing for `cluster train` to do");
-        if (config.Device != "cpu")
-            throw new JobException($"device: '{config.Device}' is not available in this build; accepted: cpu");
         if (config.ZeroStage > 2)
             throw new JobException($"zero_stage {config.ZeroStage}: parameter sharding (ZeRO-3) is not available in this build; accepted: 0, 1, 2");
-        TorchRuntime.Initialize(config.Threads);
-        if (config.Bf16) log("bf16: true is a GPU setting; on CPU Athanor trains in fp32");
+        JobDevice.Check(config);
+        if (config.Device == "cpu" && config.Bf16) log("bf16: true is a GPU setting; on CPU Athanor trains in fp32");
 
         var modelConfig = ModelConfig.Load(config.ModelNameOrPath);
         var tokenizer = LoadTokenizer(config);
@@ -67,8 +64,26 @@ public static class JobPreparation
         return new SharedInputs(modelConfig, tokenizer, LoadData(config, tokenizer, log));
     }
 
-    /// <summary>One rank's model: built, initialized or loaded, with LoRA attached as configured.</summary>
-    public static (CausalLM Model, LoraSettings? Lora) BuildModel(JobConfig config, ModelConfig modelConfig, Action<string>? log)
+    /// <summary>
+    /// One rank's model: built, initialized or loaded, with LoRA attached as configured, then placed on the
+    /// rank's device (bf16 there when the job asks) with activation checkpointing as configured.
+    /// </summary>
+    public static (CausalLM Model, LoraSettings? Lora) BuildModel(JobConfig config, ModelConfig modelConfig, Action<string>? log, int rank = 0)
+    {
+        var (model, lora) = BuildOnCpu(config, modelConfig, log);
+        try
+        {
+            JobDevice.Place(model, config, rank, log);
+            return (model, lora);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static (CausalLM Model, LoraSettings? Lora) BuildOnCpu(JobConfig config, ModelConfig modelConfig, Action<string>? log)
     {
         var model = new CausalLM(modelConfig, initSeed: config.Seed);
         try

@@ -19,6 +19,14 @@ public static class DeviceMemory
         return _memGetInfo(out var free, out var total) == 0 ? (total - free) / (double)(1L << 30) : double.NaN;
     }
 
+    /// <summary>"U of T GiB in use" on the current GPU, or a note that it cannot be read.</summary>
+    public static string Describe()
+    {
+        _memGetInfo ??= Bind();
+        if (_memGetInfo is null || _memGetInfo(out var free, out var total) != 0) return "GPU memory could not be read";
+        return $"{(total - free) / (double)(1L << 30):F1} of {total / (double)(1L << 30):F1} GiB in use";
+    }
+
     private static MemGetInfo? Bind()
     {
         foreach (var name in new[] { "libcudart.so.13", "libcudart.so.12", "libcudart.so" })

@@ -7,6 +7,7 @@ using Athanor.Lora;
 using Athanor.Models;
 using Athanor.Parallel;
 using Athanor.Telemetry;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Athanor.Training;
@@ -101,14 +102,22 @@ public sealed class Trainer
             if (AgreeToStop(cancel)) { cancelled = true; break; }
             using var stepSpan = _telemetry.BeginStep(state.Step + 1);
             var stepClock = Stopwatch.StartNew();
-            var (loss, tokens) = TrainStep(state.SamplePosition);
-            double gradNorm;
-            using (_telemetry.Phase(_telemetry.GradientSync)) gradNorm = optimizer.SyncAndClipGradients(_settings.MaxGradNorm);
-            double lr = schedule.At(state.Step);
-            using (_telemetry.Phase(TrainingPhase.Optimizer))
+            double loss, gradNorm, lr = schedule.At(state.Step);
+            long tokens;
+            try
             {
-                optimizer.Step(lr);
-                optimizer.ZeroGrad();
+                (loss, tokens) = TrainStep(state.SamplePosition);
+                using (_telemetry.Phase(_telemetry.GradientSync)) gradNorm = optimizer.SyncAndClipGradients(_settings.MaxGradNorm);
+                using (_telemetry.Phase(TrainingPhase.Optimizer))
+                {
+                    optimizer.Step(lr);
+                    optimizer.ZeroGrad();
+                }
+            }
+            catch (Exception ex) when (_device.type != DeviceType.CPU && DeviceOutOfMemoryException.Matches(ex))
+            {
+                throw new DeviceOutOfMemoryException($"out of GPU memory in step {state.Step + 1} on {_device} ({Native.DeviceMemory.Describe()}; " +
+                    $"micro-batch {_settings.MicroBatchSize}, {_model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()) / 1e6:F0}M trainable parameters)", ex);
             }
             state.Step++;
             state.SamplePosition += _settings.GlobalBatch;

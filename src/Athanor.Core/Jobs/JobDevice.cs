@@ -1,0 +1,59 @@
+using Athanor.Configuration;
+using Athanor.Models;
+using Athanor.Native;
+using Athanor.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Athanor.Jobs;
+
+/// <summary>Where a job's ranks compute: libtorch brought up for the job's device, and each rank's model placed there.</summary>
+public static class JobDevice
+{
+    /// <summary>Brings up libtorch for the job (CUDA through an existing PyTorch when device is cuda) and checks the device exists.</summary>
+    public static void Check(JobConfig config)
+    {
+        if (config.Device == "cpu")
+        {
+            TorchRuntime.Initialize(config.Threads);
+            return;
+        }
+        try { TorchRuntime.InitializeCuda(config.Threads); }
+        catch (InvalidOperationException ex)
+        {
+            throw new JobException($"device: {config.Device}: {ex.Message}. `cluster doctor` shows what this machine has; device: cpu trains without a GPU");
+        }
+        int count = cuda.device_count();
+        if (Index(config.Device) is int index && index >= count)
+            throw new JobException($"device: {config.Device}: this machine has {count} GPU(s) (cuda:0 to cuda:{count - 1})");
+    }
+
+    /// <summary>The device of a rank: cuda:N as written, or for "cuda" the rank's GPU among those visible.</summary>
+    public static Device For(JobConfig config, int rank)
+    {
+        if (config.Device == "cpu") return CPU;
+        int index = Index(config.Device) ?? rank % Math.Max(1, cuda.device_count());
+        return new Device(DeviceType.CUDA, index);
+    }
+
+    /// <summary>Moves a freshly built model to its rank's device, in bf16 there if asked, with checkpointing as configured.</summary>
+    public static void Place(CausalLM model, JobConfig config, int rank, Action<string>? log)
+    {
+        var device = For(config, rank);
+        if (device.type == DeviceType.CUDA)
+        {
+            model.to(device);
+            // Parameters in bf16; the optimizer keeps the fp32 master copy and state (ZeroAdamW).
+            if (config.Bf16) model.to(ScalarType.BFloat16);
+            log?.Invoke($"device: {device}, {(config.Bf16 ? "bf16 compute with fp32 master weights" : "fp32")}; GPU memory in use {DeviceMemory.UsedGib():F1} GiB");
+        }
+        if (config.CheckpointInterval > 0)
+        {
+            ActivationCheckpointing.Apply(model, config.CheckpointInterval);
+            log?.Invoke($"activation checkpointing: every {(config.CheckpointInterval == 1 ? "decoder layer" : $"{config.CheckpointInterval}th decoder layer")}");
+        }
+    }
+
+    private static int? Index(string device) =>
+        device.StartsWith("cuda:", StringComparison.Ordinal) ? int.Parse(device.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture) : null;
+}

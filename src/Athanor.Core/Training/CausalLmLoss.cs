@@ -16,8 +16,22 @@ public static class CausalLmLoss
         return n;
     }
 
-    /// <summary>Summed loss of a micro-batch: logits from the model, fp32 softmax, shifted labels.</summary>
+    /// <summary>
+    /// Summed loss of a micro-batch: shifted labels, fp32 log-sum-exp, through <see cref="LmHeadCrossEntropy"/>
+    /// so the full fp32 logits are never materialized.
+    /// </summary>
     public static Tensor Sum(CausalLM model, Tensor inputIds, Tensor labels)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = model.Hidden(inputIds);
+        long t = inputIds.shape[1];
+        var shifted = hidden.narrow(1, 0, t - 1).reshape(-1, hidden.shape[^1]);
+        var targets = labels.narrow(1, 1, t - 1).reshape(-1);
+        return LmHeadCrossEntropy.Sum(shifted, model.OutputWeight, targets, TokenizedSample.IgnoreIndex).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The same loss through full logits and libtorch's cross_entropy: the reference the chunked path is tested against.</summary>
+    public static Tensor SumUnchunked(CausalLM model, Tensor inputIds, Tensor labels)
     {
         using var scope = NewDisposeScope();
         var hidden = model.Hidden(inputIds);

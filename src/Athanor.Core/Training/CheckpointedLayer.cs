@@ -68,7 +68,7 @@ public sealed class CheckpointedLayer : MultiTensorFunction<CheckpointedLayer>
             using var input = saved.detach().requires_grad_(true);
             using (var output = layer.forward(input))
                 output.backward([gradOutputs[0]]);
-            inputGrad = input.grad ?? zeros_like(input);
+            inputGrad = BackwardResults.Keep(input.grad ?? zeros_like(input));
         }
         if (rngState is { } back && resumeAt is not null)
         {

@@ -219,6 +219,7 @@ public sealed class Trainer
             using (_telemetry.Phase(TrainingPhase.Backward))
             {
                 (loss / targets).backward();
+                BackwardResults.Release();
                 CheckpointedLayer.ThrowIfFailed();
                 lossSum += loss.item<float>();
             }

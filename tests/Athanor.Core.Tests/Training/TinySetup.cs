@@ -16,10 +16,11 @@ internal static class TinySetup
          "rope_theta": 10000.0, "tie_word_embeddings": false}
         """;
 
-    public static CausalLM Model(long seed = 1)
+    public static CausalLM Model(long seed = 1, bool tied = false)
     {
         TorchRuntime.Initialize();
-        return new CausalLM(ModelConfig.Parse(ConfigJson, "tiny config.json"), seed);
+        var json = tied ? ConfigJson.Replace("\"tie_word_embeddings\": false", "\"tie_word_embeddings\": true") : ConfigJson;
+        return new CausalLM(ModelConfig.Parse(json, "tiny config.json"), seed);
     }
 
     /// <summary>Samples whose first few tokens are a prompt (no loss) and the rest a learnable pattern.</summary>

@@ -1,0 +1,26 @@
+using System.Collections.Concurrent;
+using static TorchSharp.torch;
+
+namespace Athanor.Training;
+
+/// <summary>
+/// Gradients our autograd functions hand back to libtorch. libtorch keeps its own reference, but the .NET
+/// wrapper would hold the (GPU) memory until the garbage collector finalizes it; the trainer releases them
+/// all once backward has returned. Backward may run on libtorch's device threads, hence the concurrent bag.
+/// </summary>
+public static class BackwardResults
+{
+    private static readonly ConcurrentBag<Tensor> Pending = [];
+
+    public static Tensor Keep(Tensor gradient)
+    {
+        Pending.Add(gradient);
+        return gradient;
+    }
+
+    /// <summary>Call after backward() returned: drops our references (libtorch's stay valid while it needs them).</summary>
+    public static void Release()
+    {
+        while (Pending.TryTake(out var t)) t.Dispose();
+    }
+}

@@ -65,6 +65,17 @@ public sealed class ZeroAdamW : IDisposable
     /// </summary>
     public double SyncAndClipGradients(double maxNorm)
     {
+        using var norm = SyncAndClipGradientsDeferred(maxNorm);
+        return norm.item<double>();
+    }
+
+    /// <summary>
+    /// <see cref="SyncAndClipGradients"/> without waiting for the GPU: the norm comes back as a device scalar
+    /// and the clipping coefficient is applied on the device (as torch's clip_grad_norm_ does), so the host
+    /// can queue the optimizer step right away. Read the norm after <see cref="Step"/>.
+    /// </summary>
+    public Tensor SyncAndClipGradientsDeferred(double maxNorm)
+    {
         using var _ = no_grad();
         foreach (var s in _layout.Slots)
         {
@@ -75,13 +86,16 @@ public sealed class ZeroAdamW : IDisposable
         if (_stage == 2) _group.ReduceScatterSum(_flatGrad, _gradShard);
         else _group.AllReduceSum(_flatGrad);
 
-        using var sumSq = _gradShard.pow(2).sum().to_type(ScalarType.Float64).reshape(1);
+        var sumSq = _gradShard.pow(2).sum().to_type(ScalarType.Float64).reshape(1);
         if (_stage != 0) _group.AllReduceSum(sumSq);
-        double norm = Math.Sqrt(sumSq.item<double>());
-        if (maxNorm > 0 && double.IsFinite(norm))
+        var norm = sumSq.sqrt_();
+        if (maxNorm > 0)
         {
-            double coef = maxNorm / (norm + 1e-6);
-            if (coef < 1) _gradShard.mul_(coef);
+            // coefficient min(1, maxNorm / (norm + 1e-6)); a non-finite norm leaves the gradients as they are.
+            using var coef = (maxNorm / (norm + 1e-6)).clamp_max_(1.0);
+            using var finite = norm.isfinite();
+            using var safe = coef.where(finite, 1.0).to_type(ScalarType.Float32);
+            _gradShard.mul_(safe);
         }
         return norm;
     }

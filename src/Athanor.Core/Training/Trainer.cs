@@ -107,11 +107,16 @@ public sealed class Trainer
             try
             {
                 (loss, tokens) = TrainStep(state.SamplePosition);
-                using (_telemetry.Phase(_telemetry.GradientSync)) gradNorm = optimizer.SyncAndClipGradients(_settings.MaxGradNorm);
-                using (_telemetry.Phase(TrainingPhase.Optimizer))
+                Tensor norm;
+                using (_telemetry.Phase(_telemetry.GradientSync)) norm = optimizer.SyncAndClipGradientsDeferred(_settings.MaxGradNorm);
+                using (norm)
                 {
-                    optimizer.Step(lr);
-                    optimizer.ZeroGrad();
+                    using (_telemetry.Phase(TrainingPhase.Optimizer))
+                    {
+                        optimizer.Step(lr);
+                        optimizer.ZeroGrad();
+                    }
+                    gradNorm = norm.item<double>(); // read once the step is queued, so the GPU never waits for the host
                 }
             }
             catch (Exception ex) when (_device.type != DeviceType.CPU && DeviceOutOfMemoryException.Matches(ex))

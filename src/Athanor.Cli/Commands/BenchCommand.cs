@@ -10,18 +10,26 @@ public sealed class BenchCommand : ICommand
     public string Summary => "time training steps on random tokens (same shapes and FLOPs as the PyTorch reference)";
     public string Usage => """
         usage: cluster bench [--preset tiny|160m|1b|3b|7b|8b] [--device cpu|cuda|cuda:N] [--lora-rank R]
-                             [--seq N] [--batch N] [--steps N] [--warmup N] [--peak-tflops T]
+                             [--grad-ckpt] [--seq N] [--batch N] [--steps N] [--warmup N] [--peak-tflops T]
+                             [--no-fused] [--no-chunked-loss] [--no-profile]
 
-        Prints the reference benchmark's last line format:
-          RESULT tokens_per_s_per_gpu=... mfu=... peak_mem_gib=... step_ms=... world=1 preset=...
-        On CUDA, libtorch comes from ATHANOR_LIBTORCH or the PyTorch that python3 imports; peak_mem_gib is the
-        device memory in use (cudaMemGetInfo), an upper bound of what tensors hold.
+        Trains on random tokens with the shapes, recipe and FLOP count of the PyTorch reference
+        (shared/reference/torch_llama_bench.py) and prints its last line format, then Athanor's extra keys:
+          RESULT tokens_per_s_per_gpu=... mfu=... peak_mem_gib=... step_ms=... world=1 preset=... ...
+        On CUDA, libtorch comes from ATHANOR_LIBTORCH or the PyTorch that python3 imports. peak_mem_gib is the
+        caching allocator's peak (as torch.cuda.max_memory_allocated; peak_source=allocator), else the device
+        memory in use. On CUDA a profiling pass adds forward/backward/optimizer times and host_overhead, the
+        share of a step the GPU waits for the host.
+          --no-fused         plain libtorch ops instead of Athanor's fused kernels
+          --no-chunked-loss  full fp32 logits and libtorch's cross_entropy, as the reference does
+          --no-profile       skip the profiling pass
         """;
 
     public int Run(IReadOnlyList<string> args, CancellationToken cancel)
     {
         var r = new ArgumentReader("cluster bench", args,
-            ["--preset", "--device", "--lora-rank", "--seq", "--batch", "--steps", "--warmup", "--peak-tflops"], []);
+            ["--preset", "--device", "--lora-rank", "--seq", "--batch", "--steps", "--warmup", "--peak-tflops"],
+            ["--grad-ckpt", "--no-fused", "--no-chunked-loss", "--no-profile"]);
         r.AtMostPositionals(0, "no arguments besides flags");
         var device = r.One("--device") ?? "cpu";
         if (device is not ("cpu" or "cuda") && !device.StartsWith("cuda:", StringComparison.Ordinal))
@@ -31,7 +39,8 @@ public sealed class BenchCommand : ICommand
             Seq: Int(r, "--seq", 2048, 2), Batch: Int(r, "--batch", 4, 1), Steps: Int(r, "--steps", 20, 1), Warmup: Int(r, "--warmup", 5, 0),
             LoraRank: Int(r, "--lora-rank", 0, 0),
             PeakTflops: r.One("--peak-tflops") is string t ? double.TryParse(t, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
-                : throw new UsageException($"cluster bench: --peak-tflops '{t}' is not a positive number") : 989.0);
+                : throw new UsageException($"cluster bench: --peak-tflops '{t}' is not a positive number") : 989.0,
+            GradCkpt: r.Has("--grad-ckpt"), Fused: !r.Has("--no-fused"), ChunkedLoss: !r.Has("--no-chunked-loss"), Profile: !r.Has("--no-profile"));
         if (!BenchPresets.All.ContainsKey(options.Preset))
             throw new UsageException($"cluster bench: --preset '{options.Preset}' is not known; accepted: {string.Join(", ", BenchPresets.All.Keys)}");
         var result = TrainingBenchmark.Run(options, Console.WriteLine);

@@ -1,19 +1,32 @@
-using System.Runtime.InteropServices;
 using Athanor.Native;
+using Athanor.Native.Cuda;
+using Athanor.Native.Nccl;
+using Athanor.Native.Nvml;
+using Athanor.Native.SelfTest;
 using TorchSharp;
 
 namespace Athanor.Cli.Commands;
 
-/// <summary>`cluster doctor`: what this machine offers Athanor (libtorch, CUDA, GPUs, NCCL) and, for what is missing, what to do.</summary>
+/// <summary>`cluster doctor`: what this machine offers Athanor (libtorch, CUDA, GPUs, NCCL, NVML) and, for what is missing, what to do.</summary>
 public sealed class DoctorCommand : ICommand
 {
     public string Name => "doctor";
-    public string Summary => "check libtorch, CUDA, GPUs and NCCL on this machine";
-    public string Usage => "usage: cluster doctor\n\n  Prints what was found and, for each missing piece, what to do. Exit 0 when CPU training works.";
+    public string Summary => "check libtorch, CUDA, GPUs, NCCL and NVML on this machine (--selftest: exercise them)";
+    public string Usage => """
+        usage: cluster doctor [--selftest]
+
+          Prints what was found and, for each missing piece, what to do. Exit 0 when CPU training works.
+          --selftest  also runs the GPU checks (streams and events, a timed bf16 matmul, allocator statistics,
+                      NVML, NCCL collectives across every visible GPU with bus bandwidth and abort, fused
+                      kernels against the unfused path); exit 1 if any fails or there is no GPU.
+        """;
 
     public int Run(IReadOnlyList<string> args, CancellationToken cancel)
     {
-        new ArgumentReader("cluster doctor", args, [], []).AtMostPositionals(0, "no arguments");
+        var reader = new ArgumentReader("cluster doctor", args, [], ["--selftest"]);
+        reader.AtMostPositionals(0, "no arguments besides --selftest");
+        bool selftest = reader.Has("--selftest");
+
         var found = LibtorchLocator.Locate(out var problem);
         bool cudaOk = false;
         if (found is not null)
@@ -23,29 +36,56 @@ public sealed class DoctorCommand : ICommand
             {
                 TorchRuntime.InitializeCuda();
                 cudaOk = true;
-                int n = torch.cuda.device_count();
-                Console.WriteLine($"CUDA: available, {n} GPU(s); memory in use on GPU 0: {DeviceMemory.UsedGib():F2} GiB");
             }
             catch (Exception ex) { Console.WriteLine($"CUDA: not usable: {ex.Message}"); }
         }
         else Console.WriteLine($"CUDA libtorch: not found: {problem}");
         if (!cudaOk) TorchRuntime.Initialize();
         Console.WriteLine($"libtorch: {torch.__version__} ({(cudaOk ? "CUDA build from " + TorchRuntime.CudaLibtorch : "TorchSharp-cpu")}); {TorchRuntime.Describe()}");
-        Console.WriteLine(Nccl());
+        if (cudaOk) Gpus();
+        Console.WriteLine(Nccl.IsAvailable(out var ncclProblem)
+            ? $"NCCL: {Nccl.Version()} ({Nccl.LoadedFrom})"
+            : $"NCCL: not found (needed for multi-GPU training): {ncclProblem}");
+        if (cudaOk)
+            Console.WriteLine(CudaAllocatorStats.Available
+                ? "allocator statistics: available (peak memory as torch.cuda.max_memory_allocated reports it)"
+                : "allocator statistics: not exported by this libtorch (PyTorch 2.9 or later has them); peak memory falls back to cudaMemGetInfo");
         Console.WriteLine(cudaOk ? "ready: CPU and GPU training" : "ready: CPU training (GPU training needs the pieces above)");
-        return ExitCodes.Ok;
+        if (!selftest) return ExitCodes.Ok;
+
+        if (!cudaOk)
+        {
+            Console.Error.WriteLine("error: --selftest needs a GPU and a CUDA libtorch (see above)");
+            return ExitCodes.Failed;
+        }
+        int failures = GpuSelfTest.RunAll(Console.WriteLine);
+        Console.WriteLine(failures == 0 ? "selftest: all checks passed" : $"selftest: {failures} check(s) failed");
+        return failures == 0 ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
-    private delegate int GetVersion(out int version);
-
-    private static string Nccl()
+    /// <summary>One line per GPU: the CUDA runtime's view, plus NVML's when the library is there.</summary>
+    private static void Gpus()
     {
-        foreach (var name in new[] { "libnccl.so.2", "libnccl.so" })
-            if (NativeLibrary.TryLoad(name, out var h) && NativeLibrary.TryGetExport(h, "ncclGetVersion", out var fn))
+        int count = CudaRuntime.TryDeviceCount(out var reason);
+        if (count == 0)
+        {
+            Console.WriteLine($"CUDA: no device: {reason}");
+            return;
+        }
+        Console.WriteLine($"CUDA: driver {CudaRuntime.FormatVersion(CudaRuntime.DriverVersion())}, runtime {CudaRuntime.FormatVersion(CudaRuntime.RuntimeVersion())} ({CudaRuntime.LoadedFrom}); {count} GPU(s)");
+        using var nvml = NvmlMonitor.TryOpen(out var nvmlProblem);
+        for (int i = 0; i < count; i++)
+        {
+            var line = "  " + CudaRuntime.Properties(i);
+            // NVML numbers GPUs in PCI order; with CUDA_VISIBLE_DEVICES set the two can differ, so NVML's name is shown as its own.
+            if (nvml is not null && i < nvml.DeviceCount)
             {
-                Marshal.GetDelegateForFunctionPointer<GetVersion>(fn)(out int v);
-                return $"NCCL: {v / 10000}.{v / 100 % 100}.{v % 100} ({name})";
+                var s = nvml.Sample(i);
+                line += $"; NVML #{i}: {s.Name}, {s.GpuUtilizationPercent}% busy, {s.MemoryUsedBytes / (double)(1L << 30):F1} GiB used" +
+                    (s.PowerWatts is double w ? $", {w:F0} W" : "") + (s.TemperatureCelsius is int c ? $", {c} C" : "");
             }
-        return "NCCL: not found (multi-GPU training needs libnccl.so.2: install NVIDIA's NCCL, or use the copy in PyTorch's nvidia/nccl/lib via LD_LIBRARY_PATH)";
+            Console.WriteLine(line);
+        }
+        if (nvml is null) Console.WriteLine($"NVML: not available ({nvmlProblem}); GPU utilization and power metrics need libnvidia-ml.so.1 (part of the NVIDIA driver)");
     }
 }

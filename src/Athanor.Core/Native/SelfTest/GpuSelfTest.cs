@@ -15,6 +15,7 @@ public static class GpuSelfTest
         new("cuda.devices", CudaChecks.Devices),
         new("cuda.stream-events", CudaChecks.StreamAndEvents),
         new("cuda.matmul-bf16", CudaChecks.MatmulThroughput),
+        new("torch.allocator-stats", AllocatorCheck.PeakFollowsAllocations),
         new("nvml.sample", NvmlCheck.SampleAll),
         new("nccl.version", NcclChecks.Version),
         new("nccl.collectives", NcclChecks.Collectives),

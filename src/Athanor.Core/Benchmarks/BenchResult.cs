@@ -1,0 +1,24 @@
+using System.Globalization;
+
+namespace Athanor.Benchmarks;
+
+/// <summary>Where a step's time goes, measured with the device synchronized between phases (a separate, untimed pass).</summary>
+public sealed record StepBreakdown(double ForwardMs, double BackwardMs, double OptimizerMs, double GpuOnlyStepMs, double HostOverhead);
+
+public sealed record BenchResult(double TokensPerSecond, double Mfu, double PeakMemGib, double StepMs, long Parameters, double Loss, string Preset, int World,
+    BenchOptions Options, double DeviceUsedGib = double.NaN, StepBreakdown? Breakdown = null, string PeakSource = "none")
+{
+    /// <summary>The reference benchmark's RESULT line format (its keys first), so one script reads both.</summary>
+    public string ResultLine()
+    {
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"RESULT tokens_per_s_per_gpu={TokensPerSecond:F0} mfu={Mfu:F3} peak_mem_gib={PeakMemGib:F2} step_ms={StepMs:F1} world={World} preset={Preset} " +
+            $"seq={Options.Seq} batch={Options.Batch} grad_ckpt={(Options.GradCkpt ? 1 : 0)} lora_rank={Options.LoraRank} device={Options.Device} " +
+            $"fused={(Options.Fused ? 1 : 0)} chunked_loss={(Options.ChunkedLoss ? 1 : 0)} peak_source={PeakSource}");
+        if (!double.IsNaN(DeviceUsedGib)) line += string.Create(CultureInfo.InvariantCulture, $" device_used_gib={DeviceUsedGib:F2}");
+        if (Breakdown is { } b)
+            line += string.Create(CultureInfo.InvariantCulture,
+                $" forward_ms={b.ForwardMs:F1} backward_ms={b.BackwardMs:F1} optimizer_ms={b.OptimizerMs:F1} gpu_step_ms={b.GpuOnlyStepMs:F1} host_overhead={b.HostOverhead:F3}");
+        return line;
+    }
+}

@@ -23,7 +23,14 @@ public static class TrainingBenchmark
         if (onGpu) TorchRuntime.InitializeCuda(); else TorchRuntime.Initialize();
         var device = onGpu ? new Device(o.Device == "cuda" ? "cuda:0" : o.Device) : CPU;
         var config = BenchPresets.Config(o.Preset);
-        using var model = new CausalLM(config, initSeed: 1234);
+        // On a GPU the weights are drawn there (an 8B model's fp32 init on the CPU takes minutes).
+        using var model = new CausalLM(config, initSeed: 1234, initialize: !onGpu);
+        if (onGpu)
+        {
+            model.to(device);
+            cuda.manual_seed(1234);
+            ModelInitializer.InitializeRandom(model);
+        }
         long parameters = model.parameters().Sum(p => p.numel());
         if (o.LoraRank > 0) LoraModel.Apply(model, new LoraSettings(o.LoraRank, 2.0 * o.LoraRank, 0, LoraSettings.AllLinear), 1234);
         model.to(device);

@@ -1,0 +1,43 @@
+#!/bin/bash
+# On the GPU host, from a copy of the repository with bench/pack/ (made by bench/gpu/pack.sh) beside it:
+#   bash bench/gpu/run.sh [selftest] [bench] [bench-variants] [lora8b] [train]   (default: all)
+# Runs `cluster doctor --selftest`, then Athanor's benchmark and the PyTorch reference back to back on the
+# same GPU, then a bf16 training job end to end with an interrupted-and-resumed twin. Logs go to $OUT (or
+# bench/out) and every RESULT line to $OUT/results.txt.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-bench/out}; mkdir -p "$OUT"
+what=${*:-selftest bench bench-variants lora8b train}
+PY=${PYTHON:-/opt/torch/.venv/bin/python3}
+export ATHANOR_LIBTORCH=${ATHANOR_LIBTORCH:-$($PY -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")')}
+NCCL_LIB=$($PY -c 'import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) + "/lib")' 2>/dev/null || true)
+export LD_LIBRARY_PATH=$ATHANOR_LIBTORCH${NCCL_LIB:+:$NCCL_LIB}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+rm -rf /tmp/athanor && mkdir -p /tmp/athanor && tar -xJf bench/pack/cluster.tar.xz -C /tmp/athanor
+C=/tmp/athanor/cluster/cluster
+REF="$PY bench/pack/torch_llama_bench.py"
+echo "commit $(cat bench/pack/COMMIT 2>/dev/null) on $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -1)" | tee "$OUT/machine.txt"
+
+pair() { # name, athanor flags, reference flags: both on the same GPU, one after the other
+  local name=$1 ours=$2 theirs=$3
+  echo "== $name" | tee -a "$OUT/results.txt"
+  $C bench $ours > "$OUT/$name.athanor.log" 2>&1; grep RESULT "$OUT/$name.athanor.log" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+  $REF $theirs > "$OUT/$name.torch.log" 2>&1; grep RESULT "$OUT/$name.torch.log" | sed 's/^/reference /' | tee -a "$OUT/results.txt"
+}
+for w in $what; do case $w in
+  selftest) $C doctor --selftest 2>&1 | tee "$OUT/selftest.log" ;;
+  bench) pair 1b-full "--preset 1b --device cuda" "--preset 1b" ;;
+  bench-variants)
+    for v in "--no-fused" "--no-chunked-loss" "--no-fused --no-chunked-loss"; do
+      echo "== 1b-full $v" | tee -a "$OUT/results.txt"
+      $C bench --preset 1b --device cuda --no-profile $v 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+    done ;;
+  lora8b) pair 8b-lora16-ckpt "--preset 8b --device cuda --lora-rank 16 --grad-ckpt --batch 2" "--preset 8b --lora-rank 16 --grad-ckpt --batch 2" ;;
+  train)
+    rm -rf runs/gpu-straight runs/gpu-resumed
+    $C train examples/qwen3_0.6b_gpu.yaml --set output_dir=runs/gpu-straight --set max_steps=120 > "$OUT/train-straight.log" 2>&1
+    timeout -s INT 45 $C train examples/qwen3_0.6b_gpu.yaml --set output_dir=runs/gpu-resumed --set max_steps=120 > "$OUT/train-interrupted.log" 2>&1
+    $C train examples/qwen3_0.6b_gpu.yaml --set output_dir=runs/gpu-resumed --set max_steps=120 --set resume_from_checkpoint=auto > "$OUT/train-resumed.log" 2>&1
+    cp runs/gpu-straight/metrics.jsonl "$OUT/train-straight.metrics.jsonl"; cp runs/gpu-resumed/metrics.jsonl "$OUT/train-resumed.metrics.jsonl"
+    tail -3 "$OUT"/train-*.log ;;
+esac; done

@@ -15,7 +15,10 @@ public static class NvrtcLocator
     public static (IntPtr Handle, string From)? Load(out string problem) => Load(Environment.GetEnvironmentVariable("ATHANOR_NVRTC"), TorchRuntime.CudaLibtorch, out problem);
 
     /// <summary>As <see cref="Load(out string)"/> with the override file and the torch/lib folder given explicitly.</summary>
-    public static (IntPtr Handle, string From)? Load(string? overrideFile, string? torchLib, out string problem)
+    public static (IntPtr Handle, string From)? Load(string? overrideFile, string? torchLib, out string problem) =>
+        Load(overrideFile, torchLib, SonameOrder, out problem);
+
+    internal static (IntPtr Handle, string From)? Load(string? overrideFile, string? torchLib, IReadOnlyList<string> sonames, out string problem)
     {
         var tried = new List<string>();
         if (!string.IsNullOrEmpty(overrideFile))
@@ -24,7 +27,7 @@ public static class NvrtcLocator
             problem = $"ATHANOR_NVRTC={overrideFile} could not be loaded (missing file or not a libnvrtc for this machine); unset it or point it at libnvrtc.so.NN";
             return null;
         }
-        foreach (var candidate in Candidates(torchLib))
+        foreach (var candidate in Candidates(torchLib, sonames))
         {
             tried.Add(candidate);
             if (NativeLibrary.TryLoad(candidate, out var h)) { problem = ""; return (h, candidate); }
@@ -36,13 +39,15 @@ public static class NvrtcLocator
     }
 
     /// <summary>Every name or path tried, in order (folders that do not exist are skipped).</summary>
-    public static IEnumerable<string> Candidates(string? torchLib)
+    public static IEnumerable<string> Candidates(string? torchLib) => Candidates(torchLib, SonameOrder);
+
+    private static IEnumerable<string> Candidates(string? torchLib, IReadOnlyList<string> sonames)
     {
-        foreach (var name in SonameOrder) yield return name;
+        foreach (var name in sonames) yield return name;
         foreach (var folder in SearchFolders(torchLib))
         {
             if (!Directory.Exists(folder)) continue;
-            foreach (var name in SonameOrder)
+            foreach (var name in sonames)
                 if (File.Exists(Path.Combine(folder, name))) yield return Path.Combine(folder, name);
         }
     }
@@ -51,7 +56,9 @@ public static class NvrtcLocator
     public static IReadOnlyList<string> SearchFolders(string? torchLib)
     {
         var folders = new List<string>();
-        foreach (var cuda in SafeDirectories("/usr/local", "cuda*"))
+        var toolkits = SafeDirectories("/usr/local", "cuda*").ToList();
+        if (toolkits.Count == 0) toolkits.Add("/usr/local/cuda*"); // named in the message, skipped in the search
+        foreach (var cuda in toolkits)
         {
             folders.Add(Path.Combine(cuda, "targets", "x86_64-linux", "lib"));
             folders.Add(Path.Combine(cuda, "lib64"));
@@ -62,7 +69,6 @@ public static class NvrtcLocator
             folders.Add(Path.Combine(nvidia, "cu13", "lib"));
             foreach (var pkg in SafeDirectories(nvidia, "*")) folders.Add(Path.Combine(pkg, "lib"));
         }
-        if (folders.Count == 0) folders.Add("/usr/local/cuda*/targets/x86_64-linux/lib (none)");
         return folders.Distinct().ToList();
     }
 

@@ -67,12 +67,14 @@ public static class KernelSelfChecks
         return $"{SelfCheckMath.Name(dtype)} [{rows}x{cols}]: y {ey:E1}, dx {edx:E1}, dweight {edw:E1} (tolerance {tol:E0})";
     }
 
-    private static string SwiGlu(ScalarType dtype)
+    /// <summary>A shape that fills 16-byte packs (the packed kernels) and one that does not (the scalar kernels).</summary>
+    private static string SwiGlu(ScalarType dtype) => SwiGlu(dtype, [2, 512, 5632]) + "; " + SwiGlu(dtype, [3, 7, 33]);
+
+    private static string SwiGlu(ScalarType dtype, long[] shape)
     {
         RequireGpu();
         using var scope = NewDisposeScope();
         var gen = new Generator(12);
-        long[] shape = [2, 512, 5632];
         var gate = SelfCheckMath.Random(shape, dtype, Gpu, gen, scale: 3.0);
         var up = SelfCheckMath.Random(shape, dtype, Gpu, gen);
         var dy = SelfCheckMath.Random(shape, dtype, Gpu, gen);

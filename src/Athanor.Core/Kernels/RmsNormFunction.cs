@@ -47,8 +47,10 @@ public sealed class RmsNormFunction : autograd.SingleTensorFunction<RmsNormFunct
             .Launch(grid, FusedRuntime.RowBlock(cols), 0, FusedRuntime.Stream(device),
                 TensorMemory.Address(x), TensorMemory.Address(w), TensorMemory.Address(dy), TensorMemory.Address(rstd),
                 TensorMemory.Address(dx), TensorMemory.Address(partial), rows, checked((int)cols));
-        using var summed = partial.sum(0);
-        var dw = summed.to_type(w.dtype);
+        // Not `using`: to_type returns the very same tensor when the weight is fp32.
+        var summed = partial.sum([0L]); // sum(0) would bind to sum(ScalarType) and sum everything
+        var dw = summed.dtype == w.dtype ? summed : summed.to_type(w.dtype);
+        if (!ReferenceEquals(dw, summed)) summed.Dispose();
         return [dx, dw, null!];
     }
 }

@@ -23,9 +23,14 @@ public sealed class SwiGluFunction : autograd.SingleTensorFunction<SwiGluFunctio
         var y = empty_like(gate);
         long n = gate.numel();
         if (n > 0)
-            FusedRuntime.Kernel(SwiGluSource.Source, "swiglu_forward_" + suffix, device)
-                .Launch(FusedRuntime.ElementwiseGrid(n, Block, device), Block, 0, FusedRuntime.Stream(device),
-                    TensorMemory.Address(gate), TensorMemory.Address(up), TensorMemory.Address(y), n);
+        {
+            IntPtr g = TensorMemory.Address(gate), u = TensorMemory.Address(up), o = TensorMemory.Address(y);
+            long packs = Packs(n, gate.dtype, g, u, o);
+            string kernel = packs > 0 ? "swiglu_forward_packed_" : "swiglu_forward_";
+            long work = packs > 0 ? packs : n;
+            FusedRuntime.Kernel(SwiGluSource.Source, kernel + suffix, device)
+                .Launch(FusedRuntime.ElementwiseGrid(work, Block, device), Block, 0, FusedRuntime.Stream(device), g, u, o, work);
+        }
         ctx.save_for_backward([gate, up]);
         return y;
     }
@@ -40,10 +45,24 @@ public sealed class SwiGluFunction : autograd.SingleTensorFunction<SwiGluFunctio
         var dup = empty_like(up);
         long n = gate.numel();
         if (n > 0)
-            FusedRuntime.Kernel(SwiGluSource.Source, "swiglu_backward_" + FusedRuntime.Suffix(gate, "gate"), device)
-                .Launch(FusedRuntime.ElementwiseGrid(n, Block, device), Block, 0, FusedRuntime.Stream(device),
-                    TensorMemory.Address(gate), TensorMemory.Address(up), TensorMemory.Address(dy),
-                    TensorMemory.Address(dgate), TensorMemory.Address(dup), n);
+        {
+            IntPtr g = TensorMemory.Address(gate), u = TensorMemory.Address(up), d = TensorMemory.Address(dy);
+            IntPtr dg = TensorMemory.Address(dgate), du = TensorMemory.Address(dup);
+            long packs = Packs(n, gate.dtype, g, u, d, dg, du);
+            string kernel = packs > 0 ? "swiglu_backward_packed_" : "swiglu_backward_";
+            long work = packs > 0 ? packs : n;
+            FusedRuntime.Kernel(SwiGluSource.Source, kernel + FusedRuntime.Suffix(gate, "gate"), device)
+                .Launch(FusedRuntime.ElementwiseGrid(work, Block, device), Block, 0, FusedRuntime.Stream(device), g, u, d, dg, du, work);
+        }
         return [dgate, dup];
+    }
+
+    /// <summary>The number of 16-byte packs when every address is 16-byte aligned and n fills whole packs, else 0 (scalar kernel).</summary>
+    internal static long Packs(long n, ScalarType dtype, params ReadOnlySpan<IntPtr> addresses)
+    {
+        int perPack = dtype == ScalarType.BFloat16 ? 8 : 4;
+        if (n % perPack != 0) return 0;
+        foreach (var a in addresses) if (a % 16 != 0) return 0;
+        return n / perPack;
     }
 }

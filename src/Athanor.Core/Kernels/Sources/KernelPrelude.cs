@@ -51,6 +51,33 @@ public static class KernelPrelude
             return total;
         }
 
+        // 16-byte packs for vectorized elementwise kernels: 8 bf16 or 4 float values per load and store.
+        template <typename T> struct Pack16 { static const int N = 16 / sizeof(T); };
+        __device__ __forceinline__ void unpack16(uint4 raw, float* out, float)
+        {
+            out[0] = __uint_as_float(raw.x); out[1] = __uint_as_float(raw.y);
+            out[2] = __uint_as_float(raw.z); out[3] = __uint_as_float(raw.w);
+        }
+        __device__ __forceinline__ void unpack16(uint4 raw, float* out, bf16)
+        {
+            unsigned int w[4] = { raw.x, raw.y, raw.z, raw.w };
+            for (int k = 0; k < 4; k++) { out[2 * k] = __uint_as_float(w[k] << 16); out[2 * k + 1] = __uint_as_float(w[k] & 0xffff0000u); }
+        }
+        __device__ __forceinline__ uint4 pack16(const float* v, float)
+        {
+            return make_uint4(__float_as_uint(v[0]), __float_as_uint(v[1]), __float_as_uint(v[2]), __float_as_uint(v[3]));
+        }
+        __device__ __forceinline__ uint4 pack16(const float* v, bf16)
+        {
+            unsigned int w[4];
+            for (int k = 0; k < 4; k++) w[k] = (unsigned int)from_f<bf16>(v[2 * k]) | ((unsigned int)from_f<bf16>(v[2 * k + 1]) << 16);
+            return make_uint4(w[0], w[1], w[2], w[3]);
+        }
+        template <typename T> __device__ __forceinline__ void load16(const T* p, long long pack, float* out)
+        { unpack16(reinterpret_cast<const uint4*>(p)[pack], out, T()); }
+        template <typename T> __device__ __forceinline__ void store16(T* p, long long pack, const float* v)
+        { reinterpret_cast<uint4*>(p)[pack] = pack16(v, T()); }
+
         #define GRID_STRIDE(i, n) for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)gridDim.x * blockDim.x)
         """;
 }

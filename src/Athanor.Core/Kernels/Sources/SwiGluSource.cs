@@ -32,7 +32,49 @@ public static class SwiGluSource
             }
         }
 
+        // The same arithmetic on 16-byte packs (n a multiple of the pack, addresses 16-byte aligned): fewer, wider memory operations.
+        template <typename T>
+        __device__ void swiglu_forward_packed(const T* gate, const T* up, T* y, long long packs)
+        {
+            const int N = Pack16<T>::N;
+            GRID_STRIDE(i, packs)
+            {
+                float g[N], u[N], out[N];
+                load16(gate, i, g);
+                load16(up, i, u);
+                for (int k = 0; k < N; k++) out[k] = __fmul_rn(round_to<T>(g[k] / (1.0f + expf(-g[k]))), u[k]);
+                store16(y, i, out);
+            }
+        }
+
+        template <typename T>
+        __device__ void swiglu_backward_packed(const T* gate, const T* up, const T* dy, T* dgate, T* dup, long long packs)
+        {
+            const int N = Pack16<T>::N;
+            GRID_STRIDE(i, packs)
+            {
+                float g[N], u[N], d[N], dg[N], du[N];
+                load16(gate, i, g);
+                load16(up, i, u);
+                load16(dy, i, d);
+                for (int k = 0; k < N; k++)
+                {
+                    float s = round_to<T>(g[k] / (1.0f + expf(-g[k])));
+                    du[k] = __fmul_rn(d[k], s);
+                    float ds = round_to<T>(__fmul_rn(d[k], u[k]));
+                    float sig = 1.0f / (1.0f + expf(-g[k]));
+                    dg[k] = ds * sig * (1.0f + g[k] * (1.0f - sig));
+                }
+                store16(dgate, i, dg);
+                store16(dup, i, du);
+            }
+        }
+
         #define ATHANOR_SWIGLU(SUFFIX, T) \
+        extern "C" __global__ void swiglu_forward_packed_##SUFFIX(const T* gate, const T* up, T* y, long long packs) \
+        { swiglu_forward_packed<T>(gate, up, y, packs); } \
+        extern "C" __global__ void swiglu_backward_packed_##SUFFIX(const T* gate, const T* up, const T* dy, T* dgate, T* dup, long long packs) \
+        { swiglu_backward_packed<T>(gate, up, dy, dgate, dup, packs); } \
         extern "C" __global__ void swiglu_forward_##SUFFIX(const T* gate, const T* up, T* y, long long n) \
         { swiglu_forward<T>(gate, up, y, n); } \
         extern "C" __global__ void swiglu_backward_##SUFFIX(const T* gate, const T* up, const T* dy, T* dgate, T* dup, long long n) \
@@ -40,5 +82,6 @@ public static class SwiGluSource
 
         ATHANOR_SWIGLU(f32, float)
         ATHANOR_SWIGLU(bf16, bf16)
-        """, ["swiglu_forward_f32", "swiglu_backward_f32", "swiglu_forward_bf16", "swiglu_backward_bf16"]);
+        """, ["swiglu_forward_f32", "swiglu_backward_f32", "swiglu_forward_bf16", "swiglu_backward_bf16",
+            "swiglu_forward_packed_f32", "swiglu_backward_packed_f32", "swiglu_forward_packed_bf16", "swiglu_backward_packed_bf16"]);
 }

@@ -1,3 +1,4 @@
+using Athanor.Kernels;
 using Athanor.Native;
 using Athanor.Native.Cuda;
 using Athanor.Native.Nccl;
@@ -47,6 +48,10 @@ public sealed class DoctorCommand : ICommand
             ? $"NCCL: {Nccl.Version()} ({Nccl.LoadedFrom})"
             : $"NCCL: not found (needed for multi-GPU training): {ncclProblem}");
         if (cudaOk)
+            Console.WriteLine(FusedOps.IsAvailable(new torch.Device(DeviceType.CUDA, 0), out var kernelProblem)
+                ? $"fused kernels: built with NVRTC {Nvrtc.TryGet(out _)?.Version.Major}.{Nvrtc.TryGet(out _)?.Version.Minor} from {Nvrtc.TryGet(out _)?.LoadedFrom} (RMSNorm, rotary, AdamW, gradient norm)"
+                : $"fused kernels: not available, the plain libtorch path is used: {kernelProblem}");
+        if (cudaOk)
             Console.WriteLine(CudaAllocatorStats.Available
                 ? "allocator statistics: available (peak memory as torch.cuda.max_memory_allocated reports it)"
                 : "allocator statistics: not exported by this libtorch (PyTorch 2.9 or later has them); peak memory falls back to cudaMemGetInfo");
@@ -58,6 +63,7 @@ public sealed class DoctorCommand : ICommand
             Console.Error.WriteLine("error: --selftest needs a GPU and a CUDA libtorch (see above)");
             return ExitCodes.Failed;
         }
+        foreach (var (name, run) in KernelSelfChecks.All) GpuSelfTest.Add(new GpuCheck("kernels." + name, run));
         int failures = GpuSelfTest.RunAll(Console.WriteLine);
         Console.WriteLine(failures == 0 ? "selftest: all checks passed" : $"selftest: {failures} check(s) failed");
         return failures == 0 ? ExitCodes.Ok : ExitCodes.Failed;

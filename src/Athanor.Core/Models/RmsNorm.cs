@@ -1,3 +1,4 @@
+using Athanor.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -23,6 +24,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
+        if (FusedKernels.Applies(x) && x.dtype == weight.dtype) return FusedOps.RmsNorm(x, weight, _eps);
         using var scope = NewDisposeScope();
         var x32 = x.to_type(ScalarType.Float32);
         var normed = x32 * (x32.pow(2).mean([-1], keepdim: true) + _eps).rsqrt();

@@ -1,3 +1,4 @@
+using Athanor.Kernels;
 using static TorchSharp.torch;
 
 namespace Athanor.Models;
@@ -67,6 +68,8 @@ public sealed class RotaryEmbedding : IDisposable
     /// <summary>x: [B, H, T, D]; rotates pairs (i, i + D/2) as transformers' rotate_half does.</summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
+        if (FusedKernels.Applies(x) && cos.dtype == x.dtype && cos.dim() == 2 && cos.is_contiguous() && sin.is_contiguous())
+            return FusedOps.Rotary(x, cos, sin);
         using var scope = NewDisposeScope();
         long half = x.shape[^1] / 2;
         var rotated = cat([x.narrow(-1, half, half).neg(), x.narrow(-1, 0, half)], -1);

@@ -10,7 +10,7 @@ namespace Athanor.Parallel;
 /// its shard, then the shards are all-gathered; stage 2 reduce-scatters gradients straight into the shard.
 /// With one rank all three are plain AdamW.
 /// </summary>
-public sealed class ZeroAdamW : IDisposable
+public sealed partial class ZeroAdamW : IDisposable
 {
     private readonly FlatLayout _layout;
     private readonly ICollective _group;
@@ -19,7 +19,9 @@ public sealed class ZeroAdamW : IDisposable
     private readonly long _start, _count;
     // Parameters in bf16: the fp32 master copy is the truth and goes into checkpoints.
     private readonly bool _lowPrecision;
-    private readonly Tensor _master, _expAvg, _expAvgSq, _decayMask, _flatGrad, _flatParams, _gradShard;
+    private readonly Tensor _master, _expAvg, _expAvgSq;
+    // Unfused path only: the flat parameter, gradient and decay vectors (the fused path reads and writes the model's own tensors).
+    private readonly Tensor? _decayMask, _flatGrad, _flatParams, _gradShard;
 
     public ZeroAdamW(FlatLayout layout, ICollective group, int stage, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
     {
@@ -38,20 +40,32 @@ public sealed class ZeroAdamW : IDisposable
         (_start, _count) = stage == 0 ? (0, padded) : layout.Shard(group.Rank, w);
         _lowPrecision = layout.Slots.Any(s => s.Parameter.dtype != ScalarType.Float32);
 
-        _flatParams = zeros(padded, device: device);
-        using (no_grad())
-            foreach (var s in layout.Slots)
-                using (var dst = _flatParams.narrow(0, s.Offset, s.Length))
-                    dst.copy_(s.Parameter.detach().reshape(-1).to_type(ScalarType.Float32));
-        _master = _flatParams.narrow(0, _start, _count).clone();
+        _fused = UseFusedKernels(layout, group, stage, device);
         _expAvg = zeros(_count, device: device);
         _expAvgSq = zeros(_count, device: device);
+        if (_fused)
+        {
+            _master = zeros(padded, device: device);
+            CopyParametersInto(_master);
+            return;
+        }
+        _flatParams = zeros(padded, device: device);
+        CopyParametersInto(_flatParams);
+        _master = _flatParams.narrow(0, _start, _count).clone();
         using var mask = zeros(padded, device: device);
         foreach (var s in layout.Slots.Where(s => s.Decay))
             using (var part = mask.narrow(0, s.Offset, s.Length)) part.fill_(1.0);
         _decayMask = mask.narrow(0, _start, _count).clone();
         _flatGrad = zeros(padded, device: device);
         _gradShard = stage == 2 ? zeros(_count, device: device) : _flatGrad.narrow(0, _start, _count);
+    }
+
+    private void CopyParametersInto(Tensor flat)
+    {
+        using var _ = no_grad();
+        foreach (var s in _layout.Slots)
+            using (var dst = flat.narrow(0, s.Offset, s.Length))
+                dst.copy_(s.Parameter.detach().reshape(-1).to_type(ScalarType.Float32));
     }
 
     /// <summary>Optimizer steps taken (the bias-correction clock).</summary>
@@ -76,17 +90,18 @@ public sealed class ZeroAdamW : IDisposable
     /// </summary>
     public Tensor SyncAndClipGradientsDeferred(double maxNorm)
     {
+        if (_fused) return FusedGradientNorm(maxNorm);
         using var _ = no_grad();
         foreach (var s in _layout.Slots)
         {
-            using var dst = _flatGrad.narrow(0, s.Offset, s.Length);
+            using var dst = _flatGrad!.narrow(0, s.Offset, s.Length);
             if (s.Parameter.grad is Tensor g) dst.copy_(g.reshape(-1));
             else dst.zero_();
         }
-        if (_stage == 2) _group.ReduceScatterSum(_flatGrad, _gradShard);
-        else _group.AllReduceSum(_flatGrad);
+        if (_stage == 2) _group.ReduceScatterSum(_flatGrad!, _gradShard!);
+        else _group.AllReduceSum(_flatGrad!);
 
-        var sumSq = _gradShard.pow(2).sum().to_type(ScalarType.Float64).reshape(1);
+        var sumSq = _gradShard!.pow(2).sum().to_type(ScalarType.Float64).reshape(1);
         if (_stage != 0) _group.AllReduceSum(sumSq);
         var norm = sumSq.sqrt_();
         if (maxNorm > 0)
@@ -104,26 +119,31 @@ public sealed class ZeroAdamW : IDisposable
     public void Step(double lr)
     {
         StepCount++;
+        if (_fused)
+        {
+            FusedStep(lr);
+            return;
+        }
         double bc1 = 1 - Math.Pow(_beta1, StepCount);
         double bc2Sqrt = Math.Sqrt(1 - Math.Pow(_beta2, StepCount));
         using var _ = no_grad();
         using (var scope = NewDisposeScope())
         {
-            if (_weightDecay != 0) _master.sub_(_master * _decayMask * (lr * _weightDecay));
-            _expAvg.mul_(_beta1).add_(_gradShard, 1 - _beta1);
-            _expAvgSq.mul_(_beta2).addcmul_(_gradShard, _gradShard, 1 - _beta2);
+            if (_weightDecay != 0) _master.sub_(_master * _decayMask! * (lr * _weightDecay));
+            _expAvg.mul_(_beta1).add_(_gradShard!, 1 - _beta1);
+            _expAvgSq.mul_(_beta2).addcmul_(_gradShard!, _gradShard!, 1 - _beta2);
             var denom = (_expAvgSq.sqrt() / bc2Sqrt).add_(_eps);
             _master.addcdiv_(_expAvg, denom, -lr / bc1);
         }
-        if (_stage == 0) _flatParams.copy_(_master);
-        else _group.AllGather(_master, _flatParams);
+        if (_stage == 0) _flatParams!.copy_(_master);
+        else _group.AllGather(_master, _flatParams!);
         WriteBackParameters();
     }
 
     private void WriteBackParameters()
     {
         foreach (var s in _layout.Slots)
-            using (var src = _flatParams.narrow(0, s.Offset, s.Length))
+            using (var src = _flatParams!.narrow(0, s.Offset, s.Length))
             using (var shaped = src.view(s.Parameter.shape))
                 s.Parameter.copy_(shaped);
     }
@@ -136,20 +156,24 @@ public sealed class ZeroAdamW : IDisposable
     /// <summary>Makes every rank's parameters equal to rank 0's (start of a data-parallel run).</summary>
     public void BroadcastParameters()
     {
+        if (_fused) return; // one rank: its parameters are everyone's
         using var _ = no_grad();
-        _group.Broadcast(_flatParams, root: 0);
-        _master.copy_(_flatParams.narrow(0, _start, _count));
+        _group.Broadcast(_flatParams!, root: 0);
+        _master.copy_(_flatParams!.narrow(0, _start, _count));
         WriteBackParameters();
     }
 
     /// <summary>Reloads the flat copy from the parameters (after they were loaded from a checkpoint).</summary>
     public void RefreshFromParameters()
     {
+        if (_fused)
+        {
+            CopyParametersInto(_master);
+            return;
+        }
+        CopyParametersInto(_flatParams!);
         using var _ = no_grad();
-        foreach (var s in _layout.Slots)
-            using (var dst = _flatParams.narrow(0, s.Offset, s.Length))
-                dst.copy_(s.Parameter.detach().reshape(-1).to_type(ScalarType.Float32));
-        _master.copy_(_flatParams.narrow(0, _start, _count));
+        _master.copy_(_flatParams!.narrow(0, _start, _count));
     }
 
     // ---- checkpoints: the logical flat state, in slices, readable at any world size and stage ----
@@ -193,7 +217,8 @@ public sealed class ZeroAdamW : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in new[] { _master, _expAvg, _expAvgSq, _decayMask, _flatGrad, _flatParams, _gradShard }) t.Dispose();
+        foreach (var t in new[] { _master, _expAvg, _expAvgSq, _decayMask, _flatGrad, _flatParams, _gradShard }) t?.Dispose();
+        _pendingNorm?.Dispose();
     }
 }
 

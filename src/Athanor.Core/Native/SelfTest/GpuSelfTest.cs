@@ -16,6 +16,7 @@ public static class GpuSelfTest
         new("cuda.stream-events", CudaChecks.StreamAndEvents),
         new("cuda.matmul-bf16", CudaChecks.MatmulThroughput),
         new("torch.allocator-stats", AllocatorCheck.PeakFollowsAllocations),
+        new("torch.sdpa-flash-bf16", AttentionCheck.FlashForBf16),
         new("nvml.sample", NvmlCheck.SampleAll),
         new("nccl.version", NcclChecks.Version),
         new("nccl.collectives", NcclChecks.Collectives),

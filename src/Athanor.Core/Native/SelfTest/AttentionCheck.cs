@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Athanor.Native.SelfTest;
+
+/// <summary>
+/// scaled_dot_product_attention in bf16 takes a fused kernel (flash on Hopper) and not the math path: it
+/// allocates nothing of the [T, T] score size, and it is timed against the math path written out (matmul,
+/// causal mask, softmax, matmul) and against SDPA with an explicit mask (which flash does not take).
+/// </summary>
+internal static class AttentionCheck
+{
+    public static string FlashForBf16()
+    {
+        var device = new Device(DeviceType.CUDA, 0);
+        const long b = 4, h = 32, t = 4096, d = 128;
+        using var q = randn([b, h, t, d], ScalarType.BFloat16, device);
+        using var k = randn([b, h, t, d], ScalarType.BFloat16, device);
+        using var v = randn([b, h, t, d], ScalarType.BFloat16, device);
+        double flops = 4.0 * b * h * t * t * d / 2; // causal: half of QK^T and PV
+
+        long scoreBytes = b * h * t * t * 2;
+        cuda.synchronize(device);
+        CudaAllocatorStats.ResetPeak(0);
+        long before = CudaAllocatorStats.Read(0)?.AllocatedBytes ?? 0;
+        double fused = Time(device, () => nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true));
+        long extra = (CudaAllocatorStats.Read(0)?.PeakAllocatedBytes ?? before) - before;
+        if (CudaAllocatorStats.Available && extra > scoreBytes / 8)
+            throw new InvalidOperationException($"SDPA allocated {extra / 1e9:F2} GB, the size of the score matrix ({scoreBytes / 1e9:F2} GB): the math path ran");
+
+        using var mask = ones([t, t], ScalarType.Bool, device).tril_();
+        double masked = Time(device, () => nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask));
+        double math = Time(device, () =>
+        {
+            var scores = q.matmul(k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(d)).masked_fill_(mask.logical_not(), double.NegativeInfinity);
+            return scores.softmax(-1).matmul(v);
+        });
+        return $"causal SDPA {flops / fused / 1e9:F0} TFLOP/s ({fused:F2} ms, {extra / 1e6:F0} MB extra vs {scoreBytes / 1e9:F1} GB of scores); " +
+            $"with an explicit mask {flops / masked / 1e9:F0} TFLOP/s; math path {flops / math / 1e9:F0} TFLOP/s ({math / fused:F1}x slower)";
+    }
+
+    private static double Time(Device device, Func<Tensor> attention)
+    {
+        const int iterations = 10;
+        using (var scope = NewDisposeScope()) attention();
+        cuda.synchronize(device);
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < iterations; i++)
+            using (var scope = NewDisposeScope()) attention();
+        cuda.synchronize(device);
+        return watch.Elapsed.TotalMilliseconds / iterations;
+    }
+}

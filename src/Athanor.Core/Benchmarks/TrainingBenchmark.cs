@@ -25,15 +25,15 @@ public static class TrainingBenchmark
         var config = BenchPresets.Config(o.Preset);
         // On a GPU the weights are drawn there (an 8B model's fp32 init on the CPU takes minutes).
         using var model = new CausalLM(config, initSeed: 1234, initialize: !onGpu);
-        if (onGpu)
-        {
-            model.to(device);
-            cuda.manual_seed(1234);
-            ModelInitializer.InitializeRandom(model);
-        }
         long parameters = model.parameters().Sum(p => p.numel());
         if (o.LoraRank > 0) LoraModel.Apply(model, new LoraSettings(o.LoraRank, 2.0 * o.LoraRank, 0, LoraSettings.AllLinear), 1234);
+        // Once only: TorchSharp's Module.to skips a module it believes is already on the device.
         model.to(device);
+        if (onGpu)
+        {
+            cuda.manual_seed(1234);
+            ModelInitializer.InitializeRandom(model, include: name => !LoraModel.IsAdapterParameter(name));
+        }
         // Compute in bf16 on GPUs; the optimizer keeps an fp32 master copy (made after the cast: TorchSharp's
         // dtype conversion replaces the parameter objects, so the optimizer must see the final ones).
         if (onGpu) model.to(ScalarType.BFloat16);

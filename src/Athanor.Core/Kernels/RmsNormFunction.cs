@@ -32,7 +32,11 @@ public sealed class RmsNormFunction : autograd.SingleTensorFunction<RmsNormFunct
         return y;
     }
 
-    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+    // Backward runs on libtorch's device thread: the scope frees what it makes, and the results are released after backward.
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput) =>
+        Training.BackwardResults.Scoped(() => BackwardCore(ctx, gradOutput));
+
+    private List<Tensor> BackwardCore(autograd.AutogradContext ctx, Tensor gradOutput)
     {
         var saved = ctx.get_saved_variables();
         Tensor x = saved[0], w = saved[1], rstd = saved[2];

@@ -33,7 +33,11 @@ public sealed class RotaryFunction : autograd.SingleTensorFunction<RotaryFunctio
         return y;
     }
 
-    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+    // Backward runs on libtorch's device thread: the scope frees what it makes, and the results are released after backward.
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput) =>
+        Training.BackwardResults.Scoped(() => BackwardCore(ctx, gradOutput));
+
+    private List<Tensor> BackwardCore(autograd.AutogradContext ctx, Tensor gradOutput)
     {
         var saved = ctx.get_saved_variables();
         return [Run(gradOutput, saved[0], saved[1], backward: true), null!, null!];

@@ -35,7 +35,11 @@ public sealed class SwiGluFunction : autograd.SingleTensorFunction<SwiGluFunctio
         return y;
     }
 
-    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+    // Backward runs on libtorch's device thread: the scope frees what it makes, and the results are released after backward.
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput) =>
+        Training.BackwardResults.Scoped(() => BackwardCore(ctx, gradOutput));
+
+    private List<Tensor> BackwardCore(autograd.AutogradContext ctx, Tensor gradOutput)
     {
         var saved = ctx.get_saved_variables();
         Tensor gate = saved[0], up = saved[1];

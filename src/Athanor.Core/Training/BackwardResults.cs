@@ -18,6 +18,20 @@ public static class BackwardResults
         return gradient;
     }
 
+    /// <summary>
+    /// Runs a custom function's backward body in a dispose scope, so the saved tensors it unpacks and its
+    /// temporaries are freed at once (on libtorch's device thread there is no scope of the trainer's to catch
+    /// them, and the garbage collector is too late for GPU memory); the gradients it returns are kept for <see cref="Release"/>.
+    /// </summary>
+    public static List<Tensor> Scoped(Func<List<Tensor>> body)
+    {
+        using var scope = NewDisposeScope();
+        var results = body();
+        foreach (var r in results)
+            if (r is not null && !r.IsInvalid) Keep(r.MoveToOuterDisposeScope());
+        return results;
+    }
+
     /// <summary>Call after backward() returned: drops our references (libtorch's stay valid while it needs them).</summary>
     public static void Release()
     {

@@ -31,7 +31,7 @@ public sealed class CheckpointedLayer : MultiTensorFunction<CheckpointedLayer>
     public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
     {
         // An exception thrown here would cross libtorch's engine and end the process: keep it for the caller.
-        try { return Recompute(ctx, gradOutputs); }
+        try { return BackwardResults.Scoped(() => Recompute(ctx, gradOutputs)); }
         catch (Exception ex)
         {
             Failure ??= ex;
@@ -68,7 +68,7 @@ public sealed class CheckpointedLayer : MultiTensorFunction<CheckpointedLayer>
             using var input = saved.detach().requires_grad_(true);
             using (var output = layer.forward(input))
                 output.backward([gradOutputs[0]]);
-            inputGrad = BackwardResults.Keep(input.grad ?? zeros_like(input));
+            inputGrad = input.grad ?? zeros_like(input);
         }
         if (rngState is { } back && resumeAt is not null)
         {

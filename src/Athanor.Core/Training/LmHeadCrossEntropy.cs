@@ -61,20 +61,25 @@ public sealed class LmHeadCrossEntropy : MultiTensorFunction<LmHeadCrossEntropy>
         return [total];
     }
 
-    public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
+    public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs) =>
+        BackwardResults.Scoped(() => Scale(ctx, gradOutputs));
+
+    private static List<Tensor> Scale(AutogradContext ctx, List<Tensor> gradOutputs)
     {
         var (hiddenGrad, weightGrad, weightType) = ((Tensor?, Tensor?, ScalarType))ctx.get_data("grads");
         var scale = gradOutputs[0];
         Tensor? dh = null, dw = null;
         if (hiddenGrad is not null)
         {
-            dh = BackwardResults.Keep(hiddenGrad * scale.to_type(hiddenGrad.dtype));
+            dh = hiddenGrad * scale.to_type(hiddenGrad.dtype);
             hiddenGrad.Dispose();
         }
         if (weightGrad is not null)
         {
-            dw = BackwardResults.Keep(weightGrad.mul_(scale).to_type(weightType));
-            weightGrad.Dispose();
+            weightGrad.mul_(scale);
+            // to_type hands back the same tensor when the dtype already matches: only a converted copy frees the fp32 sum.
+            dw = weightGrad.dtype == weightType ? weightGrad : weightGrad.to_type(weightType);
+            if (!ReferenceEquals(dw, weightGrad)) weightGrad.Dispose();
         }
         return [dh!, dw!, null!, null!, null!];
     }

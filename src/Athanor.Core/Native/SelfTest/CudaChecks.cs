@@ -42,9 +42,10 @@ internal static class CudaChecks
         CudaRuntime.SetDevice(0);
         var device = new Device(DeviceType.CUDA, 0);
         using var scope = NewDisposeScope();
-        var generator = new Generator(1234, device);
-        var a = randn(n, n, ScalarType.BFloat16, device, generator: generator);
-        var b = randn(n, n, ScalarType.BFloat16, device, generator: generator);
+        // TorchSharp has no CUDA generator: draw on the CPU, then copy over.
+        var generator = new Generator(1234, CPU);
+        var a = randn(n, n, ScalarType.BFloat16, generator: generator).to(device);
+        var b = randn(n, n, ScalarType.BFloat16, generator: generator).to(device);
         for (int i = 0; i < 3; i++) a.matmul(b).Dispose();
 
         var stream = TorchCudaStream.Current(0);

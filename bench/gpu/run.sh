@@ -1,13 +1,13 @@
 #!/bin/bash
 # On the GPU host, from a copy of the repository with bench/pack/ (made by bench/gpu/pack.sh) beside it:
-#   bash bench/gpu/run.sh [selftest] [bench] [bench-variants] [lora8b] [train]   (default: all)
+#   bash bench/gpu/run.sh [selftest] [bench] [bench-variants] [lora8b] [memory] [train]   (default: all)
 # Runs `cluster doctor --selftest`, then Athanor's benchmark and the PyTorch reference back to back on the
 # same GPU, then a bf16 training job end to end with an interrupted-and-resumed twin. Logs go to $OUT (or
 # bench/out) and every RESULT line to $OUT/results.txt.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-bench/out}; mkdir -p "$OUT"
-what=${*:-selftest bench bench-variants lora8b train}
+what=${*:-selftest bench bench-variants lora8b memory train}
 PY=${PYTHON:-/opt/torch/.venv/bin/python3}
 export ATHANOR_LIBTORCH=${ATHANOR_LIBTORCH:-$($PY -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")')}
 NCCL_LIB=$($PY -c 'import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) + "/lib")' 2>/dev/null || true)
@@ -33,11 +33,17 @@ for w in $what; do case $w in
       $C bench --preset 1b --device cuda --no-profile $v 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
     done ;;
   lora8b) pair 8b-lora16-ckpt "--preset 8b --device cuda --lora-rank 16 --grad-ckpt --batch 2" "--preset 8b --lora-rank 16 --grad-ckpt --batch 2" ;;
-  train)
+  memory) # peak memory as max_memory_allocated measures it: caching off, device memory sampled (see docs/benchmarks.md)
+    for p in "1b:--preset 1b" "8b-lora16-ckpt:--preset 8b --lora-rank 16 --grad-ckpt --batch 2"; do
+      echo "== ${p%%:*} memory (PYTORCH_NO_CUDA_MEMORY_CACHING=1)" | tee -a "$OUT/results.txt"
+      PYTORCH_NO_CUDA_MEMORY_CACHING=1 $C bench ${p#*:} --device cuda --steps 2 --warmup 1 --no-profile 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+    done ;;
+  train) # learns, checkpoints, and a resumed copy (last checkpoint removed) continues the same curve
     rm -rf runs/gpu-straight runs/gpu-resumed
     $C train examples/qwen3_0.6b_gpu.yaml --set output_dir=runs/gpu-straight --set max_steps=120 > "$OUT/train-straight.log" 2>&1
-    timeout -s INT 45 $C train examples/qwen3_0.6b_gpu.yaml --set output_dir=runs/gpu-resumed --set max_steps=120 > "$OUT/train-interrupted.log" 2>&1
+    cp -r runs/gpu-straight runs/gpu-resumed && rm -rf runs/gpu-resumed/checkpoint-120
     $C train examples/qwen3_0.6b_gpu.yaml --set output_dir=runs/gpu-resumed --set max_steps=120 --set resume_from_checkpoint=auto > "$OUT/train-resumed.log" 2>&1
     cp runs/gpu-straight/metrics.jsonl "$OUT/train-straight.metrics.jsonl"; cp runs/gpu-resumed/metrics.jsonl "$OUT/train-resumed.metrics.jsonl"
-    tail -3 "$OUT"/train-*.log ;;
+    ls runs/gpu-straight > "$OUT/train-outputs.txt"
+    tail -4 "$OUT"/train-*.log ;;
 esac; done

@@ -26,7 +26,7 @@ public static class EmbeddedTraining
         int port = FreePort();
         var options = new ClusterNodeOptions
         {
-            Host = "127.0.0.1", Port = port, Seeds = [$"127.0.0.1:{port}"], Devices = $"cpu:{world}", DataDir = stateDir,
+            Host = "127.0.0.1", Port = port, Seeds = [$"127.0.0.1:{port}"], Devices = config.Device == "cpu" ? $"cpu:{world}" : config.Device == "cuda" ? "cuda" : config.Device, DataDir = stateDir,
             Journal = "sqlite", LogLevel = "ERROR", DrainTimeout = TimeSpan.FromSeconds(120),
         };
         var (min, max) = (Math.Min(world, config.WorldSize), Math.Max(world, config.WorldSize));

@@ -34,8 +34,19 @@ public sealed record ClusterNodeOptions
         if (text.StartsWith("cpu:", StringComparison.Ordinal) && int.TryParse(text[4..], out int n) && n >= 1)
             return ("cpu", n, Enumerable.Range(0, n).Select(i => $"cpu:{i}").ToArray());
         if (text == "cpu") return ("cpu", 1, ["cpu:0"]);
-        if (text.StartsWith("cuda", StringComparison.Ordinal))
-            throw new ArgumentException($"--devices '{Devices}': GPU workers are not available in this build; accepted: cpu:N");
+        if (text == "cuda")
+        {
+            // Every GPU the CUDA runtime sees (CUDA_VISIBLE_DEVICES applies): one slot each.
+            int count = Athanor.Native.Cuda.CudaRuntime.TryDeviceCount(out var reason);
+            if (count == 0) throw new ArgumentException($"--devices cuda: no GPU found ({reason}); accepted here: cpu:N");
+            return ("cuda", count, Enumerable.Range(0, count).Select(i => $"cuda:{i}").ToArray());
+        }
+        if (text.StartsWith("cuda:", StringComparison.Ordinal))
+        {
+            var indexes = text[5..].Split(',');
+            if (indexes.All(i => int.TryParse(i, out int v) && v >= 0) && indexes.Distinct().Count() == indexes.Length)
+                return ("cuda", indexes.Length, indexes.Select(i => $"cuda:{int.Parse(i)}").ToArray());
+        }
         throw new ArgumentException($"--devices '{Devices}' is not valid; accepted: cpu:N (N >= 1), cuda, cuda:0,1");
     }
 

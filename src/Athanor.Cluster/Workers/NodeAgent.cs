@@ -71,7 +71,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         }
         var name = ChildName(m.JobId, m.Attempt, m.Rank);
         if (!Context.Child(name).IsNobody()) return; // a duplicate delivery
-        Context.ActorOf(RankRunner.Props(m, _nodeAddress, _host, _coordinator, _jobs, TimeSpan.FromSeconds(90)), name);
+        Context.ActorOf(RankRunner.Props(m, _devices[m.Slot], _nodeAddress, _host, _coordinator, _jobs, TimeSpan.FromSeconds(90)), name);
         _log.Info("starting job {0} attempt {1} rank {2}/{3} on slot {4}", m.JobId, m.Attempt, m.Rank, m.World, m.Slot);
     }
 

@@ -35,14 +35,16 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stop = new();
     private TcpListener? _listener;
+    private readonly string _slotDevice;
     private ICollective? _collective;
     private volatile string? _abortReason;
     private Thread? _thread;
     private volatile string? _spanTraceParent;
 
-    public RankRunner(StartRank start, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout)
+    public RankRunner(StartRank start, string slotDevice, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout)
     {
         _start = start;
+        _slotDevice = slotDevice;
         _nodeAddress = nodeAddress;
         _host = host;
         _coordinator = coordinator;
@@ -60,8 +62,9 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(StartRank start, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout) =>
-        Akka.Actor.Props.Create(() => new RankRunner(start, nodeAddress, host, coordinator, jobs, formTimeout));
+    /// <param name="slotDevice">the device of the slot this rank runs on ("cpu:0", "cuda:1")</param>
+    public static Props Props(StartRank start, string slotDevice, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout) =>
+        Akka.Actor.Props.Create(() => new RankRunner(start, slotDevice, nodeAddress, host, coordinator, jobs, formTimeout));
 
     private sealed record Finished(AttemptOutcome Outcome, string Reason);
     private sealed record Heartbeat { public static readonly Heartbeat Instance = new(); }
@@ -147,6 +150,8 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
         try
         {
             var config = JobSpec.Parse(_start.YamlText, _start.Overrides, _start.SourceName) with { ResumeFromCheckpoint = "auto" };
+            // A job on "cuda" runs each rank on its slot's GPU.
+            if (config.Device == "cuda" && _slotDevice.StartsWith("cuda:", StringComparison.Ordinal)) config = config with { Device = _slotDevice };
             var log = _start.Rank == 0 ? (Action<string>)(text => _jobs.Tell(new ReportLog(jobId, _start.Attempt, text))) : _ => { };
             if (_start.Rank == 0) JobOutputs.WriteEffectiveConfig(config);
             var inputs = Traced("prepare_data", () => JobPreparation.PrepareInputs(config, log));

@@ -23,6 +23,13 @@ public static class TrainingBenchmark
         if (onGpu) TorchRuntime.InitializeCuda(); else TorchRuntime.Initialize();
         var device = onGpu ? new Device(o.Device == "cuda" ? "cuda:0" : o.Device) : CPU;
         var config = BenchPresets.Config(o.Preset);
+        bool sampled = onGpu && DevicePeakSampler.CachingDisabled;
+        long baseline = 0;
+        if (sampled)
+        {
+            using (zeros(1, device: device)) { } // the context exists before the baseline
+            baseline = DevicePeakSampler.UsedBytes();
+        }
         // On a GPU the weights are drawn there (an 8B model's fp32 init on the CPU takes minutes).
         using var model = new CausalLM(config, initSeed: 1234, initialize: !onGpu);
         long parameters = model.parameters().Sum(p => p.numel());
@@ -51,6 +58,7 @@ public static class TrainingBenchmark
         if (onGpu) cuda.synchronize(device);
         if (onGpu) CudaAllocatorStats.ResetPeak(device.index);
         double deviceUsed = 0;
+        var sampler = sampled ? new DevicePeakSampler(device.index) : null;
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < o.Steps; i++)
         {
@@ -58,17 +66,19 @@ public static class TrainingBenchmark
             if (onGpu) deviceUsed = Math.Max(deviceUsed, DeviceMemory.UsedGib());
         }
         if (onGpu) cuda.synchronize(device);
+        sampler?.Dispose();
         double stepSeconds = clock.Elapsed.TotalSeconds / o.Steps;
         var stats = onGpu ? CudaAllocatorStats.Read(device.index) : null;
-        var breakdown = onGpu && o.Profile ? StepProfiler.Measure(steps, device, stepSeconds * 1000) : null;
+        var breakdown = onGpu && o.Profile && !sampled ? StepProfiler.Measure(steps, device, stepSeconds * 1000) : null;
 
         double tokensPerSecond = o.Batch * o.Seq / stepSeconds;
         long embed = (long)config.VocabSize * config.HiddenSize;
         int perParam = o.LoraRank > 0 ? 4 : 6;
         double flopsPerToken = perParam * (double)(parameters - embed) + 6.0 * config.NumLayers * config.HiddenSize * o.Seq;
         double mfu = tokensPerSecond * flopsPerToken / (o.PeakTflops * 1e12);
-        double peak = stats?.PeakAllocatedGib ?? (onGpu ? deviceUsed : 0);
-        string source = stats is not null ? "allocator" : onGpu ? "cudaMemGetInfo" : "none";
+        double peak = stats?.PeakAllocatedGib
+            ?? (sampler is not null ? (sampler.PeakUsedBytes - baseline) / (double)(1L << 30) : onGpu ? deviceUsed : 0);
+        string source = stats is not null ? "allocator" : sampler is not null ? "sampled-uncached" : onGpu ? "cudaMemGetInfo" : "none";
         return new BenchResult(tokensPerSecond, mfu, peak, stepSeconds * 1000, parameters, steps.LastLoss, o.Preset, 1, o,
             onGpu ? deviceUsed : double.NaN, breakdown, source);
     }

@@ -45,5 +45,5 @@ for w in $what; do case $w in
     $C train examples/qwen3_0.6b_gpu.yaml --set output_dir=runs/gpu-resumed --set max_steps=120 --set resume_from_checkpoint=auto > "$OUT/train-resumed.log" 2>&1
     cp runs/gpu-straight/metrics.jsonl "$OUT/train-straight.metrics.jsonl"; cp runs/gpu-resumed/metrics.jsonl "$OUT/train-resumed.metrics.jsonl"
     ls runs/gpu-straight > "$OUT/train-outputs.txt"
-    tail -4 "$OUT"/train-*.log ;;
+    for f in "$OUT"/train-*.log; do tail -n 4 "$f"; done ;;
 esac; done

@@ -34,7 +34,7 @@ public sealed class RmsNormFunction : autograd.SingleTensorFunction<RmsNormFunct
 
     // Backward runs on libtorch's device thread: the scope frees what it makes, and the results are released after backward.
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput) =>
-        Training.BackwardResults.Scoped(() => BackwardCore(ctx, gradOutput));
+        Training.BackwardResults.Scoped([gradOutput], () => BackwardCore(ctx, gradOutput));
 
     private List<Tensor> BackwardCore(autograd.AutogradContext ctx, Tensor gradOutput)
     {

@@ -21,14 +21,21 @@ public static class BackwardResults
     /// <summary>
     /// Runs a custom function's backward body in a dispose scope, so the saved tensors it unpacks and its
     /// temporaries are freed at once (on libtorch's device thread there is no scope of the trainer's to catch
-    /// them, and the garbage collector is too late for GPU memory); the gradients it returns are kept for <see cref="Release"/>.
+    /// them, and the garbage collector is too late for GPU memory); the gradients it returns are kept for
+    /// <see cref="Release"/>. TorchSharp also wraps each incoming gradient in a new Tensor outside any scope:
+    /// those wrappers are dropped here too, or every step would leave one activation-sized gradient per call.
     /// </summary>
-    public static List<Tensor> Scoped(Func<List<Tensor>> body)
+    public static List<Tensor> Scoped(IEnumerable<Tensor?> incoming, Func<List<Tensor>> body)
     {
-        using var scope = NewDisposeScope();
-        var results = body();
-        foreach (var r in results)
-            if (r is not null && !r.IsInvalid) Keep(r.MoveToOuterDisposeScope());
+        List<Tensor> results;
+        using (var scope = NewDisposeScope())
+        {
+            results = body();
+            foreach (var r in results)
+                if (r is not null && !r.IsInvalid) Keep(r.MoveToOuterDisposeScope());
+        }
+        foreach (var g in incoming)
+            if (g is not null && !results.Any(r => ReferenceEquals(r, g))) g.Dispose();
         return results;
     }
 

@@ -31,7 +31,7 @@ public sealed class CheckpointedLayer : MultiTensorFunction<CheckpointedLayer>
     public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
     {
         // An exception thrown here would cross libtorch's engine and end the process: keep it for the caller.
-        try { return BackwardResults.Scoped(() => Recompute(ctx, gradOutputs)); }
+        try { return BackwardResults.Scoped(gradOutputs, () => Recompute(ctx, gradOutputs)); }
         catch (Exception ex)
         {
             Failure ??= ex;

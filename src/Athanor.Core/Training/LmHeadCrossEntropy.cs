@@ -62,7 +62,7 @@ public sealed class LmHeadCrossEntropy : MultiTensorFunction<LmHeadCrossEntropy>
     }
 
     public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs) =>
-        BackwardResults.Scoped(() => Scale(ctx, gradOutputs));
+        BackwardResults.Scoped(gradOutputs, () => Scale(ctx, gradOutputs));
 
     private static List<Tensor> Scale(AutogradContext ctx, List<Tensor> gradOutputs)
     {

@@ -1,13 +1,13 @@
 #!/bin/bash
 # On the GPU host, from a copy of the repository with bench/pack/ (made by bench/gpu/pack.sh) beside it:
-#   bash bench/gpu/run.sh [selftest] [bench] [bench-variants] [lora8b] [memory] [train]   (default: all)
+#   bash bench/gpu/run.sh [selftest] [bench] [bench-variants] [lora8b] [ckpt] [memory] [train]   (default: all)
 # Runs `cluster doctor --selftest`, then Athanor's benchmark and the PyTorch reference back to back on the
 # same GPU, then a bf16 training job end to end with an interrupted-and-resumed twin. Logs go to $OUT (or
 # bench/out) and every RESULT line to $OUT/results.txt.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-bench/out}; mkdir -p "$OUT"
-what=${*:-selftest bench bench-variants lora8b memory train}
+what=${*:-selftest bench bench-variants lora8b ckpt memory train}
 PY=${PYTHON:-/opt/torch/.venv/bin/python3}
 export ATHANOR_LIBTORCH=${ATHANOR_LIBTORCH:-$($PY -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")')}
 NCCL_LIB=$($PY -c 'import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) + "/lib")' 2>/dev/null || true)
@@ -33,6 +33,13 @@ for w in $what; do case $w in
       $C bench --preset 1b --device cuda --no-profile $v 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
     done ;;
   lora8b) pair 8b-lora16-ckpt "--preset 8b --device cuda --lora-rank 16 --grad-ckpt --batch 2" "--preset 8b --lora-rank 16 --grad-ckpt --batch 2" ;;
+  ckpt) # what activation checkpointing costs and saves on the 1b preset (time: cached run; memory: uncached, sampled)
+    echo "== 1b-full --grad-ckpt" | tee -a "$OUT/results.txt"
+    $C bench --preset 1b --device cuda --grad-ckpt --no-profile 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+    for c in "" "--grad-ckpt"; do
+      echo "== 1b memory $c (PYTORCH_NO_CUDA_MEMORY_CACHING=1)" | tee -a "$OUT/results.txt"
+      PYTORCH_NO_CUDA_MEMORY_CACHING=1 $C bench --preset 1b --device cuda $c --steps 2 --warmup 1 --no-profile 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+    done ;;
   memory) # peak memory as max_memory_allocated measures it: caching off, device memory sampled (see docs/benchmarks.md)
     for p in "1b:--preset 1b" "8b-lora16-ckpt:--preset 8b --lora-rank 16 --grad-ckpt --batch 2"; do
       echo "== ${p%%:*} memory (PYTORCH_NO_CUDA_MEMORY_CACHING=1)" | tee -a "$OUT/results.txt"

@@ -32,7 +32,7 @@ public sealed class DoctorCommand : ICommand
         bool cudaOk = false;
         if (found is not null)
         {
-            Console.WriteLine($"CUDA libtorch: {found.Folder} (from {found.Source})");
+            Console.WriteLine($"CUDA libtorch: {found.Folder} (PyTorch {found.Version ?? "of unknown version"}, from {found.Source})");
             try
             {
                 TorchRuntime.InitializeCuda();
@@ -42,7 +42,9 @@ public sealed class DoctorCommand : ICommand
         }
         else Console.WriteLine($"CUDA libtorch: not found: {problem}");
         if (!cudaOk) TorchRuntime.Initialize();
-        Console.WriteLine($"libtorch: {torch.__version__} ({(cudaOk ? "CUDA build from " + TorchRuntime.CudaLibtorch : "TorchSharp-cpu")}); {TorchRuntime.Describe()}");
+        Console.WriteLine(cudaOk
+            ? $"libtorch: PyTorch {found!.Version ?? "?"}'s CUDA build from {TorchRuntime.CudaLibtorch}; TorchSharp built for libtorch {torch.__version__}; {TorchRuntime.Describe()}"
+            : $"libtorch: TorchSharp-cpu {torch.__version__}; {TorchRuntime.Describe()}");
         if (cudaOk) Gpus();
         Console.WriteLine(Nccl.IsAvailable(out var ncclProblem)
             ? $"NCCL: {Nccl.Version()} ({Nccl.LoadedFrom})"

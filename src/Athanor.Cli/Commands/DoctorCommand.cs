@@ -56,7 +56,7 @@ public sealed class DoctorCommand : ICommand
         if (cudaOk)
             Console.WriteLine(CudaAllocatorStats.Available
                 ? "allocator statistics: available (peak memory as torch.cuda.max_memory_allocated reports it)"
-                : "allocator statistics: not exported by this libtorch (PyTorch 2.9 or later has them); peak memory falls back to cudaMemGetInfo");
+                : "allocator statistics: not exported as plain functions by this libtorch; `cluster bench` samples peak memory instead (docs/benchmarks.md)");
         Console.WriteLine(cudaOk ? "ready: CPU and GPU training" : "ready: CPU training (GPU training needs the pieces above)");
         if (!selftest) return ExitCodes.Ok;
 

@@ -21,14 +21,15 @@ public sealed class NodeCommand : ICommand
     public string Usage => """
         usage: cluster node --data-dir DIR --token-file FILE --data-root DIR [--data-root DIR]... --output-root DIR
                             [--host IP] [--port P] [--seed HOST:PORT]... [--roles coordinator,worker]
-                            [--devices cpu:N] [--journal sqlite|sqlite:PATH|postgres:CONN]
+                            [--devices cpu:N|cuda|cuda:0,1] [--journal sqlite|sqlite:PATH|postgres:CONN]
                             [--grpc-port P] [--http-port P] [--listen IP] [--config FILE]
 
           --host IP         address other members and training peers reach this node at (default 127.0.0.1)
           --port P          Akka remoting port (default 4053)
           --seed HOST:PORT  a member to join (repeatable); a node that lists itself first starts the cluster
           --roles R         coordinator (job records, placement), worker (training slots), or both (default)
-          --devices D       the worker's slots: cpu:N (N CPU ranks sharing this machine's cores)
+          --devices D       the worker's slots: cpu:N (N CPU ranks sharing this machine's cores), cuda (one
+                            per visible GPU) or cuda:0,1 (the listed GPUs)
           --data-dir DIR    the node's own state; the journal lives here unless --journal says otherwise
           --journal J       sqlite (DATA_DIR/journal.db), sqlite:PATH (shared by nodes on one machine), or
                             postgres:CONNECTION-STRING (Kubernetes); every coordinator must use the same one

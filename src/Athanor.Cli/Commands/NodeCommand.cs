@@ -81,6 +81,7 @@ public sealed class NodeCommand : ICommand
     {
         await using var node = await ClusterNode.StartAsync(clusterOptions, cancel);
         using var clusterMetrics = telemetry.Meters is null ? null : new ClusterMetrics(node);
+        using var gpuMetrics = telemetry.Meters is null || clusterOptions.Devices.StartsWith("cpu", StringComparison.Ordinal) ? null : new Athanor.Telemetry.GpuMetrics();
         var backend = new ClusterJobBackend(node);
         await using var grpc = NodeHost.Build(nodeOptions, backend);
         try { await grpc.StartAsync(cancel); }

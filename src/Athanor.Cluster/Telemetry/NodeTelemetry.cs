@@ -19,7 +19,7 @@ public sealed class NodeTelemetry : IDisposable
 {
     public const string EndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
     public const string ScrapePath = "/metrics";
-    private static readonly string[] Sources = [TelemetryNames.Training, TelemetryNames.Cluster];
+    private static readonly string[] Sources = [TelemetryNames.Training, TelemetryNames.Cluster, TelemetryNames.Gpu];
 
     private NodeTelemetry(MeterProvider? meters, TracerProvider? traces, bool prometheus, string? otlp)
     {

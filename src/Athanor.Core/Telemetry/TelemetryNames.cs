@@ -12,6 +12,9 @@ public static class TelemetryNames
     /// <summary>ActivitySource and Meter of the cluster (jobs, attempts, ranks, members, queue).</summary>
     public const string Cluster = "Athanor.Cluster";
 
+    /// <summary>Meter of this machine's GPUs (NVML: utilization, memory, power, temperature).</summary>
+    public const string Gpu = "Athanor.Gpu";
+
     public const string JobIdTag = "job_id";
     public const string RankTag = "rank";
     public const string PhaseTag = "phase";

@@ -69,8 +69,11 @@ public sealed class ClusterNode : IAsyncDisposable
                 if (options.IsWorker)
                 {
                     var (kind, slots, devices) = options.ParseDevices();
-                    // Ranks share this machine's cores: each gets its slice for intra-op parallelism.
-                    TorchRuntime.Initialize(Math.Max(1, Environment.ProcessorCount / slots));
+                    // Ranks share this machine's cores: each gets its slice for intra-op parallelism. A GPU node
+                    // brings up CUDA libtorch before anything touches a tensor (the CPU build cannot be swapped later).
+                    int threads = Math.Max(1, Environment.ProcessorCount / slots);
+                    if (kind == "cuda") TorchRuntime.InitializeCuda(threads);
+                    else TorchRuntime.Initialize(threads);
                     var self = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
                     agent = system.ActorOf(NodeAgent.Props(self, options.Host, slots, kind, devices, coordinatorRef, jobs), "node-agent");
                     var drainAgent = agent;

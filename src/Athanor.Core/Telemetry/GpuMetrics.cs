@@ -20,8 +20,10 @@ public sealed class GpuMetrics : IDisposable
     {
         _nvml = NvmlMonitor.TryOpen(out var problem);
         Problem = problem;
-        _meter.CreateObservableGauge("athanor.gpu.utilization", () => Read(s => (double)s.GpuUtilizationPercent), "%", "GPU busy time over NVML's last sample period");
-        _meter.CreateObservableGauge("athanor.gpu.memory.used", () => Read(s => (double)s.MemoryUsedBytes), "By", "device memory in use (all processes)");
+        // Names and units as deploy/grafana/dashboards/athanor-gpus.json queries them (Prometheus: athanor_gpu_utilization,
+        // athanor_gpu_memory_bytes, athanor_gpu_memory_total_bytes, athanor_gpu_power_watts, athanor_gpu_temperature_celsius).
+        _meter.CreateObservableGauge("athanor.gpu.utilization", () => Read(s => (double)s.GpuUtilizationPercent), null, "percent of time the GPU was busy over NVML's last sample period");
+        _meter.CreateObservableGauge("athanor.gpu.memory", () => Read(s => (double)s.MemoryUsedBytes), "By", "device memory in use (all processes)");
         _meter.CreateObservableGauge("athanor.gpu.memory.total", () => Read(s => (double)s.MemoryTotalBytes), "By", "device memory");
         _meter.CreateObservableGauge("athanor.gpu.power", () => Read(s => s.PowerWatts), "W", "power draw");
         _meter.CreateObservableGauge("athanor.gpu.temperature", () => Read(s => s.TemperatureCelsius), "Cel", "GPU temperature");

@@ -24,7 +24,7 @@ public class GpuMetricsTests
         listener.SetMeasurementEventCallback<double>((_, _, _, _) => measurements++);
         listener.Start();
         listener.RecordObservableInstruments();
-        Assert.Equal(["athanor.gpu.memory.total", "athanor.gpu.memory.used", "athanor.gpu.power", "athanor.gpu.temperature", "athanor.gpu.utilization"], published.Order());
+        Assert.Equal(["athanor.gpu.memory", "athanor.gpu.memory.total", "athanor.gpu.power", "athanor.gpu.temperature", "athanor.gpu.utilization"], published.Order());
         Assert.Equal(0, measurements);
     }
 }

@@ -1,13 +1,13 @@
 #!/bin/bash
 # On the GPU host, from a copy of the repository with bench/pack/ (made by bench/gpu/pack.sh) beside it:
-#   bash bench/gpu/run.sh [selftest] [bench] [bench-variants] [lora8b] [ckpt] [memory] [train]   (default: all)
+#   bash bench/gpu/run.sh [selftest] [bench] [bench-variants] [lora8b] [ckpt] [memory] [train] [node]   (default: all)
 # Runs `cluster doctor --selftest`, then Athanor's benchmark and the PyTorch reference back to back on the
 # same GPU, then a bf16 training job end to end with an interrupted-and-resumed twin. Logs go to $OUT (or
 # bench/out) and every RESULT line to $OUT/results.txt.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-bench/out}; mkdir -p "$OUT"
-what=${*:-selftest bench bench-variants lora8b ckpt memory train}
+what=${*:-selftest bench bench-variants lora8b ckpt memory train node}
 PY=${PYTHON:-/opt/torch/.venv/bin/python3}
 export ATHANOR_LIBTORCH=${ATHANOR_LIBTORCH:-$($PY -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")')}
 NCCL_LIB=$($PY -c 'import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) + "/lib")' 2>/dev/null || true)
@@ -40,6 +40,16 @@ for w in $what; do case $w in
       echo "== 1b memory $c (PYTORCH_NO_CUDA_MEMORY_CACHING=1)" | tee -a "$OUT/results.txt"
       PYTORCH_NO_CUDA_MEMORY_CACHING=1 $C bench --preset 1b --device cuda $c --steps 2 --warmup 1 --no-profile 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
     done ;;
+  node) # a real `cluster node --devices cuda` and a job submitted to it over gRPC: the GPU worker path of a cluster
+    rm -rf /tmp/athanor-node && mkdir -p /tmp/athanor-node/out && openssl rand -hex 16 > /tmp/athanor-node/token
+    $C node --devices cuda --data-dir /tmp/athanor-node/state --token-file /tmp/athanor-node/token --data-root "$PWD" \
+      --output-root /tmp/athanor-node/out --grpc-port 50051 > "$OUT/node.log" 2>&1 &
+    node_pid=$!; sleep 6
+    export ATHANOR_TOKEN=$(cat /tmp/athanor-node/token)
+    $C submit examples/qwen3_0.6b_gpu.yaml --server 127.0.0.1:50051 --set max_steps=40 --set output_dir=qwen3-node --name gpu-node --follow > "$OUT/submit.log" 2>&1
+    $C nodes --server 127.0.0.1:50051 >> "$OUT/submit.log" 2>&1
+    kill -TERM $node_pid; wait $node_pid
+    tail -n 12 "$OUT/submit.log" ;;
   memory) # peak memory as max_memory_allocated measures it: caching off, device memory sampled (see docs/benchmarks.md)
     for p in "1b:--preset 1b" "8b-lora16-ckpt:--preset 8b --lora-rank 16 --grad-ckpt --batch 2"; do
       echo "== ${p%%:*} memory (PYTORCH_NO_CUDA_MEMORY_CACHING=1)" | tee -a "$OUT/results.txt"

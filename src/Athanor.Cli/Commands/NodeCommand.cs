@@ -26,7 +26,8 @@ public sealed class NodeCommand : ICommand
 
           --host IP         address other members and training peers reach this node at (default 127.0.0.1)
           --port P          Akka remoting port (default 4053)
-          --seed HOST:PORT  a member to join (repeatable); a node that lists itself first starts the cluster
+          --seed HOST:PORT  a member to join (repeatable); a node that lists itself first starts the cluster,
+                            and so does a node given no --seed
           --roles R         coordinator (job records, placement), worker (training slots), or both (default)
           --devices D       the worker's slots: cpu:N (N CPU ranks sharing this machine's cores), cuda (one
                             per visible GPU) or cuda:0,1 (the listed GPUs)
@@ -57,6 +58,13 @@ public sealed class NodeCommand : ICommand
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value);
         var settings = NodeSettings.From(reader, env);
         var clusterOptions = settings.ToClusterOptions();
+        if (clusterOptions.Seeds.Count == 0)
+        {
+            // Without a seed a node would wait for a manual join forever: alone, it starts its own cluster.
+            if (clusterOptions.Port == 0) throw new UsageException("cluster node: --port 0 needs --seed HOST:PORT (a node starting its own cluster must know its port)");
+            clusterOptions = clusterOptions with { Seeds = [$"{clusterOptions.Host}:{clusterOptions.Port}"] };
+            Console.WriteLine($"cluster node: no --seed given: starting a new cluster at {clusterOptions.Seeds[0]} (other nodes join with --seed {clusterOptions.Seeds[0]})");
+        }
         var nodeOptions = new NodeOptions
         {
             GrpcPort = settings.Int("grpc-port", 50051, 0, 65535),

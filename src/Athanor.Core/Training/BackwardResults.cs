@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using static TorchSharp.torch;
 
 namespace Athanor.Training;
@@ -6,15 +5,18 @@ namespace Athanor.Training;
 /// <summary>
 /// Gradients our autograd functions hand back to libtorch. libtorch keeps its own reference, but the .NET
 /// wrapper would hold the (GPU) memory until the garbage collector finalizes it; the trainer releases them
-/// all once backward has returned. Backward may run on libtorch's device threads, hence the concurrent bag.
+/// after backward. Backward may run on libtorch's device threads, and several ranks may share a process, so a
+/// release frees only what was kept before the previous release: by then the backward that returned a tensor
+/// has long finished with it, whichever rank it belonged to.
 /// </summary>
 public static class BackwardResults
 {
-    private static readonly ConcurrentBag<Tensor> Pending = [];
+    private static readonly Lock Gate = new();
+    private static List<Tensor> _pending = [], _retired = [];
 
     public static Tensor Keep(Tensor gradient)
     {
-        Pending.Add(gradient);
+        lock (Gate) _pending.Add(gradient);
         return gradient;
     }
 
@@ -39,9 +41,16 @@ public static class BackwardResults
         return results;
     }
 
-    /// <summary>Call after backward() returned: drops our references (libtorch's stay valid while it needs them).</summary>
+    /// <summary>Call after backward() returned: frees what was kept before the previous call (one step of grace).</summary>
     public static void Release()
     {
-        while (Pending.TryTake(out var t)) t.Dispose();
+        List<Tensor> free;
+        lock (Gate)
+        {
+            free = _retired;
+            _retired = _pending;
+            _pending = [];
+        }
+        foreach (var t in free) t.Dispose();
     }
 }

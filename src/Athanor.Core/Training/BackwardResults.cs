@@ -33,8 +33,9 @@ public static class BackwardResults
         using (var scope = NewDisposeScope())
         {
             results = body();
+            // Out of every scope: only Release frees them, so no trainer's scope can race it from another thread.
             foreach (var r in results)
-                if (r is not null && !r.IsInvalid) Keep(r.MoveToOuterDisposeScope());
+                if (r is not null && !r.IsInvalid) Keep(r.DetachFromDisposeScope());
         }
         foreach (var g in incoming)
             if (g is not null && !results.Any(r => ReferenceEquals(r, g))) g.Dispose();

@@ -6,17 +6,21 @@ namespace Athanor.Training;
 /// Gradients our autograd functions hand back to libtorch. libtorch keeps its own reference, but the .NET
 /// wrapper would hold the (GPU) memory until the garbage collector finalizes it; the trainer releases them
 /// after backward. Backward may run on libtorch's device threads, and several ranks may share a process, so a
-/// release frees only what was kept before the previous release: by then the backward that returned a tensor
-/// has long finished with it, whichever rank it belonged to.
+/// release frees only what was kept a little while ago (<see cref="Grace"/>): by then the backward that
+/// returned a tensor has long finished handing it over, whichever rank it belonged to.
 /// </summary>
 public static class BackwardResults
 {
+    /// <summary>How old a kept gradient must be before a release frees it (libtorch takes its copy within microseconds).</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(20);
+
     private static readonly Lock Gate = new();
-    private static List<Tensor> _pending = [], _retired = [];
+    private static List<(Tensor Tensor, long KeptAt)> _pending = [];
 
     public static Tensor Keep(Tensor gradient)
     {
-        lock (Gate) _pending.Add(gradient);
+        long now = Environment.TickCount64;
+        lock (Gate) _pending.Add((gradient, now));
         return gradient;
     }
 
@@ -42,15 +46,18 @@ public static class BackwardResults
         return results;
     }
 
-    /// <summary>Call after backward() returned: frees what was kept before the previous call (one step of grace).</summary>
+    /// <summary>Call after backward() returned: frees every kept gradient older than <see cref="Grace"/>.</summary>
     public static void Release()
     {
-        List<Tensor> free;
+        long cutoff = Environment.TickCount64 - (long)Grace.TotalMilliseconds;
+        List<Tensor> free = [];
         lock (Gate)
         {
-            free = _retired;
-            _retired = _pending;
-            _pending = [];
+            // Each tensor sits in one list only, so exactly one release frees it.
+            var young = new List<(Tensor, long)>();
+            foreach (var (t, keptAt) in _pending)
+                if (keptAt <= cutoff) free.Add(t); else young.Add((t, keptAt));
+            _pending = young;
         }
         foreach (var t in free) t.Dispose();
     }

@@ -17,7 +17,8 @@ public sealed class BenchCommand : ICommand
         (shared/reference/torch_llama_bench.py) and prints its last line format, then Athanor's extra keys:
           RESULT tokens_per_s_per_gpu=... mfu=... peak_mem_gib=... step_ms=... world=1 preset=... ...
         On CUDA, libtorch comes from ATHANOR_LIBTORCH or the PyTorch that python3 imports. peak_mem_gib is the
-        caching allocator's peak (as torch.cuda.max_memory_allocated; peak_source=allocator), else the device
+        peak of device memory above the start, sampled with PYTORCH_NO_CUDA_MEMORY_CACHING=1 (peak_source=
+        sampled-uncached: what torch.cuda.max_memory_allocated measures), else the device
         memory in use. On CUDA a profiling pass adds forward/backward/optimizer times and host_overhead, the
         share of a step the GPU waits for the host.
           --no-fused         plain libtorch ops instead of Athanor's fused kernels

@@ -1,3 +1,4 @@
+using Athanor.Kernels;
 using System.Diagnostics;
 using Athanor.Lora;
 using Athanor.Models;
@@ -28,7 +29,7 @@ public static class TrainingBenchmark
         if (sampled)
         {
             using (zeros(1, device: device)) { } // the context exists before the baseline
-            baseline = DevicePeakSampler.UsedBytes();
+            baseline = DeviceMemory.UsedBytes();
         }
         // On a GPU the weights are drawn there (an 8B model's fp32 init on the CPU takes minutes).
         using var model = new CausalLM(config, initSeed: 1234, initialize: !onGpu);
@@ -56,7 +57,6 @@ public static class TrainingBenchmark
         var steps = new BenchStep(model, optimizer, config.VocabSize, o, device, gen);
         for (int i = 0; i < o.Warmup; i++) steps.Run();
         if (onGpu) cuda.synchronize(device);
-        if (onGpu) CudaAllocatorStats.ResetPeak(device.index);
         double deviceUsed = 0;
         var sampler = sampled ? new DevicePeakSampler(device.index) : null;
         var clock = Stopwatch.StartNew();
@@ -68,7 +68,6 @@ public static class TrainingBenchmark
         if (onGpu) cuda.synchronize(device);
         sampler?.Dispose();
         double stepSeconds = clock.Elapsed.TotalSeconds / o.Steps;
-        var stats = onGpu ? CudaAllocatorStats.Read(device.index) : null;
         var breakdown = onGpu && o.Profile && !sampled ? StepProfiler.Measure(steps, device, stepSeconds * 1000) : null;
 
         double tokensPerSecond = o.Batch * o.Seq / stepSeconds;
@@ -76,9 +75,8 @@ public static class TrainingBenchmark
         int perParam = o.LoraRank > 0 ? 4 : 6;
         double flopsPerToken = perParam * (double)(parameters - embed) + 6.0 * config.NumLayers * config.HiddenSize * o.Seq;
         double mfu = tokensPerSecond * flopsPerToken / (o.PeakTflops * 1e12);
-        double peak = stats?.PeakAllocatedGib
-            ?? (sampler is not null ? (sampler.PeakUsedBytes - baseline) / (double)(1L << 30) : onGpu ? deviceUsed : 0);
-        string source = stats is not null ? "allocator" : sampler is not null ? "sampled-uncached" : onGpu ? "cudaMemGetInfo" : "none";
+        double peak = sampler is not null ? (sampler.PeakUsedBytes - baseline) / (double)(1L << 30) : onGpu ? deviceUsed : 0;
+        string source = sampler is not null ? "sampled-uncached" : onGpu ? "cudaMemGetInfo" : "none";
         return new BenchResult(tokensPerSecond, mfu, peak, stepSeconds * 1000, parameters, steps.LastLoss, o.Preset, 1, o,
             onGpu ? deviceUsed : double.NaN, breakdown, source);
     }

@@ -4,16 +4,18 @@ namespace Athanor.Native;
 
 /// <summary>
 /// GPU memory in use on the current device, from the CUDA runtime (cudaMemGetInfo): total minus free, so it
-/// includes the caching allocator's reserve and the context. <see cref="CudaAllocatorStats"/> gives what
-/// tensors hold; this is an upper bound of it.
+/// includes the caching allocator's reserve and the context: an upper bound of what tensors hold (TorchSharp
+/// exposes no allocator statistics; `cluster bench` samples the peak with caching off instead).
 /// </summary>
 public static class DeviceMemory
 {
-    public static double UsedGib()
+    public static double UsedGib() => CudaRuntime.TryDeviceCount(out _) == 0 ? double.NaN : UsedBytes() / (double)(1L << 30);
+
+    /// <summary>Bytes in use on the calling thread's current GPU (CUDA must be up).</summary>
+    public static long UsedBytes()
     {
-        if (CudaRuntime.TryDeviceCount(out _) == 0) return double.NaN;
         var (free, total) = CudaRuntime.MemoryInfo();
-        return (total - free) / (double)(1L << 30);
+        return total - free;
     }
 
     /// <summary>"U of T GiB in use" on the current GPU, or a note that it cannot be read.</summary>

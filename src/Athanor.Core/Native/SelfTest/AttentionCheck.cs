@@ -5,9 +5,9 @@ using static TorchSharp.torch;
 namespace Athanor.Native.SelfTest;
 
 /// <summary>
-/// scaled_dot_product_attention in bf16 takes a fused kernel (flash on Hopper) and not the math path: it
-/// allocates nothing of the [T, T] score size, and it is timed against the math path written out (matmul,
-/// causal mask, softmax, matmul) and against SDPA with an explicit mask (which flash does not take).
+/// scaled_dot_product_attention in bf16 takes a fused kernel (flash on Hopper) and not the math path: it is
+/// timed against the math path written out (matmul, causal mask, softmax, matmul) and must be several times
+/// faster, and against SDPA with an explicit mask (which flash does not take).
 /// </summary>
 internal static class AttentionCheck
 {
@@ -20,14 +20,7 @@ internal static class AttentionCheck
         using var v = randn([b, h, t, d], ScalarType.BFloat16, device);
         double flops = 4.0 * b * h * t * t * d / 2; // causal: half of QK^T and PV
 
-        long scoreBytes = b * h * t * t * 2;
-        cuda.synchronize(device);
-        CudaAllocatorStats.ResetPeak(0);
-        long before = CudaAllocatorStats.Read(0)?.AllocatedBytes ?? 0;
         double fused = Time(device, () => nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true));
-        long extra = (CudaAllocatorStats.Read(0)?.PeakAllocatedBytes ?? before) - before;
-        if (CudaAllocatorStats.Available && extra > scoreBytes / 8)
-            throw new InvalidOperationException($"SDPA allocated {extra / 1e9:F2} GB, the size of the score matrix ({scoreBytes / 1e9:F2} GB): the math path ran");
 
         using var mask = ones([t, t], ScalarType.Bool, device).tril_();
         double masked = Time(device, () => nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask));
@@ -38,8 +31,7 @@ internal static class AttentionCheck
         });
         if (math / fused < 3)
             throw new InvalidOperationException($"causal SDPA took {fused:F2} ms against {math:F2} ms for the math path written out: no fused kernel ran");
-        string memory = CudaAllocatorStats.Available ? $"{extra / 1e6:F0} MB extra vs {scoreBytes / 1e9:F1} GB of scores" : "memory not measured";
-        return $"causal SDPA {flops / fused / 1e9:F0} TFLOP/s ({fused:F2} ms, {memory}); " +
+        return $"causal SDPA {flops / fused / 1e9:F0} TFLOP/s ({fused:F2} ms); " +
             $"with an explicit mask {flops / masked / 1e9:F0} TFLOP/s; math path {flops / math / 1e9:F0} TFLOP/s ({math / fused:F1}x slower)";
     }
 

@@ -15,7 +15,6 @@ public static class GpuSelfTest
         new("cuda.devices", CudaChecks.Devices),
         new("cuda.stream-events", CudaChecks.StreamAndEvents),
         new("cuda.matmul-bf16", CudaChecks.MatmulThroughput),
-        new("torch.allocator-stats", AllocatorCheck.PeakFollowsAllocations),
         new("torch.sdpa-flash-bf16", AttentionCheck.FlashForBf16),
         new("nvml.sample", NvmlCheck.SampleAll),
         new("nccl.version", NcclChecks.Version),

@@ -17,7 +17,7 @@ public sealed class DoctorCommand : ICommand
         usage: cluster doctor [--selftest]
 
           Prints what was found and, for each missing piece, what to do. Exit 0 when CPU training works.
-          --selftest  also runs the GPU checks (streams and events, a timed bf16 matmul, allocator statistics,
+          --selftest  also runs the GPU checks (streams and events, a timed bf16 matmul, flash attention,
                       NVML, NCCL collectives across every visible GPU with bus bandwidth and abort, fused
                       kernels against the unfused path); exit 1 if any fails or there is no GPU.
         """;
@@ -50,13 +50,9 @@ public sealed class DoctorCommand : ICommand
             ? $"NCCL: {Nccl.Version()} ({Nccl.LoadedFrom})"
             : $"NCCL: not found (needed for multi-GPU training): {ncclProblem}");
         if (cudaOk)
-            Console.WriteLine(FusedOps.IsAvailable(new torch.Device(DeviceType.CUDA, 0), out var kernelProblem)
-                ? $"fused kernels: built with NVRTC {Nvrtc.TryGet(out _)?.Version.Major}.{Nvrtc.TryGet(out _)?.Version.Minor} from {Nvrtc.TryGet(out _)?.LoadedFrom} (RMSNorm, rotary, AdamW, gradient norm)"
+            Console.WriteLine(FusedOps.IsAvailable(new torch.Device(DeviceType.CUDA, 0), out var kernelProblem) && Nvrtc.TryGet(out _) is { } nvrtc
+                ? $"fused kernels: built with NVRTC {nvrtc.Version.Major}.{nvrtc.Version.Minor} from {nvrtc.LoadedFrom} (RMSNorm, rotary, AdamW, gradient norm)"
                 : $"fused kernels: not available, the plain libtorch path is used: {kernelProblem}");
-        if (cudaOk)
-            Console.WriteLine(CudaAllocatorStats.Available
-                ? "allocator statistics: available (peak memory as torch.cuda.max_memory_allocated reports it)"
-                : "allocator statistics: not exported as plain functions by this libtorch; `cluster bench` samples peak memory instead (docs/benchmarks.md)");
         Console.WriteLine(cudaOk ? "ready: CPU and GPU training" : "ready: CPU training (GPU training needs the pieces above)");
         if (!selftest) return ExitCodes.Ok;
 

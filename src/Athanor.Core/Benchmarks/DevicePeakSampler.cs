@@ -1,3 +1,4 @@
+using Athanor.Native;
 using Athanor.Native.Cuda;
 
 namespace Athanor.Benchmarks;
@@ -21,8 +22,7 @@ internal sealed class DevicePeakSampler : IDisposable
             CudaRuntime.SetDevice(device);
             while (!_stop)
             {
-                var (free, total) = CudaRuntime.MemoryInfo();
-                long used = total - free;
+                long used = DeviceMemory.UsedBytes();
                 if (used > Interlocked.Read(ref _peakUsed)) Interlocked.Exchange(ref _peakUsed, used);
                 Thread.SpinWait(2000);
             }
@@ -32,12 +32,6 @@ internal sealed class DevicePeakSampler : IDisposable
 
     /// <summary>Whether libtorch's caching allocator is off in this process (the sampled peak is then meaningful).</summary>
     public static bool CachingDisabled => Environment.GetEnvironmentVariable("PYTORCH_NO_CUDA_MEMORY_CACHING") == "1";
-
-    public static long UsedBytes()
-    {
-        var (free, total) = CudaRuntime.MemoryInfo();
-        return total - free;
-    }
 
     public long PeakUsedBytes => Interlocked.Read(ref _peakUsed);
 

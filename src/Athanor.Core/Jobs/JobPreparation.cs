@@ -31,10 +31,7 @@ public static class JobPreparation
     /// <summary>The cheap checks of a job (settings, model folder, tokenizer, weights), before any worker starts.</summary>
     public static void Preflight(JobConfig config)
     {
-        if (!config.DoTrain) throw new JobException("do_train is false: there is nothing for `cluster train` to do");
-        if (config.ZeroStage > 2)
-            throw new JobException($"zero_stage {config.ZeroStage}: parameter sharding (ZeRO-3) is not available in this build; accepted: 0, 1, 2");
-        JobDevice.Check(config);
+        CheckRunnable(config);
         var modelConfig = ModelConfig.Load(config.ModelNameOrPath);
         var tokenizer = LoadTokenizer(config);
         if (tokenizer.VocabSize > modelConfig.VocabSize)
@@ -48,10 +45,7 @@ public static class JobPreparation
 
     public static SharedInputs PrepareInputs(JobConfig config, Action<string> log)
     {
-        if (!config.DoTrain) throw new JobException("do_train is false: there is nothing for `cluster train` to do");
-        if (config.ZeroStage > 2)
-            throw new JobException($"zero_stage {config.ZeroStage}: parameter sharding (ZeRO-3) is not available in this build; accepted: 0, 1, 2");
-        JobDevice.Check(config);
+        CheckRunnable(config);
         if (config.Device == "cpu" && config.Bf16) log("bf16: true is a GPU setting; on CPU Athanor trains in fp32");
 
         var modelConfig = ModelConfig.Load(config.ModelNameOrPath);
@@ -114,6 +108,15 @@ public static class JobPreparation
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>What a job must be to start here: training on, a ZeRO stage this build has, its device up.</summary>
+    private static void CheckRunnable(JobConfig config)
+    {
+        if (!config.DoTrain) throw new JobException("do_train is false: there is nothing for `cluster train` to do");
+        if (config.ZeroStage > 2)
+            throw new JobException($"zero_stage {config.ZeroStage}: parameter sharding (ZeRO-3) is not available in this build; accepted: 0, 1, 2");
+        JobDevice.Check(config);
     }
 
     private static ITokenizer LoadTokenizer(JobConfig config) => JobTokenizer.Load(config);

@@ -1,4 +1,4 @@
-namespace Athanor.Training;
+namespace Athanor.Kernels;
 
 /// <summary>
 /// Process-wide switch for Athanor's fused CUDA kernels (on by default where they compile): off gives the

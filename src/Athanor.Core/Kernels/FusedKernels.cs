@@ -1,4 +1,3 @@
-using Athanor.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

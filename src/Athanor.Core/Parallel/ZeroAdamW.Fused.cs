@@ -1,5 +1,4 @@
 using Athanor.Kernels;
-using Athanor.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -75,6 +75,7 @@ public class ConfigErrorTests
     [InlineData("cutoff_len: 0", "cutoff_len: 0 is out of range; expected a whole number >= 1 such as 2048")]
     [InlineData("zero_stage: 4", "zero_stage: 4 is out of range; expected 0, 1, 2 or 3")]
     [InlineData("save_steps: 0", "save_steps: 0 is out of range; expected a whole number >= 1")]
+    [InlineData("gradient_checkpointing_every: 0", "gradient_checkpointing_every: 0 is out of range; expected a whole number >= 1 (1: every decoder layer, k: every k-th)")]
     [InlineData("max_steps: 0", "max_steps: 0 is out of range; expected -1 (train for num_train_epochs) or a whole number >= 1")]
     [InlineData("adam_beta2: 1", "adam_beta2: 1.0 is out of range; expected a number in [0, 1) such as 0.999")]
     public void RangeErrorsNameTheValueAndTheRange(string line, string expectedTail)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # On the GPU host, from a copy of the repository with bench/pack/ (made by bench/gpu/pack.sh) beside it:
 #   bash bench/gpu/run.sh [selftest] [bench] [bench-variants] [lora8b] [ckpt] [memory] [train] [node]   (default: all)
+#   bash bench/gpu/run.sh [nccl] [dp2] [dp2-memory] [train2]                       (2 GPUs; not in the default)
 # Runs `cluster doctor --selftest`, then Athanor's benchmark and the PyTorch reference back to back on the
 # same GPU, then a bf16 training job end to end with an interrupted-and-resumed twin. Logs go to $OUT (or
 # bench/out) and every RESULT line to $OUT/results.txt.
@@ -16,6 +17,7 @@ export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVL
 rm -rf /tmp/athanor && mkdir -p /tmp/athanor && tar -xJf bench/pack/cluster.tar.xz -C /tmp/athanor
 C=/tmp/athanor/cluster/cluster
 REF="$PY bench/pack/torch_llama_bench.py"
+TORCHRUN="$PY -m torch.distributed.run --standalone --nproc-per-node"
 echo "commit $(cat bench/pack/COMMIT 2>/dev/null) on $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -1)" | tee "$OUT/machine.txt"
 
 pair() { # name, athanor flags, reference flags: both on the same GPU, one after the other
@@ -40,6 +42,30 @@ for w in $what; do case $w in
       echo "== 1b memory $c (PYTORCH_NO_CUDA_MEMORY_CACHING=1)" | tee -a "$OUT/results.txt"
       PYTORCH_NO_CUDA_MEMORY_CACHING=1 $C bench --preset 1b --device cuda $c --steps 2 --warmup 1 --no-profile 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
     done ;;
+  nccl) # NCCL bus bandwidth: Athanor's binding (doctor's nccl.bandwidth check) against torch.distributed's NCCL
+    echo "== nccl all-reduce 1 GiB bf16" | tee -a "$OUT/results.txt"
+    $C doctor --selftest 2>&1 | grep -E "nccl\\.(bandwidth|collectives|abort)" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+    $TORCHRUN 2 bench/gpu/nccl_allreduce.py 2>&1 | grep RESULT | sed 's/^/reference /' | tee -a "$OUT/results.txt" ;;
+  dp2) # data parallelism on 2 GPUs against FSDP2 (and 1 GPU of each for scaling efficiency), same call
+    pair 1b-1gpu "--preset 1b --device cuda --no-profile" "--preset 1b"
+    for z in 2 1 0; do
+      echo "== 1b world 2 zero $z" | tee -a "$OUT/results.txt"
+      $C bench --preset 1b --device cuda --world 2 --zero $z > "$OUT/1b-w2-z$z.log" 2>&1; grep RESULT "$OUT/1b-w2-z$z.log" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+    done
+    echo "== 1b world 2 fsdp2 (reference)" | tee -a "$OUT/results.txt"
+    $TORCHRUN 2 bench/pack/torch_llama_bench.py --preset 1b --dp fsdp > "$OUT/1b-w2-fsdp.torch.log" 2>&1; grep RESULT "$OUT/1b-w2-fsdp.torch.log" | sed 's/^/reference /' | tee -a "$OUT/results.txt" ;;
+  dp2-memory) # per-GPU peaks of the 2-GPU runs (caching off, sampled), for the planner
+    for z in 2 1; do
+      echo "== 1b world 2 zero $z memory (PYTORCH_NO_CUDA_MEMORY_CACHING=1)" | tee -a "$OUT/results.txt"
+      PYTORCH_NO_CUDA_MEMORY_CACHING=1 $C bench --preset 1b --device cuda --world 2 --zero $z --steps 2 --warmup 1 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+    done ;;
+  train2) # the trainer on 2 GPUs through the embedded cluster (RankRunner + NCCL), then resumed on 1 GPU
+    rm -rf runs/gpu-w2
+    $C train examples/qwen3_0.6b_gpu.yaml --world 2 --zero 2 --set output_dir=runs/gpu-w2 --set max_steps=60 --set save_steps=30 > "$OUT/train-w2.log" 2>&1
+    rm -rf runs/gpu-w2/checkpoint-60
+    $C train examples/qwen3_0.6b_gpu.yaml --world 1 --zero 0 --set output_dir=runs/gpu-w2 --set max_steps=60 --set save_steps=30 --set resume_from_checkpoint=auto > "$OUT/train-w2-resumed-w1.log" 2>&1
+    cp runs/gpu-w2/metrics.jsonl "$OUT/train-w2.metrics.jsonl" 2>/dev/null
+    for f in "$OUT"/train-w2*.log; do tail -n 6 "$f"; done ;;
   node) # a real `cluster node --devices cuda` and a job submitted to it over gRPC: the GPU worker path of a cluster
     rm -rf /tmp/athanor-node && mkdir -p /tmp/athanor-node/out && openssl rand -hex 16 > /tmp/athanor-node/token
     $C node --devices cuda --data-dir /tmp/athanor-node/state --token-file /tmp/athanor-node/token --data-root "$PWD" \

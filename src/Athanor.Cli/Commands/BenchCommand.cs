@@ -11,11 +11,11 @@ public sealed class BenchCommand : ICommand
     public string Usage => """
         usage: cluster bench [--preset tiny|160m|1b|3b|7b|8b] [--device cpu|cuda|cuda:N] [--lora-rank R]
                              [--grad-ckpt] [--seq N] [--batch N] [--steps N] [--warmup N] [--peak-tflops T]
-                             [--no-fused] [--no-chunked-loss] [--no-profile]
+                             [--no-fused] [--no-chunked-loss] [--no-profile] [--world N] [--zero 0|1|2]
 
         Trains on random tokens with the shapes, recipe and FLOP count of the PyTorch reference
         (shared/reference/torch_llama_bench.py) and prints its last line format, then Athanor's extra keys:
-          RESULT tokens_per_s_per_gpu=... mfu=... peak_mem_gib=... step_ms=... world=1 preset=... ...
+          RESULT tokens_per_s_per_gpu=... mfu=... peak_mem_gib=... step_ms=... world=N preset=... ...
         On CUDA, libtorch comes from ATHANOR_LIBTORCH or the PyTorch that python3 imports. peak_mem_gib is the
         peak of device memory above the start, sampled with PYTORCH_NO_CUDA_MEMORY_CACHING=1 (peak_source=
         sampled-uncached: what torch.cuda.max_memory_allocated measures), else the device
@@ -24,12 +24,15 @@ public sealed class BenchCommand : ICommand
           --no-fused         plain libtorch ops instead of Athanor's fused kernels
           --no-chunked-loss  full fp32 logits and libtorch's cross_entropy, as the reference does
           --no-profile       skip the profiling pass
+          --world N          N data-parallel ranks in this process: one per GPU with --device cuda (NCCL
+                             between them), or threads over a loopback ring on the CPU; --batch is per rank
+          --zero S           ZeRO stage of the data-parallel optimizer (0, 1 or 2; default 0)
         """;
 
     public int Run(IReadOnlyList<string> args, CancellationToken cancel)
     {
         var r = new ArgumentReader("cluster bench", args,
-            ["--preset", "--device", "--lora-rank", "--seq", "--batch", "--steps", "--warmup", "--peak-tflops"],
+            ["--preset", "--device", "--lora-rank", "--seq", "--batch", "--steps", "--warmup", "--peak-tflops", "--world", "--zero"],
             ["--grad-ckpt", "--no-fused", "--no-chunked-loss", "--no-profile"]);
         r.AtMostPositionals(0, "no arguments besides flags");
         var device = r.One("--device") ?? "cpu";
@@ -41,7 +44,9 @@ public sealed class BenchCommand : ICommand
             LoraRank: Int(r, "--lora-rank", 0, 0),
             PeakTflops: r.One("--peak-tflops") is string t ? double.TryParse(t, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
                 : throw new UsageException($"cluster bench: --peak-tflops '{t}' is not a positive number") : 989.0,
-            GradCkpt: r.Has("--grad-ckpt"), Fused: !r.Has("--no-fused"), ChunkedLoss: !r.Has("--no-chunked-loss"), Profile: !r.Has("--no-profile"));
+            GradCkpt: r.Has("--grad-ckpt"), Fused: !r.Has("--no-fused"), ChunkedLoss: !r.Has("--no-chunked-loss"), Profile: !r.Has("--no-profile"),
+            World: Int(r, "--world", 1, 1), Zero: Int(r, "--zero", 0, 0));
+        if (options.Zero > 2) throw new UsageException($"cluster bench: --zero '{options.Zero}' is not valid; accepted: 0, 1, 2");
         if (!BenchPresets.All.ContainsKey(options.Preset))
             throw new UsageException($"cluster bench: --preset '{options.Preset}' is not known; accepted: {string.Join(", ", BenchPresets.All.Keys)}");
         var result = TrainingBenchmark.Run(options, Console.WriteLine);

@@ -143,6 +143,12 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
         return work();
     }
 
+    /// <summary>
+    /// The last-resort limit of one NCCL operation. A peer may legitimately keep the others waiting for a long
+    /// checkpoint write or evaluation; a dead peer is found sooner by the cluster, which aborts the collective.
+    /// </summary>
+    private static readonly TimeSpan NcclOperationTimeout = TimeSpan.FromMinutes(10);
+
     /// <summary>Runs on the training thread; returns how the attempt ended for this rank.</summary>
     private (AttemptOutcome, string) Train(IPEndPoint[] endpoints)
     {
@@ -165,8 +171,15 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
             }
             else
             {
-                _collective = Traced("connect", () => TcpRingCollective.Connect(_start.Rank, endpoints, _listener!, _start.GroupId, TimeSpan.FromSeconds(60)));
+                var ring = Traced("connect", () => TcpRingCollective.Connect(_start.Rank, endpoints, _listener!, _start.GroupId, TimeSpan.FromSeconds(60)));
                 _listener = null; // owned by the collective now
+                _collective = ring;
+                // GPU ranks move tensors over NCCL; the ring stays for host values and carries NCCL's unique id.
+                if (config.Device != "cpu")
+                {
+                    int gpu = JobDevice.For(config, _start.Rank).index;
+                    _collective = Traced("nccl_init", () => GpuGroup.Form(ring, gpu, NcclOperationTimeout, _stop.Token));
+                }
             }
             if (_abortReason is string early) throw new CollectiveException(early);
             var (model, lora) = Traced("load_model", () => JobPreparation.BuildModel(config, inputs.ModelConfig, _start.Rank == 0 ? log : null, _start.Rank));

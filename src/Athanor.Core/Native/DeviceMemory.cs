@@ -18,6 +18,15 @@ public static class DeviceMemory
         return total - free;
     }
 
+    /// <summary>Bytes in use on GPU device; makes it the calling thread's current device.</summary>
+    public static long UsedBytes(int device)
+    {
+        CudaRuntime.SetDevice(device);
+        return UsedBytes();
+    }
+
+    public static double UsedGib(int device) => UsedBytes(device) / (double)(1L << 30);
+
     /// <summary>"U of T GiB in use" on the current GPU, or a note that it cannot be read.</summary>
     public static string Describe()
     {

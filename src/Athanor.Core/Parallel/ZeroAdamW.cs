@@ -20,7 +20,9 @@ public sealed partial class ZeroAdamW : IDisposable
     // Parameters in bf16: the fp32 master copy is the truth and goes into checkpoints.
     private readonly bool _lowPrecision;
     private readonly Tensor _master, _expAvg, _expAvgSq;
-    // Unfused path only: the flat parameter, gradient and decay vectors (the fused path reads and writes the model's own tensors).
+    // The flat vectors. Unfused: fp32 parameters, gradients and decay mask. Fused with one rank: none (the kernels
+    // read and write the model's own tensors); with several: fp32 gradients to reduce and, at stages 1-2,
+    // parameters in their own dtype for the all-gather.
     private readonly Tensor? _decayMask, _flatGrad, _flatParams, _gradShard;
 
     public ZeroAdamW(FlatLayout layout, ICollective group, int stage, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
@@ -40,13 +42,19 @@ public sealed partial class ZeroAdamW : IDisposable
         (_start, _count) = stage == 0 ? (0, padded) : layout.Shard(group.Rank, w);
         _lowPrecision = layout.Slots.Any(s => s.Parameter.dtype != ScalarType.Float32);
 
-        _fused = UseFusedKernels(layout, group, stage, device);
+        _fused = UseFusedKernels(layout, device);
         _expAvg = zeros(_count, device: device);
         _expAvgSq = zeros(_count, device: device);
         if (_fused)
         {
-            _master = zeros(padded, device: device);
-            CopyParametersInto(_master);
+            _master = zeros(_count, device: device);
+            CopyShardOfParameters(_master);
+            if (w > 1)
+            {
+                _flatGrad = zeros(padded, device: device);
+                _gradShard = stage == 2 ? zeros(_count, device: device) : _flatGrad.narrow(0, _start, _count);
+                if (stage != 0) _flatParams = zeros(padded, layout.Slots[0].Parameter.dtype, device);
+            }
             return;
         }
         _flatParams = zeros(padded, device: device);
@@ -58,6 +66,28 @@ public sealed partial class ZeroAdamW : IDisposable
         _decayMask = mask.narrow(0, _start, _count).clone();
         _flatGrad = zeros(padded, device: device);
         _gradShard = stage == 2 ? zeros(_count, device: device) : _flatGrad.narrow(0, _start, _count);
+    }
+
+    /// <summary>Copies this rank's shard [start, start + count) of the flat parameter vector into buffer, as fp32.</summary>
+    private void CopyShardOfParameters(Tensor buffer)
+    {
+        using var _ = no_grad();
+        foreach (var (slot, from, length) in ShardPieces())
+            using (var flat = slot.Parameter.detach().view(-1))
+            using (var src = flat.narrow(0, from - slot.Offset, length))
+            using (var dst = buffer.narrow(0, from - _start, length))
+                dst.copy_(src);
+    }
+
+    /// <summary>Each slot's part inside this rank's shard: (slot, first flat index, length), in layout order.</summary>
+    private IEnumerable<(FlatSlot Slot, long From, long Length)> ShardPieces()
+    {
+        long end = _start + _count;
+        foreach (var s in _layout.Slots)
+        {
+            long from = Math.Max(s.Offset, _start), to = Math.Min(s.Offset + s.Length, end);
+            if (to > from) yield return (s, from, to - from);
+        }
     }
 
     private void CopyParametersInto(Tensor flat)
@@ -156,8 +186,14 @@ public sealed partial class ZeroAdamW : IDisposable
     /// <summary>Makes every rank's parameters equal to rank 0's (start of a data-parallel run).</summary>
     public void BroadcastParameters()
     {
-        if (_fused) return; // one rank: its parameters are everyone's
+        if (_group.WorldSize == 1) return; // one rank: its parameters are everyone's
         using var _ = no_grad();
+        if (_fused)
+        {
+            foreach (var s in _layout.Slots) _group.Broadcast(s.Parameter, root: 0);
+            CopyShardOfParameters(_master);
+            return;
+        }
         _group.Broadcast(_flatParams!, root: 0);
         _master.copy_(_flatParams!.narrow(0, _start, _count));
         WriteBackParameters();
@@ -168,7 +204,7 @@ public sealed partial class ZeroAdamW : IDisposable
     {
         if (_fused)
         {
-            CopyParametersInto(_master);
+            CopyShardOfParameters(_master);
             return;
         }
         CopyParametersInto(_flatParams!);

@@ -197,7 +197,7 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
                 if (result.Cancelled) return (AttemptOutcome.Stopped, "stopped at step " + result.Steps);
                 if (_start.Rank == 0)
                 {
-                    JobOutputs.WriteFinal(config, model, lora);
+                    JobOutputs.WriteFinal(config, model, lora, result.LastCheckpoint);
                     if (config.PlotLoss) JobOutputs.WriteLossPlot(config.OutputDir, $"training loss: {Path.GetFileName(config.OutputDir)}");
                 }
                 return (AttemptOutcome.Completed, $"finished {result.Steps} steps");

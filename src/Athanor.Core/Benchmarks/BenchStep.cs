@@ -50,7 +50,7 @@ internal sealed class BenchStep(CausalLM model, ZeroAdamW optimizer, int vocab, 
     {
         _loss!.backward();
         BackwardResults.Release();
-        CheckpointedLayer.ThrowIfFailed();
+        BackwardResults.ThrowIfFailed();
     }
 
     public Tensor Optimize()

@@ -37,11 +37,14 @@ public static class OptimizerState
         SafetensorsWriter.Write(Path.Combine(folder, PartFile(part, parts)), tensors, meta);
     }
 
-    public static void WriteLayout(string folder, FlatLayout layout, IReadOnlyList<(long Start, long Length)> parts)
+    public static void WriteLayout(string folder, FlatLayout layout, IReadOnlyList<(long Start, long Length)> parts) =>
+        WriteLayout(folder, layout, parts.Select((p, i) => new LayoutPart(PartFile(i, parts.Count), p.Start, p.Length)).ToList());
+
+    /// <summary>The layout with parts as given (ZeRO-3's parts carry segments).</summary>
+    public static void WriteLayout(string folder, FlatLayout layout, IReadOnlyList<LayoutPart> parts)
     {
         var doc = new LayoutDocument(Format, layout.Length,
-            layout.Slots.Select(s => new LayoutParameter(s.Name, s.Offset, s.Length, s.Parameter.shape)).ToList(),
-            parts.Select((p, i) => new LayoutPart(PartFile(i, parts.Count), p.Start, p.Length)).ToList());
+            layout.Slots.Select(s => new LayoutParameter(s.Name, s.Offset, s.Length, s.Shape)).ToList(), parts);
         DurableFile.WriteAllText(Path.Combine(folder, LayoutFile), JsonSerializer.Serialize(doc, Json));
     }
 
@@ -80,14 +83,18 @@ public static class OptimizerState
             long covered = 0;
             foreach (var part in parts)
             {
-                long from = Math.Max(start, part.Start), to = Math.Min(start + length, part.Start + part.Length);
-                if (to <= from) continue;
+                var overlapping = part.Pieces().Where(g => Math.Max(start, g.Start) < Math.Min(start + length, g.Start + g.Length)).ToList();
+                if (overlapping.Count == 0) continue;
                 using var file = SafetensorsFile.Open(Path.Combine(folder, part.File));
                 using var all = file.Load(name);
-                using var src = all.narrow(0, from - part.Start, to - from);
-                using var dst = result.narrow(0, from - start, to - from);
-                dst.copy_(src);
-                covered += to - from;
+                foreach (var g in overlapping)
+                {
+                    long from = Math.Max(start, g.Start), to = Math.Min(start + length, g.Start + g.Length);
+                    using var src = all.narrow(0, g.FileOffset + from - g.Start, to - from);
+                    using var dst = result.narrow(0, from - start, to - from);
+                    dst.copy_(src);
+                    covered += to - from;
+                }
             }
             if (covered != length)
                 throw new InvalidDataException($"{folder}: optimizer files cover {covered} of the {length} values asked for at {start}: a part is missing");
@@ -107,8 +114,22 @@ public static class OptimizerState
         [property: JsonPropertyName("length")] long Length,
         [property: JsonPropertyName("shape")] long[] Shape);
 
+    /// <summary>
+    /// One file. Without segments it holds [Start, Start + Length) of the logical vectors from its first element;
+    /// with segments (ZeRO-3: one share per unit) each segment says which logical range sits at which offset.
+    /// </summary>
     public sealed record LayoutPart(
         [property: JsonPropertyName("file")] string File,
         [property: JsonPropertyName("start")] long Start,
-        [property: JsonPropertyName("length")] long Length);
+        [property: JsonPropertyName("length")] long Length,
+        [property: JsonPropertyName("segments"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<LayoutSegment>? Segments = null)
+    {
+        public IEnumerable<LayoutSegment> Pieces() => Segments ?? [new LayoutSegment(Start, Length, 0)];
+    }
+
+    /// <summary>Logical values [Start, Start + Length) stored from element FileOffset of the part's vectors.</summary>
+    public sealed record LayoutSegment(
+        [property: JsonPropertyName("start")] long Start,
+        [property: JsonPropertyName("length")] long Length,
+        [property: JsonPropertyName("file_offset")] long FileOffset);
 }

@@ -26,10 +26,19 @@ public static class JobOutputs
         DurableFile.WriteAllText(Path.Combine(config.OutputDir, EffectiveConfigFile), JobConfigWriter.ToYaml(config));
     }
 
-    public static void WriteFinal(JobConfig config, CausalLM model, LoraSettings? lora)
+    /// <summary>
+    /// The model (or adapter) and tokenizer files in output_dir. Under ZeRO-3 no rank holds the whole model, so
+    /// the weights are copied from the last checkpoint, which the ranks wrote one layer at a time.
+    /// </summary>
+    public static void WriteFinal(JobConfig config, CausalLM model, LoraSettings? lora, string? lastCheckpoint = null)
     {
         var dir = config.OutputDir;
-        if (lora is null) ModelWeights.Save(model, dir);
+        if (config.ZeroStage == 3)
+        {
+            if (lastCheckpoint is null) throw new JobException("ZeRO-3: the run ended without a checkpoint to take the final weights from");
+            CopyWeights(lastCheckpoint, dir);
+        }
+        else if (lora is null) ModelWeights.Save(model, dir);
         else PeftAdapter.Save(model, lora, dir, config.ModelNameOrPath);
         var tokenizerSource = config.Tokenizer switch { "byte" => null, "model" => config.ModelNameOrPath, var f => f };
         if (tokenizerSource is not null)
@@ -38,6 +47,18 @@ public static class JobOutputs
                 var source = Path.Combine(tokenizerSource, name);
                 if (File.Exists(source)) File.Copy(source, Path.Combine(dir, name), overwrite: true);
             }
+    }
+
+    /// <summary>Model or adapter weights with their config and index, from a checkpoint folder.</summary>
+    private static void CopyWeights(string checkpoint, string dir)
+    {
+        Directory.CreateDirectory(dir);
+        foreach (var file in Directory.EnumerateFiles(checkpoint))
+        {
+            var name = Path.GetFileName(file);
+            bool weights = name.StartsWith("model", StringComparison.Ordinal) || name.StartsWith("adapter_", StringComparison.Ordinal) || name == "config.json";
+            if (weights) File.Copy(file, Path.Combine(dir, name), overwrite: true);
+        }
     }
 
     /// <summary>training_loss.png from metrics.jsonl (train loss and, when present, eval loss).</summary>

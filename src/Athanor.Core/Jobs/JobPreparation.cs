@@ -114,8 +114,6 @@ public static class JobPreparation
     private static void CheckRunnable(JobConfig config)
     {
         if (!config.DoTrain) throw new JobException("do_train is false: there is nothing for `cluster train` to do");
-        if (config.ZeroStage > 2)
-            throw new JobException($"zero_stage {config.ZeroStage}: parameter sharding (ZeRO-3) is not available in this build; accepted: 0, 1, 2");
         JobDevice.Check(config);
     }
 

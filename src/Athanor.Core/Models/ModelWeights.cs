@@ -65,12 +65,20 @@ public static class ModelWeights
 
     /// <summary>Writes config.json and the weights (sharded past maxShardBytes) into folder.</summary>
     public static void Save(CausalLM model, string folder, ScalarType? dtype = null, long maxShardBytes = 5_000_000_000,
-        Func<string, bool>? isAdapterParameter = null)
+        Func<string, bool>? isAdapterParameter = null) =>
+        Save(model.Config, folder, BaseTensors(model, dtype, isAdapterParameter), dtype, maxShardBytes, disposeInputs: false);
+
+    /// <summary>
+    /// Writes config.json and the given tensors, consumed lazily: only one shard's worth is held at a time (ZeRO-3
+    /// streams its units through here without ever holding the whole model). disposeInputs frees each once written.
+    /// </summary>
+    public static void Save(ModelConfig modelConfig, string folder, IEnumerable<KeyValuePair<string, Tensor>> tensors, ScalarType? dtype = null,
+        long maxShardBytes = 5_000_000_000, bool disposeInputs = false)
     {
         Directory.CreateDirectory(folder);
-        var config = model.Config.ToJson();
+        var config = modelConfig.ToJson();
         if (dtype is ScalarType t) config["torch_dtype"] = t switch { ScalarType.BFloat16 => "bfloat16", ScalarType.Float16 => "float16", _ => "float32" };
         DurableFile.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString(new() { WriteIndented = true }));
-        SafetensorsWriter.WriteSharded(folder, BaseTensors(model, dtype, isAdapterParameter), maxShardBytes);
+        SafetensorsWriter.WriteSharded(folder, tensors, maxShardBytes, disposeInputs: disposeInputs);
     }
 }

@@ -3,7 +3,11 @@ using TorchSharp.Modules;
 namespace Athanor.Parallel;
 
 /// <summary>One trainable parameter's place in the flat vector that ZeRO shards.</summary>
-public sealed record FlatSlot(string Name, Parameter Parameter, long Offset, long Length, bool Decay);
+public sealed record FlatSlot(string Name, Parameter Parameter, long Offset, long Length, bool Decay)
+{
+    /// <summary>The parameter's shape when the layout was made (ZeRO-3 empties released parameters).</summary>
+    public long[] Shape { get; init; } = Parameter.shape;
+}
 
 /// <summary>
 /// The trainable parameters laid end to end in model order. The layout does not depend on the world size:

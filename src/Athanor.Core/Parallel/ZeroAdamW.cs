@@ -1,3 +1,4 @@
+using Athanor.Checkpoints;
 using Athanor.Checkpoints.Safetensors;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ namespace Athanor.Parallel;
 /// its shard, then the shards are all-gathered; stage 2 reduce-scatters gradients straight into the shard.
 /// With one rank all three are plain AdamW.
 /// </summary>
-public sealed partial class ZeroAdamW : IDisposable
+public sealed partial class ZeroAdamW : IDataParallelOptimizer
 {
     private readonly FlatLayout _layout;
     private readonly ICollective _group;
@@ -249,6 +250,26 @@ public sealed partial class ZeroAdamW : IDisposable
             }
         }
         StepCount = stepCount;
+    }
+
+    public void SaveState(string folder)
+    {
+        int parts = _stage == 0 ? 1 : _group.WorldSize;
+        if (Slice() is { } slice) OptimizerState.WriteSlice(folder, slice, _stage == 0 ? 0 : _group.Rank, parts);
+        if (_group.Rank != 0) return;
+        var ranges = Enumerable.Range(0, parts).Select(r =>
+        {
+            var (start, count) = parts == 1 ? (0L, _layout.Length) : _layout.Shard(r, parts);
+            return (start, Math.Max(0, Math.Min(start + count, _layout.Length) - start));
+        }).ToList();
+        OptimizerState.WriteLayout(folder, _layout, ranges);
+    }
+
+    public void LoadState(string folder, long stepCount)
+    {
+        RefreshFromParameters();
+        var reader = OptimizerState.Open(folder, _layout);
+        LoadState(reader.ReadRange, stepCount, withMaster: reader.Has("master"));
     }
 
     public void Dispose()

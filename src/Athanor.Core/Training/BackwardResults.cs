@@ -46,6 +46,21 @@ public static class BackwardResults
         return results;
     }
 
+    private static volatile Exception? _failure;
+
+    /// <summary>
+    /// Records what a custom function's backward threw: an exception crossing libtorch's engine would end the
+    /// process, so the function returns placeholder gradients and the trainer rethrows after backward.
+    /// </summary>
+    public static void Fail(Exception ex) => Interlocked.CompareExchange(ref _failure, ex, null);
+
+    /// <summary>Call after backward: rethrows the first failure a backward body recorded since the last call (its gradients are garbage).</summary>
+    public static void ThrowIfFailed()
+    {
+        var failure = Interlocked.Exchange(ref _failure, null);
+        if (failure is not null) throw new InvalidOperationException("a layer's backward failed: " + failure.Message, failure);
+    }
+
     /// <summary>Call after backward() returned: frees every kept gradient older than <see cref="Grace"/>.</summary>
     public static void Release()
     {

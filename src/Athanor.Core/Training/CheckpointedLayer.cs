@@ -34,21 +34,9 @@ public sealed class CheckpointedLayer : MultiTensorFunction<CheckpointedLayer>
         try { return BackwardResults.Scoped(gradOutputs, () => Recompute(ctx, gradOutputs)); }
         catch (Exception ex)
         {
-            Failure ??= ex;
+            BackwardResults.Fail(ex);
             return [null!, zeros_like(ctx.get_saved_variables()[0]), null!];
         }
-    }
-
-    private static volatile Exception? _failure;
-
-    /// <summary>The first exception a recomputation threw since the last <see cref="ThrowIfFailed"/>.</summary>
-    private static Exception? Failure { get => _failure; set => _failure = value; }
-
-    /// <summary>Call after backward: rethrows what a recomputation threw (its gradients are then garbage).</summary>
-    public static void ThrowIfFailed()
-    {
-        var failure = Interlocked.Exchange(ref _failure, null);
-        if (failure is not null) throw new InvalidOperationException("recomputing a checkpointed layer in backward failed: " + failure.Message, failure);
     }
 
     private static List<Tensor> Recompute(AutogradContext ctx, List<Tensor> gradOutputs)

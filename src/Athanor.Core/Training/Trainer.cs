@@ -6,6 +6,7 @@ using Athanor.Data.Sampling;
 using Athanor.Lora;
 using Athanor.Models;
 using Athanor.Parallel;
+using Athanor.Parallel.Sharding;
 using Athanor.Telemetry;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -71,20 +72,30 @@ public sealed class Trainer
 
         _telemetry = new TrainingRecorder(Telemetry, _group.Rank, _group.WorldSize, _settings.ZeroStage, _settings.LoggingSteps, totalSteps,
             _model.Config.ParameterCount(), _model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()), get_num_threads());
-        var layout = new FlatLayout(_model.named_parameters(), (name, p) => p.dim() >= 2 && !name.EndsWith(".bias", StringComparison.Ordinal));
-        using var optimizer = new ZeroAdamW(layout, _group, _settings.ZeroStage, _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon);
+        Func<string, TorchSharp.Modules.Parameter, bool> takesDecay = (name, p) => p.dim() >= 2 && !name.EndsWith(".bias", StringComparison.Ordinal);
+        var layout = new FlatLayout(_model.named_parameters(), takesDecay);
         var state = new TrainingState
         {
             TotalSteps = totalSteps, GlobalBatch = _settings.GlobalBatch, Seed = _settings.Seed, TrainSamples = n,
             WorldSize = _group.WorldSize, ZeroStage = _settings.ZeroStage,
         };
         var resumedFrom = _store.Resolve(_settings.ResumeFrom);
-        if (resumedFrom is not null) state = Restore(resumedFrom, optimizer, layout, totalSteps);
+        // The weights are loaded into the whole model first: ZeRO-3 then cuts its shares from them.
+        var saved = resumedFrom is null ? null : ReadSavedState(resumedFrom);
+        if (resumedFrom is not null) LoadWeights(resumedFrom);
+        using var sharding = _settings.ZeroStage == 3 ? new ParameterSharding(_model, _group, takesDecay) : null;
+        using IDataParallelOptimizer optimizer = sharding is null
+            ? new ZeroAdamW(layout, _group, _settings.ZeroStage, _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon)
+            : new Zero3AdamW(sharding, layout, _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon);
+        _sharding = sharding;
+        if (resumedFrom is not null) state = Restore(resumedFrom, saved!, optimizer, totalSteps);
         else
         {
             _dropoutRng?.manual_seed(_settings.Seed + 1 + _group.Rank);
             optimizer.BroadcastParameters(); // every rank starts from rank 0's initialization
         }
+        if (sharding is not null && _leader && ExtraEvaluation is not null)
+            _observer.OnMessage("ZeRO-3: the leader-only evaluation extras (benchmarks, sample generations) are skipped; the eval loss runs on every rank");
 
         using var metrics = _leader ? new MetricsLog(_settings.OutputDir, state.LogHistory) : null;
         _observer.OnStart(state.Step, totalSteps, resumedFrom);
@@ -122,7 +133,7 @@ public sealed class Trainer
             catch (Exception ex) when (_device.type != DeviceType.CPU && DeviceOutOfMemoryException.Matches(ex))
             {
                 throw new DeviceOutOfMemoryException($"out of GPU memory in step {state.Step + 1} on {_device} ({Native.DeviceMemory.Describe()}; " +
-                    $"micro-batch {_settings.MicroBatchSize}, {_model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()) / 1e6:F0}M trainable parameters)", ex);
+                    $"micro-batch {_settings.MicroBatchSize}, {layout.Length / 1e6:F0}M trainable parameters, ZeRO {_settings.ZeroStage} over {_group.WorldSize} rank(s))", ex);
             }
             state.Step++;
             state.SamplePosition += _settings.GlobalBatch;
@@ -159,7 +170,7 @@ public sealed class Trainer
                 if (best) { state.BestEvalLoss = eval.Loss; state.EvalsWithoutImprovement = 0; }
                 else state.EvalsWithoutImprovement++;
                 var row = new JsonObject { ["step"] = state.Step, ["eval_loss"] = eval.Loss, ["eval_tokens"] = eval.Tokens };
-                if (_leader && ExtraEvaluation is not null)
+                if (_leader && ExtraEvaluation is not null && _sharding is null)
                 {
                     // Only the leader scores (other ranks wait at the next step's collective).
                     var (extra, lines) = ExtraEvaluation(_model);
@@ -178,11 +189,11 @@ public sealed class Trainer
 
             bool last = state.Step == totalSteps || state.StoppedEarly;
             if (state.Step % _settings.SaveSteps == 0 || last)
-                lastCheckpoint = Save(state, optimizer, layout);
+                lastCheckpoint = Save(state, optimizer);
         }
 
         if (cancelled && state.Step > 0 && lastCheckpoint != _store.FolderFor(state.Step))
-            lastCheckpoint = Save(state, optimizer, layout);
+            lastCheckpoint = Save(state, optimizer);
 
         var result = new TrainingResult(state.Step, firstLoss, lastLoss, state.BestEvalLoss, state.StoppedEarly, cancelled, lastCheckpoint, clock.Elapsed);
         _observer.OnEnd(result);
@@ -225,7 +236,7 @@ public sealed class Trainer
             {
                 (loss / targets).backward();
                 BackwardResults.Release();
-                CheckpointedLayer.ThrowIfFailed();
+                BackwardResults.ThrowIfFailed();
                 lossSum += loss.item<float>();
             }
             tokens += batch.Tokens;
@@ -267,11 +278,19 @@ public sealed class Trainer
             double sum = 0;
             long targets = 0;
             var mine = _data.Validation.Where((_, i) => i % _group.WorldSize == _group.Rank).ToList();
-            foreach (var chunk in mine.Chunk(_settings.EvalBatchSize))
+            var chunks = mine.Chunk(_settings.EvalBatchSize).ToList();
+            // ZeRO-3 gathers every layer collectively: all ranks run as many batches as rank 0 (which has the most),
+            // the extra ones on a sample whose loss is not counted.
+            int rounds = _sharding is null ? chunks.Count : (int)Math.Ceiling((_data.Validation.Count + _group.WorldSize - 1) / _group.WorldSize / (double)_settings.EvalBatchSize);
+            for (int k = 0; k < rounds; k++)
             {
                 using var scope = NewDisposeScope();
+                bool counted = k < chunks.Count;
+                var chunk = counted ? chunks[k] : [_data.Validation[0]];
                 using var batch = MicroBatch.Build(chunk, _data.PadTokenId, _device);
-                sum += CausalLmLoss.Sum(_model, batch.InputIds, batch.Labels).item<float>();
+                float loss = CausalLmLoss.Sum(_model, batch.InputIds, batch.Labels).item<float>();
+                if (!counted) continue;
+                sum += loss;
                 targets += chunk.Sum(CausalLmLoss.CountTargets);
             }
             var (totalSum, totalTargets) = SumAcrossRanks(sum, targets);
@@ -280,31 +299,16 @@ public sealed class Trainer
         finally { _model.train(); }
     }
 
-    private string Save(TrainingState state, ZeroAdamW optimizer, FlatLayout layout)
+    private string Save(TrainingState state, IDataParallelOptimizer optimizer)
     {
         using var phase = _telemetry.Phase(TrainingPhase.Checkpoint);
         state.DropoutRngStates = GatherRngStates();
         var folder = _store.FolderFor(state.Step);
         if (_leader) _store.Prepare(state.Step);
         _group.Barrier();
-        // Parameters are replicated (stages 0-2): the leader writes them; every shard owner writes its optimizer slice.
-        if (_leader)
-        {
-            if (_lora is null) ModelWeights.Save(_model, folder);
-            else PeftAdapter.Save(_model, _lora, folder, _settings.BaseModelNameOrPath);
-        }
-        int parts = optimizer.Stage == 0 ? 1 : _group.WorldSize;
-        if (optimizer.Slice() is { } slice) OptimizerState.WriteSlice(folder, slice, optimizer.Stage == 0 ? 0 : _group.Rank, parts);
-        if (_leader)
-        {
-            var ranges = Enumerable.Range(0, parts).Select(r =>
-            {
-                var (start, count) = parts == 1 ? (0L, layout.Length) : layout.Shard(r, parts);
-                return (start, Math.Max(0, Math.Min(start + count, layout.Length) - start));
-            }).ToList();
-            OptimizerState.WriteLayout(folder, layout, ranges);
-            IO.DurableFile.WriteAllText(Path.Combine(folder, TrainingState.FileName), state.ToJson());
-        }
+        SaveModel(folder);
+        optimizer.SaveState(folder);
+        if (_leader) IO.DurableFile.WriteAllText(Path.Combine(folder, TrainingState.FileName), state.ToJson());
         _group.Barrier();
         if (_leader)
         {
@@ -317,6 +321,30 @@ public sealed class Trainer
         _group.Barrier();
         _telemetry.CheckpointDone(folder, phase.Seconds);
         return folder;
+    }
+
+    /// <summary>
+    /// The weights (full fine-tuning) or adapters (LoRA). Stages 0-2 replicate the parameters, so the leader writes
+    /// them. ZeRO-3: every rank takes part in gathering one layer at a time, and the leader streams them to disk.
+    /// </summary>
+    private void SaveModel(string folder)
+    {
+        if (_sharding is null)
+        {
+            if (!_leader) return;
+            if (_lora is null) ModelWeights.Save(_model, folder);
+            else PeftAdapter.Save(_model, _lora, folder, _settings.BaseModelNameOrPath);
+            return;
+        }
+        if (_lora is null)
+        {
+            var tensors = _sharding.HostTensors(_ => true);
+            if (_leader) ModelWeights.Save(_model.Config, folder, tensors, disposeInputs: true);
+            else foreach (var t in tensors) t.Value.Dispose();
+            return;
+        }
+        using (_sharding.GatherTrainable())
+            if (_leader) PeftAdapter.Save(_model, _lora, folder, _settings.BaseModelNameOrPath);
     }
 
     /// <summary>Every rank's dropout RNG state, gathered to all (the leader writes them); empty without dropout.</summary>
@@ -335,7 +363,8 @@ public sealed class Trainer
             .ToList();
     }
 
-    private TrainingState Restore(string folder, ZeroAdamW optimizer, FlatLayout layout, int totalSteps)
+    /// <summary>The saved training state, checked against this run (same global batch and data).</summary>
+    private TrainingState ReadSavedState(string folder)
     {
         var state = TrainingState.Read(Path.Combine(folder, TrainingState.FileName));
         if (state.GlobalBatch != _settings.GlobalBatch)
@@ -344,11 +373,18 @@ public sealed class Trainer
                 $"(e.g. gradient_accumulation_steps {state.GlobalBatch / Math.Max(1, _settings.MicroBatchSize * _settings.WorldSize)})");
         if (state.TrainSamples != _data.Train.Count)
             throw new ArgumentException($"{folder}: saved with {state.TrainSamples} training samples, this run has {_data.Train.Count}; resume with the same data");
+        return state;
+    }
+
+    private void LoadWeights(string folder)
+    {
         if (_lora is null) ModelWeights.Load(_model, folder);
         else PeftAdapter.LoadWeights(_model, folder);
-        optimizer.RefreshFromParameters();
-        var reader = OptimizerState.Open(folder, layout);
-        optimizer.LoadState(reader.ReadRange, state.Step, withMaster: reader.Has("master"));
+    }
+
+    private TrainingState Restore(string folder, TrainingState state, IDataParallelOptimizer optimizer, int totalSteps)
+    {
+        optimizer.LoadState(folder, state.Step);
         // Dropout masks continue exactly when the world size is unchanged; otherwise each rank reseeds deterministically.
         if (_dropoutRng is not null)
         {
@@ -364,6 +400,8 @@ public sealed class Trainer
         state.ZeroStage = _settings.ZeroStage;
         return state;
     }
+
+    private ParameterSharding? _sharding;
 
     private sealed class NullObserver : ITrainingObserver;
 }

@@ -200,7 +200,7 @@ public sealed class LocalJobBackend : IJobBackend
                 job.ChangeState(JobState.Cancelled);
                 return;
             }
-            JobOutputs.WriteFinal(config, prepared.Model, prepared.Lora);
+            JobOutputs.WriteFinal(config, prepared.Model, prepared.Lora, result.LastCheckpoint);
             if (config.PlotLoss && JobOutputs.WriteLossPlot(config.OutputDir, $"training loss: {Path.GetFileName(config.OutputDir)}") is string plot)
                 job.Log($"loss plot: {plot}");
             job.Log($"done: {result.Steps} steps in {result.Elapsed:h\\:mm\\:ss}; loss {result.FirstLoss:F4} -> {result.LastLoss:F4}" +

@@ -1,0 +1,172 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Athanor.Parallel.Sharding;
+
+/// <summary>One parameter of a unit: its name, the live Parameter object and the shape it has when gathered.</summary>
+public sealed record UnitParameter(string Name, Parameter Parameter, long[] Shape, long Offset, long Length, bool Decay);
+
+/// <summary>
+/// The parameters ZeRO-3 gathers and releases together: one decoder layer, or a persistent group (embedding;
+/// final norm and LM head) that stays whole on every rank. Trainable and frozen parameters are two flat vectors,
+/// each padded to a multiple of the world size and cut into equal shares; rank r keeps share r of each
+/// (<see cref="LocalTrainable"/>, <see cref="LocalFrozen"/>) in the parameters' dtype. While released, a
+/// non-persistent unit's parameters are empty tensors, so the layer holds no memory of its own.
+/// </summary>
+public sealed class ShardedUnit : IDisposable
+{
+    private readonly int _rank, _world;
+    private readonly ScalarType _dtype;
+    private readonly Device _device;
+    private Tensor? _gatheredTrainable, _gatheredFrozen;
+
+    internal ShardedUnit(string name, bool persistent, IReadOnlyList<UnitParameter> trainable, IReadOnlyList<UnitParameter> frozen,
+        long logicalStart, int rank, int world, ScalarType dtype, Device device)
+    {
+        _dtype = dtype;
+        _device = device;
+        Name = name;
+        Persistent = persistent;
+        Trainable = trainable;
+        Frozen = frozen;
+        LogicalStart = logicalStart;
+        _rank = rank;
+        _world = world;
+        TrainableLength = trainable.Sum(p => p.Length);
+        FrozenLength = frozen.Sum(p => p.Length);
+        TrainableShare = (TrainableLength + world - 1) / world;
+        FrozenShare = persistent ? 0 : (FrozenLength + world - 1) / world;
+    }
+
+    public string Name { get; }
+    /// <summary>Whole on every rank all the time (only its optimizer state is sharded, as at stage 2).</summary>
+    public bool Persistent { get; }
+    public IReadOnlyList<UnitParameter> Trainable { get; }
+    public IReadOnlyList<UnitParameter> Frozen { get; }
+    /// <summary>Where the unit's trainable parameters start in the model-order flat vector (<see cref="FlatLayout"/>).</summary>
+    public long LogicalStart { get; }
+    public long TrainableLength { get; }
+    public long FrozenLength { get; }
+    public long TrainableShare { get; }
+    public long FrozenShare { get; }
+    /// <summary>This rank's share of the trainable vector starts here within it.</summary>
+    public long ShareStart => _rank * TrainableShare;
+    public Tensor LocalTrainable { get; private set; } = null!;
+    public Tensor? LocalFrozen { get; private set; }
+    public bool Gathered => _gatheredTrainable is not null || _gatheredFrozen is not null;
+
+    /// <summary>Makes every rank's values rank 0's, keeps this rank's shares, and (unless persistent) releases the parameters.</summary>
+    internal void Shard(ICollective group)
+    {
+        using var _ = no_grad();
+        using (var flat = Flatten(Trainable, TrainableShare))
+        {
+            if (_world > 1) group.Broadcast(flat, root: 0);
+            LocalTrainable = flat.narrow(0, ShareStart, TrainableShare).clone();
+            if (Persistent && _world > 1) Scatter(Trainable, flat);
+        }
+        if (Persistent) return;
+        using (var flat = Flatten(Frozen, FrozenShare))
+        {
+            if (_world > 1) group.Broadcast(flat, root: 0);
+            LocalFrozen = flat.narrow(0, _rank * FrozenShare, FrozenShare).clone();
+        }
+        Release();
+    }
+
+    /// <summary>All-gathers the unit's parameters into fresh buffers and points the parameters at them (non-persistent units).</summary>
+    public void Gather(ICollective group, bool trainableOnly = false)
+    {
+        if (Persistent || Gathered) return;
+        using var _ = no_grad();
+        _gatheredTrainable = AllGather(group, LocalTrainable, TrainableShare);
+        Point(Trainable, _gatheredTrainable);
+        if (trainableOnly) return;
+        _gatheredFrozen = AllGather(group, LocalFrozen!, FrozenShare);
+        Point(Frozen, _gatheredFrozen);
+    }
+
+    /// <summary>Drops the gathered parameters: they become empty tensors until the next gather.</summary>
+    public void Release()
+    {
+        if (Persistent) return;
+        using var _ = no_grad();
+        foreach (var p in Trainable.Concat(Frozen))
+            using (var empty = torch.empty(0, _dtype, _device)) p.Parameter.set_(empty);
+        _gatheredTrainable?.Dispose();
+        _gatheredFrozen?.Dispose();
+        _gatheredTrainable = _gatheredFrozen = null;
+    }
+
+    /// <summary>After the optimizer wrote this rank's share: a persistent unit all-gathers and copies into its parameters.</summary>
+    internal void RefreshPersistent(ICollective group)
+    {
+        if (!Persistent) return;
+        using var _ = no_grad();
+        using var full = AllGather(group, LocalTrainable, TrainableShare);
+        Scatter(Trainable, full);
+    }
+
+    /// <summary>Reduces one micro-batch's gradients of the trainable parameters (null: zero) and adds this rank's share into shard.</summary>
+    internal void ReduceGradients(ICollective group, IReadOnlyList<Tensor?> grads, Tensor shard)
+    {
+        using var _ = no_grad();
+        using var flat = zeros(TrainableShare * _world, ScalarType.Float32, shard.device);
+        for (int i = 0; i < Trainable.Count; i++)
+            if (grads[i] is Tensor g)
+                using (var dst = flat.narrow(0, Trainable[i].Offset, Trainable[i].Length))
+                using (var src = g.reshape(-1))
+                    dst.copy_(src);
+        if (_world == 1)
+        {
+            shard.add_(flat);
+            return;
+        }
+        using var mine = zeros(TrainableShare, ScalarType.Float32, shard.device);
+        group.ReduceScatterSum(flat, mine);
+        shard.add_(mine);
+    }
+
+    private Tensor AllGather(ICollective group, Tensor local, long share)
+    {
+        var full = empty(share * _world, local.dtype, local.device);
+        if (_world == 1) full.copy_(local);
+        else group.AllGather(local, full);
+        return full;
+    }
+
+    /// <summary>The parameters laid end to end, padded to share x world (on the first parameter's device and dtype).</summary>
+    private Tensor Flatten(IReadOnlyList<UnitParameter> parameters, long share)
+    {
+        var flat = zeros(share * _world, _dtype, _device);
+        foreach (var p in parameters)
+            using (var dst = flat.narrow(0, p.Offset, p.Length))
+            using (var src = p.Parameter.detach().reshape(-1))
+                dst.copy_(src);
+        return flat;
+    }
+
+    private static void Point(IReadOnlyList<UnitParameter> parameters, Tensor flat)
+    {
+        foreach (var p in parameters)
+            using (var piece = flat.narrow(0, p.Offset, p.Length))
+            using (var shaped = piece.view(p.Shape))
+                p.Parameter.set_(shaped);
+    }
+
+    private static void Scatter(IReadOnlyList<UnitParameter> parameters, Tensor flat)
+    {
+        foreach (var p in parameters)
+            using (var piece = flat.narrow(0, p.Offset, p.Length))
+            using (var target = p.Parameter.detach().view(-1))
+                target.copy_(piece);
+    }
+
+    public void Dispose()
+    {
+        Release();
+        LocalTrainable?.Dispose();
+        LocalFrozen?.Dispose();
+    }
+}

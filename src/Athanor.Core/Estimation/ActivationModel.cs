@@ -1,25 +1,32 @@
 namespace Athanor.Estimation;
 
 /// <summary>
-/// Activation memory of a Llama block trained with flash/SDPA attention (no seq x seq score matrix is kept), in bf16.
-/// The per-token coefficients live in <see cref="MemoryModelConstants"/>; this class only combines them.
+/// Activation memory of Athanor's Llama block in bf16 on CUDA (fused RMSNorm and rotary kernels, SDPA without a
+/// seq x seq matrix), and what backward holds on top. The per-token coefficients live in
+/// <see cref="MemoryModelConstants"/>; this class only combines them.
 /// </summary>
 public static class ActivationModel
 {
-    /// <summary>Bytes one block keeps for backward per token.</summary>
-    public static double BlockBytesPerToken(ModelShape s, MemoryModelConstants c) =>
-        c.ActivationPerHidden * s.Hidden + c.ActivationPerKvDim * s.KvDim + c.ActivationPerFfn * s.Intermediate;
+    /// <summary>Bytes one block keeps for backward per token (LoRA adds its rank-r intermediates).</summary>
+    public static double BlockBytesPerToken(ModelShape s, MemoryModelConstants c, int loraRank = 0) =>
+        c.ActivationPerHidden * s.Hidden + c.ActivationPerQDim * s.QDim + c.ActivationPerFfn * s.Intermediate
+        + c.ActivationPerHead * s.Heads + c.ActivationPerToken + c.ActivationPerLoraRank * loraRank;
 
     /// <summary>
-    /// Activations of a micro-batch of <paramref name="tokens"/> tokens. Without checkpointing every block keeps its
-    /// tensors; with it, every block keeps only its input and one block at a time is recomputed in full.
+    /// What forward leaves for backward over a micro-batch of <paramref name="tokens"/> tokens: every block's
+    /// activations, or with checkpointing only every block's input; then the final norm and hidden states.
     /// </summary>
-    public static double Bytes(ModelShape s, double tokens, bool checkpointing, MemoryModelConstants c)
+    public static double StoredBytes(ModelShape s, double tokens, bool checkpointing, MemoryModelConstants c, int loraRank = 0)
     {
-        double block = BlockBytesPerToken(s, c);
-        double perToken = checkpointing
-            ? s.Layers * c.CheckpointPerHidden * s.Hidden + block
-            : s.Layers * block;
-        return tokens * (perToken + c.HeadPerHidden * s.Hidden);
+        double perBlock = checkpointing ? c.CheckpointPerHidden * s.Hidden : BlockBytesPerToken(s, c, loraRank);
+        return tokens * (s.Layers * perBlock + c.HeadPerHidden * s.Hidden);
     }
+
+    /// <summary>Gradients of one block that backward keeps referenced until it ends (Training/BackwardResults), per token.</summary>
+    public static double KeptGradientBytesPerToken(ModelShape s, bool checkpointing, MemoryModelConstants c) =>
+        (c.KeptPerHidden + (checkpointing ? c.KeptCheckpointPerHidden : 0)) * s.Hidden
+        + c.KeptPerQDim * s.QDim + c.KeptPerKvDim * s.KvDim;
+
+    /// <summary>One block's backward temporaries beyond its activations, per token.</summary>
+    public static double BackwardWorkingBytesPerToken(ModelShape s, MemoryModelConstants c) => c.BackwardPerFfn * s.Intermediate;
 }

@@ -15,6 +15,15 @@ public sealed record EstimateReport(MemoryEstimate Estimate, GpuType Gpu, double
     private static string G(double bytes) => (bytes / 1e9).ToString("0.00", CultureInfo.InvariantCulture);
     private static string Inv(FormattableString s) => FormattableString.Invariant(s);
 
+    /// <summary>The phase as the report names it: loss, backward-first-layer, backward-last-layer, optimizer-step.</summary>
+    public static string PhaseName(PeakPhase phase) => phase switch
+    {
+        PeakPhase.Loss => "loss",
+        PeakPhase.BackwardFirstLayer => "backward-first-layer",
+        PeakPhase.BackwardLastLayer => "backward-last-layer",
+        _ => "optimizer-step",
+    };
+
     public JsonObject ToJson()
     {
         var e = Estimate;
@@ -46,9 +55,11 @@ public sealed record EstimateReport(MemoryEstimate Estimate, GpuType Gpu, double
             ["model_states_gb"] = Gb(e.ModelStateBytes),
             ["activations_gb"] = Gb(e.ActivationBytes),
             ["buffers_gb"] = Gb(e.BufferBytes),
-            ["logits_gb"] = Gb(e.LogitsBytes),
-            ["comm_buckets_gb"] = Gb(e.CommBucketBytes),
+            ["optimizer_buffers_gb"] = Gb(e.OptimizerBufferBytes),
+            ["working_gb"] = Gb(e.WorkingBytes),
             ["zero3_gather_gb"] = Gb(e.GatherBytes),
+            ["workspace_gb"] = Gb(e.WorkspaceBytes),
+            ["peak_phase"] = PhaseName(e.Phase),
             ["total_gb"] = Gb(e.TotalBytes),
             ["gpu"] = Gpu.Name,
             ["gpu_mem_gib"] = GpuMemoryGiB,
@@ -142,8 +153,10 @@ public sealed record EstimateReport(MemoryEstimate Estimate, GpuType Gpu, double
         Row("gradients", e.GradientBytes, (p.GradientBytes == 4 ? "fp32" : "bf16") + ", " + By(p.ZeroStage >= 2));
         Row("optimizer", e.OptimizerBytes, p.Offload ? "on CPU (--offload)" : "fp32 master + Adam m, v, " + By(p.ZeroStage >= 1));
         Row("model states", e.ModelStateBytes, "weights + gradients + optimizer");
-        Row("activations", e.ActivationBytes, p.GradientCheckpointing ? "block inputs + one block recomputed" : "all blocks kept");
-        Row("buffers", e.BufferBytes, Inv($"logits {G(e.LogitsBytes)}, comm buckets {G(e.CommBucketBytes)}, ZeRO-3 gather {G(e.GatherBytes)}"));
+        Row("activations", e.ActivationBytes, Inv($"at the peak, {PhaseName(e.Phase)}") +
+            (p.GradientCheckpointing || p.ZeroStage >= 3 ? " (block inputs + one block recomputed)" : ""));
+        Row("buffers", e.BufferBytes, Inv($"optimizer buffers {G(e.OptimizerBufferBytes)}, working {G(e.WorkingBytes)}, ") +
+            Inv($"ZeRO-3 gather {G(e.GatherBytes)}, workspace {G(e.WorkspaceBytes)}"));
         Row("total", e.TotalBytes, Inv($"of {G(GpuMemoryBytes)} ({GpuMemoryGiB:0.##} GiB, {Gpu.Name}): ") + (Fits ? "fits" : "does NOT fit"));
         if (p.Offload)
             Line(Inv($"host memory: {G(e.HostBytesPerRank)} GB per rank, {G(e.HostBytesTotal)} GB for all {p.Gpus} ranks (optimizer partition + fp32 gradients)"));

@@ -80,55 +80,107 @@ public class MemoryEstimatorTests
     [Fact]
     public void ActivationsFollowTheDocumentedPerTokenFormula()
     {
-        // Per block per token: 22 x 4096 + 4 x 4096 (k, v) + 8 x 11008 = 194,560 bytes; the final norm adds 8 x 4096.
-        Assert.Equal(194_560, ActivationModel.BlockBytesPerToken(Llama7b.Shape, MemoryModelConstants.Default));
+        // Per block per token: 8 x 4096 (H) + 10 x 4096 (Q) + 8 x 11008 (F) + 4 x 32 heads + 8 (two fp32 rstd) = 161,928.
+        Assert.Equal(161_928, ActivationModel.BlockBytesPerToken(Llama7b.Shape, MemoryModelConstants.Default));
+        // LoRA keeps each of its 7 adapters' rank-r intermediate: 14 bytes per rank.
+        Assert.Equal(161_928 + 14 * 16, ActivationModel.BlockBytesPerToken(Llama7b.Shape, MemoryModelConstants.Default, loraRank: 16));
         var plain = Estimate(new TrainingPlan { Gpus = 1, Sequence = 2048, Batch = 1 });
-        Assert.Equal(2048.0 * (32 * 194_560 + 32_768), plain.ActivationBytes);
-        // Checkpointing keeps each block's bf16 input and recomputes one block at a time.
+        Assert.Equal(2048.0 * (32 * 161_928 + 4 * 4096), Phase(plain, PeakPhase.Loss).ActivationBytes);
+        // Checkpointing keeps each block's bf16 input; backward of the first layer holds it recomputed.
         var ckpt = Estimate(new TrainingPlan { Gpus = 1, Sequence = 2048, Batch = 1, GradientCheckpointing = true });
-        Assert.Equal(2048.0 * (32 * 2 * 4096 + 194_560 + 32_768), ckpt.ActivationBytes);
+        Assert.Equal(2048.0 * (32 * 2 * 4096 + 4 * 4096), Phase(ckpt, PeakPhase.Loss).ActivationBytes);
+        Assert.Equal(2048.0 * 161_928, Phase(ckpt, PeakPhase.BackwardLastLayer).ActivationBytes);
         var twice = Estimate(new TrainingPlan { Gpus = 1, Sequence = 2048, Batch = 2 });
-        Assert.Equal(2 * plain.ActivationBytes, twice.ActivationBytes);
+        Assert.Equal(2 * Phase(plain, PeakPhase.Loss).ActivationBytes, Phase(twice, PeakPhase.Loss).ActivationBytes);
+    }
+
+    [Fact]
+    public void BackwardKeepsEveryLayersReturnedGradientsUntilItEnds()
+    {
+        var ckpt = Estimate(new TrainingPlan { Gpus = 1, Sequence = 2048, Batch = 1, GradientCheckpointing = true });
+        // Per layer: two norms' input gradients + the checkpointed input's (6 x H), rotary q (2 x Q) and k (2 x KV).
+        double kept = 6 * 4096 + 2 * 4096 + 2 * 4096;
+        // The loss's hidden gradient and the final norm's (4 x H), the head's bf16 gradient, one layer's MLP backward (4 x F).
+        double rest = 2048.0 * 4 * 4096 + 2.0 * 32000 * 4096 + 2048.0 * 4 * 11008;
+        Assert.Equal(31 * 2048.0 * kept + rest, Phase(ckpt, PeakPhase.BackwardLastLayer).WorkingBytes, 1e-3);
+        Assert.Equal(PeakPhase.BackwardLastLayer, ckpt.Phase);
+        // Without checkpointing all activations are still there when the loss runs: that is the peak.
+        Assert.Equal(PeakPhase.Loss, Estimate(new TrainingPlan { Gpus = 1, Batch = 4 }).Phase);
+    }
+
+    [Fact]
+    public void TheChunkedLossHoldsItsGradientsAndOneChunkOfLogits()
+    {
+        // 64Mi logits per chunk over a 32000 vocabulary: 2097 rows, more than a 1024-token micro-batch has.
+        var shape = Llama7b.Shape;
+        var c = MemoryModelConstants.Default;
+        Assert.Equal(2097, LossMemoryModel.ChunkRows(shape, 1e6, c));
+        Assert.Equal(1024, LossMemoryModel.ChunkRows(shape, 1024, c));
+        double head = 32000.0 * 4096, logits = 1024.0 * 32000;
+        // Trained head: bf16 hidden gradient, fp32 head gradient, then the larger of the chunk's two moments.
+        double expected = 1024.0 * 2 * 4096 + 4 * head + Math.Max(10 * logits, 8 * logits + 2 * 1024.0 * 4096 + 2 * head);
+        Assert.Equal(expected, LossMemoryModel.ForwardBytes(shape, 1024, headTrained: true, c));
+        // LoRA freezes the head: no weight gradient at all.
+        Assert.Equal(1024.0 * 2 * 4096 + 10 * logits, LossMemoryModel.ForwardBytes(shape, 1024, headTrained: false, c));
+    }
+
+    [Fact]
+    public void OptimizerBuffersFollowWhatZeroAdamWAllocatesPerStage()
+    {
+        // One GPU, stage 0: the fused path; only the fp32 copies made at setup come on top of the paper's 16 bytes.
+        Assert.Equal(4 * P, Estimate(new TrainingPlan { Gpus = 1 }).OptimizerBufferBytes);
+        Assert.Equal(0, Phase(Estimate(new TrainingPlan { Gpus = 1 }), PeakPhase.OptimizerStep).WorkingBytes);
+        // 8 ranks (P is a multiple of 8, so no padding): fp32 flat parameters and gradients 8P, the decay mask (whole at
+        // stage 0, a shard from stage 1), the setup copies 4P; stage 2 adds the fp32 gradient shard and keeps the bf16
+        // gradients whole (2P where the paper counts 2P/8).
+        Assert.Equal(8 * P + 4 * P + 4 * P, Estimate(new TrainingPlan { ZeroStage = 0, Gpus = 8 }).OptimizerBufferBytes, 1e-3);
+        Assert.Equal(8 * P + 4 * P / 8 + 4 * P, Estimate(new TrainingPlan { ZeroStage = 1, Gpus = 8 }).OptimizerBufferBytes, 1e-3);
+        var z2 = Estimate(new TrainingPlan { ZeroStage = 2, Gpus = 8 });
+        Assert.Equal(8 * P + 4 * P / 8 + 4 * P / 8 + 4 * P + (2 * P - 2 * P / 8), z2.OptimizerBufferBytes, 1e-3);
+        Assert.Equal(20 * P / 8, Phase(z2, PeakPhase.OptimizerStep).WorkingBytes, 1e-3);
+        Assert.Equal(0, z2.GatherBytes);
+        // LoRA: the same buffers over the adapters only.
+        var lora = Estimate(new TrainingPlan { Method = FineTuningMethod.Lora, ZeroStage = 1, Gpus = 8 });
+        Assert.Equal(8 * Adapters + 4 * Adapters / 8 + 4 * Adapters, lora.OptimizerBufferBytes, 1e-3);
+    }
+
+    [Fact]
+    public void Zero3GathersTwoLayersReplicatesTheHeadAndRecomputesEveryLayer()
+    {
+        var z3 = Estimate(new TrainingPlan { ZeroStage = 3, Gpus = 8 });
+        double block = BlockLinear + 2 * 4096;
+        // Two layers in bf16 (current + prefetched) and one layer's fp32 gradient before its reduce-scatter.
+        Assert.Equal(2 * block * 2 + block * 4, z3.GatherBytes);
+        // Checkpointing is implied: only block inputs are stored.
+        Assert.Equal(2048.0 * (32 * 2 * 4096 + 4 * 4096), Phase(z3, PeakPhase.Loss).ActivationBytes);
+        // Embedding, final norm and LM head stay whole in bf16 (the paper's term has 1/8 of them).
+        double nonBlock = 2.0 * 32000 * 4096 + 4096;
+        var c = MemoryModelConstants.Default with { FlatBufferBytes = 0, DecayMaskBytes = 0, GradientShardBytes = 0, SetupCopyBytes = 0 };
+        var bare = MemoryEstimator.Estimate(Llama7b, new TrainingPlan { ZeroStage = 3, Gpus = 8 }, c);
+        Assert.Equal(2 * nonBlock * (1 - 1.0 / 8) + (2 * nonBlock - 2 * nonBlock / 8), bare.OptimizerBufferBytes, 1e-2);
     }
 
     [Fact]
     public void RecalibratedConstantsChangeThePrediction()
     {
         var plan = new TrainingPlan { Gpus = 1 };
-        var calibrated = MemoryEstimator.Estimate(Llama7b, plan, MemoryModelConstants.Default with { ActivationPerFfn = 10, LogitsBytes = 12 });
+        var calibrated = MemoryEstimator.Estimate(Llama7b, plan, MemoryModelConstants.Default with { ActivationPerFfn = 10, SetupCopyBytes = 0 });
         var baseline = Estimate(plan);
-        Assert.Equal(2048.0 * 32 * 2 * 11008, calibrated.ActivationBytes - baseline.ActivationBytes, 1e-3);
-        Assert.Equal(3 * baseline.LogitsBytes, calibrated.LogitsBytes);
+        Assert.Equal(2048.0 * 32 * 2 * 11008, Phase(calibrated, PeakPhase.Loss).ActivationBytes - Phase(baseline, PeakPhase.Loss).ActivationBytes, 1e-3);
+        Assert.Equal(4 * P, baseline.OptimizerBufferBytes - calibrated.OptimizerBufferBytes);
     }
 
     [Fact]
-    public void BuffersHoldLogitsBucketsAndZero3Gathers()
-    {
-        var single = Estimate(new TrainingPlan { Gpus = 1, Batch = 2, Sequence = 1024 });
-        Assert.Equal(2.0 * 1024 * 32000 * 4, single.LogitsBytes);
-        Assert.Equal(0, single.CommBucketBytes);
-        Assert.Equal(0, single.GatherBytes);
-
-        var z2 = Estimate(new TrainingPlan { ZeroStage = 2, Gpus = 8 });
-        Assert.Equal(50e6 * 2, z2.CommBucketBytes);
-        Assert.Equal(0, z2.GatherBytes);
-
-        // Two gathered blocks in bf16 plus one block's bf16 gradient before reduce-scatter; a 7B block outweighs the embedding.
-        var z3 = Estimate(new TrainingPlan { ZeroStage = 3, Gpus = 8 });
-        double block = BlockLinear + 2 * 4096;
-        Assert.Equal(2 * block * 2 + block * 2, z3.GatherBytes);
-
-        var lora = Estimate(new TrainingPlan { Method = FineTuningMethod.Lora, ZeroStage = 2, Gpus = 8 });
-        Assert.Equal(Adapters * 2, lora.CommBucketBytes);
-    }
-
-    [Fact]
-    public void TotalIsTheSumOfItsParts()
+    public void TotalIsTheSumOfItsPartsAtThePeakPhase()
     {
         var e = Estimate(new TrainingPlan { ZeroStage = 3, Gpus = 16, Batch = 4, GradientCheckpointing = true });
-        Assert.Equal(e.WeightBytes + e.GradientBytes + e.OptimizerBytes + e.ActivationBytes + e.LogitsBytes + e.CommBucketBytes + e.GatherBytes,
-            e.TotalBytes, 1e-3);
+        Assert.Equal(e.WeightBytes + e.GradientBytes + e.OptimizerBytes + e.OptimizerBufferBytes + e.GatherBytes + e.WorkspaceBytes
+            + e.ActivationBytes + e.WorkingBytes, e.TotalBytes, 1e-3);
+        Assert.Equal(e.Phases.Max(p => e.TotalAt(p.Phase)), e.TotalBytes, 1e-3);
+        Assert.Equal(0.2e9, e.WorkspaceBytes);
         Assert.True(e.Fits(e.TotalBytes));
         Assert.False(e.Fits(e.TotalBytes - 1));
     }
+
+    private static PhaseBytes Phase(MemoryEstimate e, PeakPhase phase) => e.Phases.Single(p => p.Phase == phase);
 }

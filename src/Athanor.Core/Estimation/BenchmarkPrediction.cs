@@ -1,0 +1,30 @@
+using Athanor.Benchmarks;
+
+namespace Athanor.Estimation;
+
+/// <summary>
+/// The planner's peak for a `cluster bench` configuration (one GPU, stage 0, fused path), so the benchmark can print
+/// it beside the measured peak. LoRA as the benchmark applies it: all 7 projections of every layer, dropout 0.
+/// </summary>
+public static class BenchmarkPrediction
+{
+    public static MemoryEstimate Estimate(string preset, int batch, int sequence, int loraRank, bool gradientCheckpointing)
+    {
+        var config = BenchPresets.Config(preset);
+        var model = new ModelSpec(preset, $"bench preset {preset}", ModelShape.FromConfig(config), config.ParameterCount(), ShapeInferred: false);
+        var plan = new TrainingPlan
+        {
+            Method = loraRank > 0 ? FineTuningMethod.Lora : FineTuningMethod.Full,
+            LoraRank = loraRank > 0 ? loraRank : 8,
+            Gpus = 1,
+            Batch = batch,
+            Sequence = sequence,
+            GradientCheckpointing = gradientCheckpointing,
+        };
+        return MemoryEstimator.Estimate(model, plan);
+    }
+
+    /// <summary>Predicted peak bytes above the device's use before the model existed (what the benchmark samples).</summary>
+    public static double PredictPeakBytes(string preset, int batch, int sequence, int loraRank, bool gradientCheckpointing) =>
+        Estimate(preset, batch, sequence, loraRank, gradientCheckpointing).TotalBytes;
+}

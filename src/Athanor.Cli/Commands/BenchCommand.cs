@@ -11,7 +11,7 @@ public sealed class BenchCommand : ICommand
     public string Usage => """
         usage: cluster bench [--preset tiny|160m|1b|3b|7b|8b] [--device cpu|cuda|cuda:N] [--lora-rank R]
                              [--grad-ckpt] [--seq N] [--batch N] [--steps N] [--warmup N] [--peak-tflops T]
-                             [--no-fused] [--no-chunked-loss] [--no-profile] [--world N] [--zero 0|1|2]
+                             [--no-fused] [--no-chunked-loss] [--no-profile] [--world N] [--zero 0-3]
 
         Trains on random tokens with the shapes, recipe and FLOP count of the PyTorch reference
         (shared/reference/torch_llama_bench.py) and prints its last line format, then Athanor's extra keys:
@@ -26,7 +26,8 @@ public sealed class BenchCommand : ICommand
           --no-profile       skip the profiling pass
           --world N          N data-parallel ranks in this process: one per GPU with --device cuda (NCCL
                              between them), or threads over a loopback ring on the CPU; --batch is per rank
-          --zero S           ZeRO stage of the data-parallel optimizer (0, 1 or 2; default 0)
+          --zero S           ZeRO stage of the data-parallel optimizer (0-3; default 0); stage 3 shards every
+                             decoder layer and recomputes it in backward (checkpointing is implied)
         """;
 
     public int Run(IReadOnlyList<string> args, CancellationToken cancel)
@@ -46,7 +47,7 @@ public sealed class BenchCommand : ICommand
                 : throw new UsageException($"cluster bench: --peak-tflops '{t}' is not a positive number") : 989.0,
             GradCkpt: r.Has("--grad-ckpt"), Fused: !r.Has("--no-fused"), ChunkedLoss: !r.Has("--no-chunked-loss"), Profile: !r.Has("--no-profile"),
             World: Int(r, "--world", 1, 1), Zero: Int(r, "--zero", 0, 0));
-        if (options.Zero > 2) throw new UsageException($"cluster bench: --zero '{options.Zero}' is not valid; accepted: 0, 1, 2");
+        if (options.Zero > 3) throw new UsageException($"cluster bench: --zero '{options.Zero}' is not valid; accepted: 0, 1, 2, 3");
         if (!BenchPresets.All.ContainsKey(options.Preset))
             throw new UsageException($"cluster bench: --preset '{options.Preset}' is not known; accepted: {string.Join(", ", BenchPresets.All.Keys)}");
         var result = TrainingBenchmark.Run(options, Console.WriteLine);

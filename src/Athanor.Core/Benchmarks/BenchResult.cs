@@ -6,7 +6,8 @@ namespace Athanor.Benchmarks;
 public sealed record StepBreakdown(double ForwardMs, double BackwardMs, double OptimizerMs, double GpuOnlyStepMs, double HostOverhead);
 
 public sealed record BenchResult(double TokensPerSecond, double Mfu, double PeakMemGib, double StepMs, long Parameters, double Loss, string Preset, int World,
-    BenchOptions Options, double DeviceUsedGib = double.NaN, StepBreakdown? Breakdown = null, string PeakSource = "none")
+    BenchOptions Options, double DeviceUsedGib = double.NaN, StepBreakdown? Breakdown = null, string PeakSource = "none",
+    double PlannerPeakGib = double.NaN)
 {
     /// <summary>The reference benchmark's RESULT line format (its keys first), so one script reads both.</summary>
     public string ResultLine()
@@ -15,6 +16,7 @@ public sealed record BenchResult(double TokensPerSecond, double Mfu, double Peak
             $"RESULT tokens_per_s_per_gpu={TokensPerSecond:F0} mfu={Mfu:F3} peak_mem_gib={PeakMemGib:F2} step_ms={StepMs:F1} world={World} preset={Preset} " +
             $"seq={Options.Seq} batch={Options.Batch} grad_ckpt={(Options.GradCkpt ? 1 : 0)} lora_rank={Options.LoraRank} device={Options.Device} " +
             $"fused={(Options.Fused ? 1 : 0)} chunked_loss={(Options.ChunkedLoss ? 1 : 0)} zero={Options.Zero} peak_source={PeakSource}");
+        if (!double.IsNaN(PlannerPeakGib)) line += string.Create(CultureInfo.InvariantCulture, $" planner_peak_gib={PlannerPeakGib:F2}");
         if (!double.IsNaN(DeviceUsedGib)) line += string.Create(CultureInfo.InvariantCulture, $" device_used_gib={DeviceUsedGib:F2}");
         if (Breakdown is { } b)
             line += string.Create(CultureInfo.InvariantCulture,

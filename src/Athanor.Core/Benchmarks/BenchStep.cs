@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Athanor.Benchmarks;
 
 /// <summary>One training step of the benchmark, split in phases so the profiler can time each.</summary>
-internal sealed class BenchStep(CausalLM model, ZeroAdamW optimizer, int vocab, BenchOptions o, Device device, Generator gen)
+internal sealed class BenchStep(CausalLM model, IDataParallelOptimizer optimizer, int vocab, BenchOptions o, Device device, Generator gen)
 {
     public double LastLoss { get; private set; }
 

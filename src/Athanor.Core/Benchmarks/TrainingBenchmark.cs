@@ -4,6 +4,7 @@ using Athanor.Lora;
 using Athanor.Models;
 using Athanor.Native;
 using Athanor.Parallel;
+using Athanor.Parallel.Sharding;
 using Athanor.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -54,6 +55,13 @@ public static class TrainingBenchmark
         return first with { PeakMemGib = results.Max(r => r!.PeakMemGib), DeviceUsedGib = results.Max(r => r!.DeviceUsedGib) };
     }
 
+    /// <summary>The memory planner's per-GPU peak for this configuration, printed beside the measured one (NaN if it has none).</summary>
+    private static double PlannerPeak(BenchOptions o, int world)
+    {
+        try { return Estimation.BenchmarkPrediction.PredictPeakBytes(o.Preset, o.Batch, o.Seq, o.LoraRank, o.GradCkpt || o.Zero == 3, world, o.Zero) / (1L << 30); }
+        catch (Exception ex) when (ex is Estimation.PlannerInputException or ArgumentException) { return double.NaN; }
+    }
+
     private static Device FirstDevice(BenchOptions o) =>
         o.Device.StartsWith("cuda", StringComparison.Ordinal) ? new Device(o.Device == "cuda" ? "cuda:0" : o.Device) : CPU;
 
@@ -84,12 +92,17 @@ public static class TrainingBenchmark
         if (onGpu) model.to(ScalarType.BFloat16);
         if (o.GradCkpt) ActivationCheckpointing.Apply(model, every: 1);
         FusedKernelSwitch.Enabled = o.Fused;
-        var layout = new FlatLayout(model.named_parameters(), (name, p) => p.dim() >= 2);
-        using var optimizer = new ZeroAdamW(layout, group, stage: o.Zero, weightDecay: 0.1, beta1: 0.9, beta2: 0.95);
+        Func<string, TorchSharp.Modules.Parameter, bool> takesDecay = (name, p) => p.dim() >= 2;
+        var layout = new FlatLayout(model.named_parameters(), takesDecay);
+        using var sharding = o.Zero == 3 ? new ParameterSharding(model, group, takesDecay) : null;
+        using IDataParallelOptimizer optimizer = sharding is null
+            ? new ZeroAdamW(layout, group, stage: o.Zero, weightDecay: 0.1, beta1: 0.9, beta2: 0.95)
+            : new Zero3AdamW(sharding, layout, weightDecay: 0.1, beta1: 0.9, beta2: 0.95);
         optimizer.BroadcastParameters();
+        bool fused = optimizer switch { ZeroAdamW z => z.Fused, Zero3AdamW z => z.Fused, _ => false };
         model.train();
         log?.Invoke($"{o.Preset}: {parameters / 1e9:F3}B parameters, seq {o.Seq}, batch {o.Batch}{(group.WorldSize > 1 ? $" per rank, {group.WorldSize} ranks, ZeRO {o.Zero}" : "")}, {device}" +
-            $"{(o.LoraRank > 0 ? $", LoRA r{o.LoraRank}" : "")}{(o.GradCkpt ? ", activation checkpointing" : "")}, fused {(optimizer.Fused ? "on" : "off")}, chunked loss {(o.ChunkedLoss ? "on" : "off")}");
+            $"{(o.LoraRank > 0 ? $", LoRA r{o.LoraRank}" : "")}{(o.GradCkpt || o.Zero == 3 ? ", activation checkpointing" : "")}, fused {(fused ? "on" : "off")}, chunked loss {(o.ChunkedLoss ? "on" : "off")}");
 
         var gen = new Generator((ulong)(99 + group.Rank), CPU); // tokens are drawn on the CPU (TorchSharp has no CUDA generator)
         var steps = new BenchStep(model, optimizer, config.VocabSize, o, device, gen);
@@ -117,6 +130,6 @@ public static class TrainingBenchmark
         double peak = sampler is not null ? (sampler.PeakUsedBytes - baseline) / (double)(1L << 30) : onGpu ? deviceUsed : 0;
         string source = sampler is not null ? "sampled-uncached" : onGpu ? "cudaMemGetInfo" : "none";
         return new BenchResult(tokensPerSecond, mfu, peak, stepSeconds * 1000, parameters, steps.LastLoss, o.Preset, group.WorldSize, o,
-            onGpu ? deviceUsed : double.NaN, breakdown, source);
+            onGpu ? deviceUsed : double.NaN, breakdown, source, PlannerPeak(o, group.WorldSize));
     }
 }

@@ -96,7 +96,9 @@ public sealed partial class ZeroAdamW : IDataParallelOptimizer
         using var _ = no_grad();
         foreach (var s in _layout.Slots)
             using (var dst = flat.narrow(0, s.Offset, s.Length))
-                dst.copy_(s.Parameter.detach().reshape(-1).to_type(ScalarType.Float32));
+            using (var detached = s.Parameter.detach())
+            using (var flatParam = detached.reshape(-1))
+                dst.copy_(flatParam); // copy_ converts to fp32 without a temporary
     }
 
     /// <summary>Optimizer steps taken (the bias-correction clock).</summary>
@@ -132,7 +134,11 @@ public sealed partial class ZeroAdamW : IDataParallelOptimizer
         if (_stage == 2) _group.ReduceScatterSum(_flatGrad!, _gradShard!);
         else _group.AllReduceSum(_flatGrad!);
 
-        var sumSq = _gradShard!.pow(2).sum().to_type(ScalarType.Float64).reshape(1);
+        Tensor sumSq;
+        using (var squares = _gradShard!.pow(2))
+        using (var sum = squares.sum())
+        using (var wide = sum.to_type(ScalarType.Float64))
+            sumSq = wide.reshape(1);
         if (_stage != 0) _group.AllReduceSum(sumSq);
         var norm = sumSq.sqrt_();
         if (maxNorm > 0)

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Athanor.Checkpoints.Safetensors;
+using Athanor.Lora;
 using Athanor.Parallel;
 using Athanor.Training;
 
@@ -16,7 +18,7 @@ public class DataParallelTests
     };
 
     /// <summary>Trains with one thread per rank over a loopback TCP ring; returns rank 0's metric rows.</summary>
-    private static List<JsonObject> Train(string dir, int world, int stage, string? resume = null, int stopAfter = 0)
+    private static List<JsonObject> Train(string dir, int world, int stage, string? resume = null, int stopAfter = 0, LoraSettings? lora = null)
     {
         var data = TinySetup.Data(trainCount: 30, validationCount: 7);
         var group = new LocalGroup(world);
@@ -25,8 +27,16 @@ public class DataParallelTests
         {
             using var collective = group.Join(rank);
             using var model = TinySetup.Model(seed: 100 + rank); // different on purpose: rank 0's weights are broadcast
+            // The frozen base is the same on every rank (as when loaded from one folder); adapters start per rank.
+            if (lora is not null)
+            {
+                using var reference = TinySetup.Model(seed: 100);
+                using (TorchSharp.torch.no_grad())
+                    foreach (var ((_, p), (_, q)) in model.named_parameters().Zip(reference.named_parameters())) p.copy_(q);
+                LoraModel.Apply(model, lora, seed: 40 + rank);
+            }
             var observer = rank == 0 && stopAfter > 0 ? new StopAfter(stopAfter, cancel) : null;
-            new Trainer(model, null, data, SettingsFor(dir, world, stage) with { ResumeFrom = resume }, observer, collective).Run(cancel.Token);
+            new Trainer(model, lora, data, SettingsFor(dir, world, stage) with { ResumeFrom = resume }, observer, collective).Run(cancel.Token);
         }, TaskCreationOptions.LongRunning)).ToArray();
         Assert.True(Task.WaitAll(ranks, TimeSpan.FromMinutes(2)), "data-parallel run hung");
         return File.ReadAllLines(Path.Combine(dir, MetricsLog.FileName)).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
@@ -49,6 +59,9 @@ public class DataParallelTests
     [InlineData(2, 1)]
     [InlineData(3, 2)]
     [InlineData(2, 2)]
+    [InlineData(1, 3)]
+    [InlineData(2, 3)]
+    [InlineData(3, 3)]
     public void LossCurveMatchesOneRank(int world, int stage)
     {
         using var temp = new TestPaths.TempFolder();
@@ -68,5 +81,43 @@ public class DataParallelTests
         Directory.Delete(Path.Combine(dir, "checkpoint-5"), recursive: true); // as if killed: resume from 4
         var resumed = Train(dir, 3, 1, resume: "auto");
         AssertSameCurve(straight, resumed, "saved at world 2 / ZeRO-2, resumed at world 3 / ZeRO-1");
+    }
+
+    [Fact]
+    public void LoraUnderZeroThreeMatchesOneRankAndSavesWholeAdapters()
+    {
+        using var temp = new TestPaths.TempFolder();
+        var lora = new LoraSettings(4, 8, 0, LoraSettings.AllLinear);
+        var single = Train(temp.Sub("w1"), 1, 0, lora: lora);
+        var sharded = Train(temp.Sub("w2z3"), 2, 3, lora: lora);
+        AssertSameCurve(single, sharded, "LoRA, world 2 / ZeRO-3");
+
+        using var expected = SafetensorsFile.Open(Path.Combine(temp.Sub("w1"), "checkpoint-8", PeftAdapter.WeightsFile));
+        using var actual = SafetensorsFile.Open(Path.Combine(temp.Sub("w2z3"), "checkpoint-8", PeftAdapter.WeightsFile));
+        Assert.Equal(expected.Tensors.Keys.OrderBy(n => n), actual.Tensors.Keys.OrderBy(n => n));
+        foreach (var name in expected.Tensors.Keys)
+        {
+            using var e = expected.Load(name);
+            using var a = actual.Load(name);
+            Assert.True(a.numel() > 0 && a.shape.SequenceEqual(e.shape), $"{name}: saved with shape [{string.Join(", ", a.shape)}]");
+            Assert.True(a.allclose(e, rtol: 1e-4, atol: 1e-6), $"{name} differs from the one-rank run");
+        }
+    }
+
+    [Fact]
+    public void ZeroThreeCheckpointsResumeAtOtherStagesAndBack()
+    {
+        using var temp = new TestPaths.TempFolder();
+        var straight = Train(temp.Sub("straight"), 1, 0);
+
+        var fromThree = temp.Sub("from-zero3");
+        Train(fromThree, 3, 3, stopAfter: 5);
+        Directory.Delete(Path.Combine(fromThree, "checkpoint-5"), recursive: true);
+        AssertSameCurve(straight, Train(fromThree, 2, 2, resume: "auto"), "saved at world 3 / ZeRO-3, resumed at world 2 / ZeRO-2");
+
+        var toThree = temp.Sub("to-zero3");
+        Train(toThree, 2, 1, stopAfter: 5);
+        Directory.Delete(Path.Combine(toThree, "checkpoint-5"), recursive: true);
+        AssertSameCurve(straight, Train(toThree, 2, 3, resume: "auto"), "saved at world 2 / ZeRO-1, resumed at world 2 / ZeRO-3");
     }
 }

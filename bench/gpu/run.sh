@@ -1,7 +1,7 @@
 #!/bin/bash
 # On the GPU host, from a copy of the repository with bench/pack/ (made by bench/gpu/pack.sh) beside it:
 #   bash bench/gpu/run.sh [selftest] [bench] [bench-variants] [lora8b] [ckpt] [memory] [train] [node]   (default: all)
-#   bash bench/gpu/run.sh [nccl] [dp2] [dp2-7b] [dp2-memory] [train2]              (2 GPUs; not in the default)
+#   bash bench/gpu/run.sh [nccl] [dp2] [scale] [dp2-7b] [dp2-memory] [train2]      (2 GPUs; not in the default)
 # Runs `cluster doctor --selftest`, then Athanor's benchmark and the PyTorch reference back to back on the
 # same GPU, then a bf16 training job end to end with an interrupted-and-resumed twin. Logs go to $OUT (or
 # bench/out) and every RESULT line to $OUT/results.txt.
@@ -54,6 +54,10 @@ for w in $what; do case $w in
     done
     echo "== 1b world 2 fsdp2 (reference)" | tee -a "$OUT/results.txt"
     $TORCHRUN 2 bench/pack/torch_llama_bench.py --preset 1b --dp fsdp > "$OUT/1b-w2-fsdp.torch.log" 2>&1; grep RESULT "$OUT/1b-w2-fsdp.torch.log" | sed 's/^/reference /' | tee -a "$OUT/results.txt" ;;
+  scale) # scaling efficiency: one GPU (both sides) and ZeRO-2 on two, back to back on a warm machine
+    pair 1b-1gpu "--preset 1b --device cuda --no-profile" "--preset 1b"
+    echo "== 1b world 2 zero 2" | tee -a "$OUT/results.txt"
+    $C bench --preset 1b --device cuda --world 2 --zero 2 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt" ;;
   dp2-7b) # a 7B full fine-tune with ZeRO-3 over 2 GPUs against FSDP2 with checkpointing (ZeRO-3 recomputes each layer)
     echo "== 7b world 2 zero 3 batch 2" | tee -a "$OUT/results.txt"
     $C bench --preset 7b --device cuda --world 2 --zero 3 --batch 2 --steps 10 --warmup 3 > "$OUT/7b-w2-z3.log" 2>&1; grep -E "RESULT|rror" "$OUT/7b-w2-z3.log" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
@@ -68,10 +72,10 @@ for w in $what; do case $w in
     done ;;
   train2) # the trainer on 2 GPUs through the embedded cluster (RankRunner + NCCL) with ZeRO-3, then resumed on 1 GPU at ZeRO-0
     rm -rf runs/gpu-w2
-    timeout 200 $C train examples/qwen3_0.6b_gpu.yaml --world 2 --zero 3 --set output_dir=runs/gpu-w2 --set max_steps=60 --set save_steps=30 > "$OUT/train-w2.log" 2>&1
+    timeout 200 $C train examples/qwen3_0.6b_gpu.yaml --world 2 --zero 3 --set output_dir=runs/gpu-w2 --set max_steps=${TRAIN_STEPS:-60} --set save_steps=$(( ${TRAIN_STEPS:-60} / 2 )) > "$OUT/train-w2.log" 2>&1
     cp runs/gpu-w2/metrics.jsonl "$OUT/train-w2z3.metrics.jsonl"; ls runs/gpu-w2 > "$OUT/train-w2-outputs.txt"
-    rm -rf runs/gpu-w2/checkpoint-60
-    timeout 150 $C train examples/qwen3_0.6b_gpu.yaml --world 1 --zero 0 --set output_dir=runs/gpu-w2 --set max_steps=60 --set save_steps=30 --set resume_from_checkpoint=auto > "$OUT/train-w2-resumed-w1.log" 2>&1
+    rm -rf runs/gpu-w2/checkpoint-${TRAIN_STEPS:-60}
+    timeout 150 $C train examples/qwen3_0.6b_gpu.yaml --world 1 --zero 0 --set output_dir=runs/gpu-w2 --set max_steps=${TRAIN_STEPS:-60} --set save_steps=$(( ${TRAIN_STEPS:-60} / 2 )) --set resume_from_checkpoint=auto > "$OUT/train-w2-resumed-w1.log" 2>&1
     cp runs/gpu-w2/metrics.jsonl "$OUT/train-resumed-w1z0.metrics.jsonl"
     for f in "$OUT"/train-w2*.log; do tail -n 6 "$f"; done ;;
   node) # a real `cluster node --devices cuda` and a job submitted to it over gRPC: the GPU worker path of a cluster

@@ -44,7 +44,27 @@ public class DoctorAndBenchCommandTests
         Assert.Contains("params=0.019B loss=10.", result.Stdout);
     }
 
+    [Fact]
+    public void Bench_with_two_ranks_at_zero_three_computes_the_same_first_loss_as_one_rank()
+    {
+        using var temp = new TempFolder();
+        string[] common = ["bench", "--preset", "tiny", "--seq", "64", "--batch", "2", "--steps", "1", "--warmup", "0", "--no-profile"];
+        var one = ClusterProcess.Run(temp.Path, Limit, common);
+        var sharded = ClusterProcess.Run(temp.Path, Limit, [.. common, "--world", "2", "--zero", "3"]);
+        Assert.True(sharded.ExitCode == 0, sharded.All);
+        var fields = sharded.Stdout.Split('\n').Last(l => l.StartsWith("RESULT ", StringComparison.Ordinal))["RESULT ".Length..].Trim()
+            .Split(' ').Select(f => f.Split('=')).ToDictionary(f => f[0], f => f[1]);
+        Assert.Equal("2", fields["world"]);
+        Assert.Equal("3", fields["zero"]);
+        Assert.Contains("2 ranks, ZeRO 3", sharded.Stdout);
+        // Rank 0 trains on the same tokens in both runs, from the same weights: its loss is the model's, whatever the sharding.
+        string Loss(string stdout) => stdout.Split('\n').First(l => l.StartsWith("params=", StringComparison.Ordinal)).Split("loss=")[1].Trim();
+        Assert.Equal(Loss(one.Stdout), Loss(sharded.Stdout));
+    }
+
     [Theory]
+    [InlineData("--zero", "4", "--zero '4' is not valid")]
+    [InlineData("--world", "0", "--world '0' is not valid")]
     [InlineData("--preset", "2b", "--preset '2b' is not known")]
     [InlineData("--device", "tpu", "--device 'tpu' is not valid")]
     [InlineData("--steps", "0", "--steps '0' is not valid")]

@@ -26,12 +26,14 @@ public sealed record MemoryModelConstants
     // ---- what ZeroAdamW allocates beyond the paper's model states ----
 
     /// <summary>
-    /// Per trained parameter: ZeroAdamW.CopyParametersInto converts each bf16 parameter to fp32 outside any dispose
-    /// scope, and those copies stay on the GPU until the .NET garbage collector finalizes them (a short run never
-    /// collects them). Set to 0 once that code disposes them.
+    /// Per trained parameter, for optimizers that leave setup copies on the GPU until the garbage collector runs.
+    /// ZeroAdamW used to (fp32 copies made outside any dispose scope; measured on the 1b preset: 27.12 GiB peak at
+    /// 2ecb3a9, 24.12 GiB once fixed at 61d442c); it no longer does.
     /// </summary>
-    public double SetupCopyBytes { get; init; } = 4;
-    /// <summary>Unfused path (world &gt; 1 or stage &gt; 0): fp32 flat parameters 4 + fp32 flat gradients 4, over the padded length.</summary>
+    public double SetupCopyBytes { get; init; } = 0;
+    /// <summary>Several ranks: the fp32 flat vector the gradients are copied into for their reduction, per padded element.</summary>
+    public double ReduceBufferBytes { get; init; } = 4;
+    /// <summary>Unfused path (CPU, or --no-fused): fp32 flat parameters 4 + fp32 flat gradients 4, over the padded length.</summary>
     public double FlatBufferBytes { get; init; } = 8;
     /// <summary>Unfused path: the fp32 weight-decay mask of the rank's shard.</summary>
     public double DecayMaskBytes { get; init; } = 4;

@@ -1,65 +1,49 @@
 namespace Athanor.Estimation;
 
 /// <summary>
-/// What Athanor's optimizer (Parallel/ZeroAdamW) allocates on each GPU beyond the ZeRO paper's gradients and optimizer
-/// state, stage by stage. One GPU at stage 0 takes the fused path: bf16 gradients on the parameters and fp32 master,
-/// m, v, nothing else. Every other case takes the unfused path: fp32 flat parameters and flat gradients over the
-/// padded length, the decay-mask shard, at stage 2 an fp32 gradient shard, and the bf16 gradients on the parameters,
-/// which stay whole on every rank whatever the stage. ZeRO-3 follows its design: decoder layers sharded, the
-/// embedding, final norm and LM head replicated in bf16 with their gradients and optimizer state handled as in stage 2,
-/// the layers' shards exactly as the paper counts them.
+/// What Athanor's optimizers (Parallel/ZeroAdamW, Parallel/Sharding/Zero3AdamW) allocate on each GPU beyond the ZeRO
+/// paper's gradients and optimizer state, stage by stage, on the fused GPU path they take:
+/// - one GPU: bf16 gradients on the parameters and fp32 master, m, v; nothing else;
+/// - several GPUs, stages 0-2: the bf16 gradients stay whole on every rank and are copied into an fp32 flat vector
+///   over the padded length for the reduction (stage 2 reduce-scatters it into an fp32 shard); stages 1-2 also keep a
+///   flat vector of the parameters in their dtype, which the all-gather fills;
+/// - ZeRO-3: decoder layers sharded as the paper counts them (their gathers and one layer's fp32 gradient are
+///   GatherBytes), the gradient shard in fp32; the embedding, final norm and LM head replicated in bf16, with their
+///   bf16 gradients whole and an fp32 flat copy for their reduce-scatter.
+/// The fused update works in place: no step temporaries.
 /// </summary>
 public static class OptimizerMemoryModel
 {
-    /// <summary>Whether ZeroAdamW takes its fused one-GPU path (world 1, stage 0 on CUDA).</summary>
-    public static bool Fused(TrainingPlan p) => p.Gpus == 1 && p.ZeroStage == 0;
+    /// <summary>Whether the optimizer runs on the fused kernels (always, on a GPU with NVRTC; the planner assumes it).</summary>
+    public static bool Fused(TrainingPlan p) => true;
 
     /// <param name="trained">trained parameters</param>
     /// <param name="nonBlockTrained">of those, the ones outside the decoder layers (embedding, final norm, LM head)</param>
     /// <param name="nonBlockParameters">all parameters outside the decoder layers, trained or not</param>
     public static double ExtraBytes(double trained, double nonBlockTrained, double nonBlockParameters, TrainingPlan p, MemoryModelConstants c)
     {
-        if (Fused(p)) return c.SetupCopyBytes * trained + Math.Max(0, c.WeightBytes - p.GradientBytes) * trained;
-        if (p.ZeroStage < 3) return Unfused(trained, p.ZeroStage, p, c);
         double n = p.Gpus;
-        // Layers are sharded as the paper counts them (their gathers and fp32 layer gradient are GatherBytes).
-        // Embedding, final norm and LM head: replicated bf16 weights (the paper shards them) and stage 2's buffers.
-        double replicated = c.WeightBytes * nonBlockParameters * (1 - 1 / n);
-        // The paper's stage-3 terms hold g/N and 12/N of them, as stage 2's do: Unfused counts only what exceeds that.
-        double stage2 = Unfused(nonBlockTrained, 2, p, c);
-        return replicated + stage2;
-    }
-
-    /// <summary>Temporaries of the optimizer step itself (the unfused arithmetic over the rank's shard).</summary>
-    public static double StepBytes(double trained, double nonBlockTrained, TrainingPlan p, MemoryModelConstants c)
-    {
-        // Offloaded, the step runs on the host.
-        if (Fused(p) || p.Offload) return 0;
-        double n = p.Gpus;
-        double shard = p.ZeroStage switch
+        double setup = c.SetupCopyBytes * trained;
+        if (n == 1 && p.ZeroStage < 3) return setup + Math.Max(0, c.WeightBytes - p.GradientBytes) * trained;
+        if (p.ZeroStage < 3)
         {
-            0 => Padded(trained, n),
-            < 3 => Padded(trained, n) / n,
-            // ZeRO-3: the embedding, norm and head go through stage 2's step; the layers' update is not described
-            // by the design (docs/memory-planner.md): taken as in place.
-            _ => Padded(nonBlockTrained, n) / n,
-        };
-        return c.UnfusedStepBytes * shard;
+            double padded = Padded(trained, n);
+            double paperGradients = p.GradientBytes * trained / (p.ZeroStage >= 2 ? n : 1);
+            return setup + c.ReduceBufferBytes * padded
+                + (p.ZeroStage == 2 ? c.GradientShardBytes * padded / n : 0)
+                + (p.ZeroStage >= 1 ? c.WeightBytes * padded : 0)
+                + Math.Max(0, c.WeightBytes * trained - paperGradients);
+        }
+        // Embedding, final norm and LM head: replicated bf16 weights (the paper shards them), their bf16 gradients
+        // whole and the fp32 flat copy reduced from them; every trained value's gradient shard is fp32.
+        double replicated = c.WeightBytes * nonBlockParameters * (1 - 1 / n);
+        double persistentGradients = (c.WeightBytes + c.ReduceBufferBytes) * Padded(nonBlockTrained, n);
+        double shardInFp32 = Math.Max(0, c.GradientShardBytes - p.GradientBytes) * trained / n;
+        return setup + replicated + persistentGradients + shardInFp32;
     }
 
-    /// <summary>The unfused ZeroAdamW over <paramref name="trained"/> parameters at stage 0-2, beyond the paper's terms.</summary>
-    private static double Unfused(double trained, int stage, TrainingPlan p, MemoryModelConstants c)
-    {
-        double n = p.Gpus;
-        double padded = Padded(trained, n);
-        double shard = stage == 0 ? padded : padded / n;
-        double paperGradients = p.GradientBytes * trained / (stage >= 2 ? n : 1);
-        return c.FlatBufferBytes * padded
-            + (p.Offload ? 0 : c.DecayMaskBytes * shard)
-            + (stage == 2 ? c.GradientShardBytes * shard : 0)
-            + c.SetupCopyBytes * trained
-            + Math.Max(0, c.WeightBytes * trained - paperGradients);
-    }
+    /// <summary>Temporaries of the optimizer step itself: none, the fused update is in place (offloaded: on the host).</summary>
+    public static double StepBytes(double trained, double nonBlockTrained, TrainingPlan p, MemoryModelConstants c) => 0;
 
     /// <summary>FlatLayout pads the flat vector to a multiple of the world size.</summary>
     private static double Padded(double elements, double n) => Math.Ceiling(elements / n) * n;

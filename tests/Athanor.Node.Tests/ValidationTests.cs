@@ -100,7 +100,7 @@ public class ValidationTests
 
     [Theory]
     [InlineData("qwen3_lora_sft.yaml", "Qwen3-0.6B")]
-    [InlineData("full_zero3.yaml", "zero_stage 3: parameter sharding (ZeRO-3) is not available")]
+    [InlineData("full_zero3.yaml", "device: cuda: ")]
     [InlineData("qwen3_0.6b_gpu.yaml", "device: cuda: ")]
     public async Task TheExampleJobFilesAreValidJobs(string file, string failureUntilTheirPathsAndEnginesExist)
     {

@@ -17,6 +17,8 @@ public static class GpuGroup
         {
             var id = ShareUniqueId(host);
             var nccl = NcclCollective.Create(host.Rank, host.WorldSize, id, device, timeout, cancel);
+            // Training never needs a collective's result on the host before later kernels: let the host run ahead.
+            nccl.WaitForCompletion = false;
             return new DeviceRoutedCollective(host, nccl);
         }
         catch

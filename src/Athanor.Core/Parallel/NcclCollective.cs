@@ -10,10 +10,13 @@ namespace Athanor.Parallel;
 /// <summary>
 /// <see cref="ICollective"/> over NCCL, one rank per process or per thread, one GPU per rank. Every call is
 /// launched on torch's current stream of the rank's device, so it is ordered after the kernels that produced
-/// its tensors with no extra synchronization, and then waited for: an event recorded after the launch is
-/// polled together with ncclCommGetAsyncError. A call that outlives the timeout, an asynchronous NCCL error or
-/// <see cref="Abort"/> from any thread aborts the communicator and fails with <see cref="CollectiveException"/>
-/// saying which operation, after how long, and what NCCL said; the collective is unusable afterwards.
+/// its tensors and before the ones that use its results, with no extra synchronization. By default each call is
+/// then waited for: an event recorded after the launch is polled together with ncclCommGetAsyncError. With
+/// <see cref="WaitForCompletion"/> off (training groups), a call returns once enqueued, so the host keeps queueing
+/// work ahead of the GPU, and a watchdog thread aborts the communicator when the newest call has not completed
+/// within the timeout. A call that outlives the timeout, an asynchronous NCCL error or <see cref="Abort"/> from
+/// any thread aborts the communicator and fails with <see cref="CollectiveException"/> saying which operation,
+/// after how long, and what NCCL said; the collective is unusable afterwards.
 /// </summary>
 public sealed class NcclCollective : ICollective
 {
@@ -27,6 +30,26 @@ public sealed class NcclCollective : ICollective
         _comm = comm;
         _done = done;
         Timeout = timeout;
+    }
+
+    private Timer? _watchdog;
+    private (string Operation, long Bytes, long LaunchedAt)? _inFlight;
+    private readonly Lock _inFlightGate = new();
+
+    /// <summary>
+    /// Whether each call returns only once the GPU has finished it (the default). Off, calls return once enqueued
+    /// on torch's stream (results are used by later kernels on the same stream, so nothing is lost), the host never
+    /// stalls on a collective, and a watchdog checks every second that the newest one completes within the timeout.
+    /// </summary>
+    public bool WaitForCompletion
+    {
+        get => _watchdog is null;
+        set
+        {
+            if (value == WaitForCompletion) return;
+            if (value) { _watchdog?.Dispose(); _watchdog = null; }
+            else _watchdog = new Timer(_ => Watch(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        }
     }
 
     public int Rank => _comm.Rank;
@@ -105,10 +128,12 @@ public sealed class NcclCollective : ICollective
         Run($"broadcast from rank {root}", count * tensor.ElementSize, stream => _comm.Broadcast(address, address, count, type, root, stream));
     }
 
+    /// <summary>Returns only once every rank has reached it and this rank's GPU has finished everything before it.</summary>
     public void Barrier()
     {
         _barrier ??= zeros(1, ScalarType.Float32, device: new Device(DeviceType.CUDA, Device));
-        AllReduceSum(_barrier);
+        var (address, type) = Buffer(_barrier, "barrier");
+        Run("barrier all-reduce", 4, stream => _comm.AllReduce(address, address, 1, type, NcclReduceOp.Sum, stream), wait: true);
     }
 
     /// <summary>Aborts the communicator: a call waiting on another thread fails at once, later calls fail immediately.</summary>
@@ -120,6 +145,8 @@ public sealed class NcclCollective : ICollective
 
     public void Dispose()
     {
+        _watchdog?.Dispose();
+        _watchdog = null;
         _barrier?.Dispose();
         _barrier = null;
         if (_abortReason is null) _comm.Destroy(Timeout);
@@ -128,7 +155,7 @@ public sealed class NcclCollective : ICollective
     }
 
     /// <summary>Launches one NCCL call on torch's current stream and waits for it (see the class summary).</summary>
-    private void Run(string operation, long bytes, Func<IntPtr, bool> launch)
+    private void Run(string operation, long bytes, Func<IntPtr, bool> launch, bool? wait = null)
     {
         ThrowIfAborted(operation, TimeSpan.Zero);
         long start = Stopwatch.GetTimestamp();
@@ -144,6 +171,14 @@ public sealed class NcclCollective : ICollective
                 if (state == NcclResult.Success) launching = false;
             }
             _done.Record(stream);
+            if (!(wait ?? WaitForCompletion))
+            {
+                lock (_inFlightGate) _inFlight = (operation, bytes, Stopwatch.GetTimestamp());
+                var state = _comm.AsyncError();
+                if (state != NcclResult.Success && state != NcclResult.InProgress)
+                    throw Fail(operation, bytes, start, $"{NcclException.NameOf((int)state)}: {Nccl.ErrorString((int)state)}");
+                return;
+            }
             while (!_done.IsComplete()) Poll(operation, bytes, start);
             var final = _comm.AsyncError();
             if (final != NcclResult.Success && final != NcclResult.InProgress)
@@ -162,6 +197,34 @@ public sealed class NcclCollective : ICollective
         {
             throw Fail(operation, bytes, start, ex.Message, ex);
         }
+    }
+
+    /// <summary>
+    /// The watchdog of a collective that does not wait: aborts when the newest enqueued call has not completed within
+    /// the timeout (a peer is missing or stuck), or when NCCL reports an asynchronous error. Events complete in
+    /// stream order, so the newest one done means every earlier one is too.
+    /// </summary>
+    private void Watch()
+    {
+        if (_abortReason is not null || !_comm.IsAlive) return;
+        (string Operation, long Bytes, long LaunchedAt)? flight;
+        lock (_inFlightGate) flight = _inFlight;
+        if (flight is not { } f) return;
+        try
+        {
+            if (_done.IsComplete())
+            {
+                lock (_inFlightGate) if (_inFlight == flight) _inFlight = null;
+                return;
+            }
+            var state = _comm.AsyncError();
+            var waited = Stopwatch.GetElapsedTime(f.LaunchedAt);
+            if (state != NcclResult.Success && state != NcclResult.InProgress)
+                Abort($"NCCL {f.Operation} of {f.Bytes} bytes failed: {NcclException.NameOf((int)state)}: {Nccl.ErrorString((int)state)}");
+            else if (waited > Timeout)
+                Abort($"NCCL {f.Operation} of {f.Bytes} bytes did not complete within the {Timeout.TotalSeconds:F1} s timeout (a peer is missing, stuck or out of step)");
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or CudaException or NcclException) { }
     }
 
     /// <summary>One polling step: abort, async error and timeout checks, then a short backoff. Returns NCCL's state.</summary>

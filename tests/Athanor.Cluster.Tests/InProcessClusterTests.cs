@@ -52,6 +52,29 @@ public class InProcessClusterTests
     }
 
     [Fact]
+    public async Task ACheckpointReportedAfterItsAttemptEndedIsStillRecordedUnlessStale()
+    {
+        // The leader reports a checkpoint once it is committed; another rank's end of attempt may reach the job first.
+        using var temp = new TempFolder();
+        var options = new ClusterNodeOptions { Port = FreePort(), Devices = "cpu:1", DataDir = temp.Sub("node"), Seeds = [] };
+        options = options with { Seeds = [$"127.0.0.1:{options.Port}"] };
+        await using var node = await ClusterNode.StartAsync(options);
+        var yaml = TestJobs.Yaml(temp.Sub("job"));
+        await node.Jobs.Ask<object>(new SubmitJob("late", "tiny", yaml, [], "test.yaml"), TimeSpan.FromSeconds(30));
+        var done = await WaitFor(node.Jobs, "late", v => v.Phase is JobPhase.Succeeded or JobPhase.Failed, TimeSpan.FromMinutes(3));
+        Assert.True(done.Phase == JobPhase.Succeeded, done.Error);
+        int recorded = done.LastCheckpointStep!.Value;
+
+        node.Jobs.Tell(new ReportCheckpoint("late", 1, recorded + 5, "later"));   // attempt 1 has ended: still a committed checkpoint
+        node.Jobs.Tell(new ReportCheckpoint("late", 1, recorded - 1, "older"));   // not newer than what is recorded
+        node.Jobs.Tell(new ReportCheckpoint("late", 7, recorded + 9, "unknown")); // an attempt that was never scheduled
+        var after = await WaitFor(node.Jobs, "late", v => v.LastCheckpointStep != recorded, TimeSpan.FromSeconds(20));
+        await Task.Delay(500);
+        after = await node.Jobs.Ask<JobView>(new GetJob("late"), TimeSpan.FromSeconds(10));
+        Assert.Equal(recorded + 5, after.LastCheckpointStep);
+    }
+
+    [Fact]
     public async Task AnInvalidJobIsRejectedWithTheConfigError()
     {
         using var temp = new TempFolder();

@@ -53,7 +53,10 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         Command<ReportLog>(m => { if (m.Attempt == _state.CurrentAttempt || m.Attempt == 0) Add("log", null, m.Text, _state.Step); });
         Command<ReportCheckpoint>(m =>
         {
-            if (m.Attempt != _state.CurrentAttempt) return;
+            // A checkpoint is reported only once committed on disk, so it stays true after its attempt ended: the
+            // leader's report can arrive after another rank's end of attempt (different nodes, different paths).
+            // Only a report that is not newer than what is recorded, or from an attempt never scheduled, is dropped.
+            if (m.Attempt > _state.Attempts || (m.Attempt != _state.CurrentAttempt && _state.LastCheckpointStep is int last && m.Step <= last)) return;
             Persist(new CheckpointCommitted(m.Attempt, m.Step, m.Folder, DateTime.UtcNow), e => Apply(e));
         });
         Command<ReportAttemptEnded>(OnAttemptEnded);

@@ -160,7 +160,7 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
             if (config.Device == "cuda" && _slotDevice.StartsWith("cuda:", StringComparison.Ordinal)) config = config with { Device = _slotDevice };
             var log = _start.Rank == 0 ? (Action<string>)(text => _jobs.Tell(new ReportLog(jobId, _start.Attempt, text))) : _ => { };
             if (_start.Rank == 0) JobOutputs.WriteEffectiveConfig(config);
-            var inputs = Traced("prepare_data", () => JobPreparation.PrepareInputs(config, log));
+            var inputs = Traced("prepare_data", () => JobPreparation.PrepareInputs(config, log, _start.World));
             var settings = JobPreparation.MapSettings(config, inputs.Data.Train.Count, _start.World, config.ZeroStage);
             if (_start.World == 1)
             {

@@ -43,12 +43,19 @@ public static class JobPreparation
             throw new JobException($"eval_prompts: '{prompts}' does not exist");
     }
 
-    public static SharedInputs PrepareInputs(JobConfig config, Action<string> log)
+    /// <param name="worldSize">the ranks the job runs on now (the memory check on GPUs depends on it)</param>
+    public static SharedInputs PrepareInputs(JobConfig config, Action<string> log, int worldSize = 1)
     {
         CheckRunnable(config);
         if (config.Device == "cpu" && config.Bf16) log("bf16: true is a GPU setting; on CPU Athanor trains in fp32");
 
         var modelConfig = ModelConfig.Load(config.ModelNameOrPath);
+        if (config.Device != "cpu")
+        {
+            // Before any GPU memory is touched: a job that cannot fit stops here with the planner's numbers.
+            var device = JobDevice.For(config, 0);
+            JobMemoryCheck.Verify(config, modelConfig, worldSize, DeviceMemory.TotalBytes(device.index), device.ToString(), log);
+        }
         var tokenizer = LoadTokenizer(config);
         if (tokenizer.VocabSize > modelConfig.VocabSize)
             throw new JobException($"tokenizer has {tokenizer.VocabSize} tokens but {config.ModelNameOrPath}/config.json has vocab_size {modelConfig.VocabSize}: they are not from the same model");

@@ -25,6 +25,13 @@ public static class DeviceMemory
         return UsedBytes();
     }
 
+    /// <summary>Total memory of GPU device (makes it the calling thread's current device).</summary>
+    public static long TotalBytes(int device)
+    {
+        CudaRuntime.SetDevice(device);
+        return CudaRuntime.MemoryInfo().Total;
+    }
+
     public static double UsedGib(int device) => UsedBytes(device) / (double)(1L << 30);
 
     /// <summary>"U of T GiB in use" on the current GPU, or a note that it cannot be read.</summary>

@@ -9,7 +9,10 @@ public static class PlanRecommender
 {
     public const int MaxGpus = 4096;
 
-    public static Recommendation Recommend(ModelSpec model, TrainingPlan given, double gpuMemoryBytes, MemoryModelConstants? constants = null)
+    /// <param name="allowOffload">whether optimizer offload may be proposed</param>
+    /// <param name="allowQlora">whether 4-bit base weights may be proposed</param>
+    public static Recommendation Recommend(ModelSpec model, TrainingPlan given, double gpuMemoryBytes, MemoryModelConstants? constants = null,
+        bool allowOffload = true, bool allowQlora = true)
     {
         MemoryEstimate Estimate(TrainingPlan p) => MemoryEstimator.Estimate(model, p, constants);
         bool Fits(TrainingPlan p) => Estimate(p).Fits(gpuMemoryBytes);
@@ -17,7 +20,7 @@ public static class PlanRecommender
         var first = Estimate(given);
         if (first.Fits(gpuMemoryBytes)) return new Recommendation(true, true, [], first, gpuMemoryBytes);
 
-        var found = Walk(given, Fits, out var last);
+        var found = Walk(given, Fits, out var last, allowOffload, allowQlora);
         if (found is null)
         {
             var smallest = Estimate(last);
@@ -27,10 +30,10 @@ public static class PlanRecommender
         return new Recommendation(false, true, Changes(given, relaxed), Estimate(relaxed), gpuMemoryBytes);
     }
 
-    private static TrainingPlan? Walk(TrainingPlan given, Func<TrainingPlan, bool> fits, out TrainingPlan last)
+    private static TrainingPlan? Walk(TrainingPlan given, Func<TrainingPlan, bool> fits, out TrainingPlan last, bool allowOffload, bool allowQlora)
     {
         var p = given;
-        foreach (var next in Steps(given))
+        foreach (var next in Steps(given, allowOffload, allowQlora))
         {
             p = next(p);
             if (fits(p)) { last = p; return p; }
@@ -40,7 +43,7 @@ public static class PlanRecommender
     }
 
     /// <summary>Each step turns the current plan into the next candidate; steps with nothing to change repeat the plan.</summary>
-    private static IEnumerable<Func<TrainingPlan, TrainingPlan>> Steps(TrainingPlan given)
+    private static IEnumerable<Func<TrainingPlan, TrainingPlan>> Steps(TrainingPlan given, bool allowOffload, bool allowQlora)
     {
         for (int z = given.ZeroStage + 1; z <= TrainingPlan.MaxZeroStage(given.Method); z++)
         {
@@ -53,9 +56,9 @@ public static class PlanRecommender
             int batch = b;
             yield return p => p with { Batch = batch, Accumulation = given.Accumulation * given.Batch / batch };
         }
-        yield return p => p with { Offload = true, ZeroStage = Math.Max(1, p.ZeroStage) };
+        if (allowOffload) yield return p => p with { Offload = true, ZeroStage = Math.Max(1, p.ZeroStage) };
         if (given.Method == FineTuningMethod.Full) yield return p => p with { Method = FineTuningMethod.Lora };
-        if (given.Method != FineTuningMethod.Qlora)
+        if (allowQlora && given.Method != FineTuningMethod.Qlora)
             yield return p => p with { Method = FineTuningMethod.Qlora, ZeroStage = Math.Min(p.ZeroStage, TrainingPlan.MaxZeroStage(FineTuningMethod.Qlora)) };
         for (int gpus = given.Gpus * 2; gpus <= MaxGpus; gpus *= 2)
         {

@@ -41,11 +41,12 @@ public static class JobMemoryCheck
             $"buffers {Gb(estimate.OptimizerBufferBytes + estimate.GatherBytes + estimate.WorkspaceBytes)}, activations and working set {Gb(estimate.ActivationBytes + estimate.WorkingBytes)} GB";
         log?.Invoke($"memory plan: {Gb(estimate.TotalBytes)} GB per GPU predicted ({breakdown}); {device} has {Gb(deviceBytes)} GB");
         if (estimate.Fits(deviceBytes)) return;
-        var advice = PlanRecommender.Recommend(spec, plan, deviceBytes);
+        // Only what the trainer can do: no optimizer offload, no 4-bit base weights.
+        var advice = PlanRecommender.Recommend(spec, plan, deviceBytes, allowOffload: false, allowQlora: false);
         string nearest = advice.Fits
-            ? "the nearest configuration that fits: " + string.Join(", ", advice.Changes.Select(JobKeys)) +
+            ? "The nearest configuration that fits: " + string.Join(", ", advice.Changes.Select(JobKeys)) +
               FormattableString.Invariant($" ({advice.Estimate.TotalBytes / 1e9:0.0} GB per GPU)")
-            : "no configuration the planner tried fits on this GPU; use GPUs with more memory";
+            : "No configuration the planner tried fits on this GPU; use GPUs with more memory";
         throw new JobException($"this job needs about {Gb(estimate.TotalBytes)} GB per GPU ({breakdown}) but {device} has {Gb(deviceBytes)} GB: " +
             $"it would run out of memory. {nearest}. `cluster estimate` shows the same numbers.");
     }
@@ -63,9 +64,7 @@ public static class JobMemoryCheck
             "--grad-ckpt" => "gradient_checkpointing: true",
             "--batch" => $"per_device_train_batch_size: {words[1]} (with gradient_accumulation_steps raised to keep the global batch)",
             "--gpus" => $"world_size: {words[1]}",
-            "--method" => words[1] == "full" ? "finetuning_type: full" : $"finetuning_type: lora{(words.Length > 3 ? $", lora_rank: {words[3]}" : "")}" +
-                (words[1] == "qlora" ? " (4-bit base weights: not in this build)" : ""),
-            "--offload" => "optimizer offload to the CPU (not in this build yet)",
+            "--method" => words[1] == "full" ? "finetuning_type: full" : $"finetuning_type: lora{(words.Length > 3 ? $", lora_rank: {words[3]}" : "")}",
             _ => change,
         };
     }

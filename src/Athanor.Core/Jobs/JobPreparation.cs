@@ -50,19 +50,23 @@ public static class JobPreparation
         if (config.Device == "cpu" && config.Bf16) log("bf16: true is a GPU setting; on CPU Athanor trains in fp32");
 
         var modelConfig = ModelConfig.Load(config.ModelNameOrPath);
-        if (config.Device != "cpu")
-        {
-            // Before any GPU memory is touched: a job that cannot fit stops here with the planner's numbers.
-            var device = JobDevice.For(config, 0);
-            JobMemoryCheck.Verify(config, modelConfig, worldSize, DeviceMemory.TotalBytes(device.index), device.ToString(), log);
-        }
         var tokenizer = LoadTokenizer(config);
         if (tokenizer.VocabSize > modelConfig.VocabSize)
             throw new JobException($"tokenizer has {tokenizer.VocabSize} tokens but {config.ModelNameOrPath}/config.json has vocab_size {modelConfig.VocabSize}: they are not from the same model");
         log($"model: {modelConfig.ModelType}, {modelConfig.NumLayers} layers, hidden {modelConfig.HiddenSize}, {modelConfig.ParameterCount() / 1e6:F2}M parameters");
         if (config.Init == WeightInit.Pretrained && !ModelWeights.HasWeights(config.ModelNameOrPath))
             throw new JobException($"{config.ModelNameOrPath}: no model.safetensors or model.safetensors.index.json; add the weights, or set init: random to train from scratch");
-        return new SharedInputs(modelConfig, tokenizer, LoadData(config, tokenizer, log));
+        var data = LoadData(config, tokenizer, log);
+        if (config.Device != "cpu")
+        {
+            // Before any GPU memory is touched: a job that cannot fit stops here with the planner's numbers, planned
+            // at the longest sample the data has (a batch is padded to its longest sample, never to cutoff_len).
+            var device = JobDevice.For(config, 0);
+            int longest = data.Train.Concat(data.Validation).Select(s => s.Length).DefaultIfEmpty(config.CutoffLen).Max();
+            JobMemoryCheck.Verify(config with { CutoffLen = Math.Min(config.CutoffLen, longest) }, modelConfig, worldSize,
+                DeviceMemory.TotalBytes(device.index), device.ToString(), log);
+        }
+        return new SharedInputs(modelConfig, tokenizer, data);
     }
 
     /// <summary>

@@ -12,7 +12,7 @@ public sealed class DecoderModel : nn.Module<Tensor, Tensor>
 
     public DecoderModel(ModelConfig config, RotaryEmbedding rope) : base(nameof(DecoderModel))
     {
-        _embed = nn.Embedding(config.VocabSize, config.HiddenSize);
+        _embed = nn.Embedding(config.VocabSize, config.HiddenSize, device: ModelConstruction.Device);
         _layers = new ModuleList<DecoderLayer>(Enumerable.Range(0, config.NumLayers).Select(_ => new DecoderLayer(config, rope)).ToArray());
         _norm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
         register_module("embed_tokens", _embed);

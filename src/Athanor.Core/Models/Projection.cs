@@ -7,7 +7,7 @@ namespace Athanor.Models;
 /// A linear layer (y = x W^T + b) that parallelism and adapters can extend from outside: LoRA attaches
 /// through <see cref="Adapter"/> without the model code knowing. Parameter names match Hugging Face's.
 /// </summary>
-public sealed class Projection : nn.Module<Tensor, Tensor>
+public sealed class Projection : nn.Module<Tensor, Tensor>, IParameterOwner
 {
     // Named as registered: TorchSharp's Module.to(device or dtype) replaces parameters and re-points
     // the field of the same name; a differently named field would keep the disposed original.
@@ -18,13 +18,24 @@ public sealed class Projection : nn.Module<Tensor, Tensor>
     {
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        weight = new Parameter(empty(outFeatures, inFeatures));
+        weight = new Parameter(empty(outFeatures, inFeatures, device: ModelConstruction.Device));
         register_parameter("weight", weight);
         if (hasBias)
         {
-            bias = new Parameter(zeros(outFeatures));
+            bias = new Parameter(zeros(outFeatures, device: ModelConstruction.Device));
             register_parameter("bias", bias);
         }
+    }
+
+    public void ReplaceParameter(string name, Parameter replacement)
+    {
+        switch (name)
+        {
+            case "weight": weight = replacement; break;
+            case "bias" when bias is not null: bias = replacement; break;
+            default: throw new ArgumentException($"a projection has no parameter '{name}'", nameof(name));
+        }
+        ConditionallyRegisterParameter(name, replacement);
     }
 
     public long InFeatures { get; }

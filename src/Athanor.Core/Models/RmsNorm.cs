@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Athanor.Models;
 
 /// <summary>Root-mean-square norm; statistics in fp32 whatever the input dtype, as Hugging Face computes them.</summary>
-public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>, IParameterOwner
 {
     // Named as registered: TorchSharp's Module.to(device or dtype) replaces parameters and re-points
     // the field of the same name; a differently named field would keep the disposed original.
@@ -15,12 +15,19 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 
     public RmsNorm(long size, double eps) : base(nameof(RmsNorm))
     {
-        weight = new Parameter(ones(size));
+        weight = new Parameter(ones(size, device: ModelConstruction.Device));
         _eps = eps;
         register_parameter("weight", weight);
     }
 
     public Parameter Weight => weight;
+
+    public void ReplaceParameter(string name, Parameter replacement)
+    {
+        if (name != "weight") throw new ArgumentException($"a norm has no parameter '{name}'", nameof(name));
+        weight = replacement;
+        ConditionallyRegisterParameter(name, replacement);
+    }
 
     public override Tensor forward(Tensor x)
     {

@@ -21,7 +21,7 @@ public sealed class RotaryEmbedding : IDisposable
         if (rope.Type == "llama3") ScaleLikeLlama3(freqs, rope);
         _positionScale = rope.Type == "linear" ? 1.0 / rope.Factor : 1.0;
         // fp32 like transformers, which builds inv_freq in fp32 from an int64 arange.
-        _invFreq = tensor(freqs.Select(f => (float)f).ToArray());
+        _invFreq = tensor(freqs.Select(f => (float)f).ToArray(), device: CPU); // never on the meta device: the angles are computed from it
     }
 
     /// <summary>Llama 3.1's rule: long wavelengths slowed by factor, short ones kept, a smooth blend between.</summary>

@@ -1,6 +1,7 @@
 using Athanor.Lora;
 using Athanor.Models;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Athanor.Parallel.Sharding;
@@ -18,41 +19,97 @@ public sealed class ParameterSharding : IDisposable
     private readonly CausalLM _model;
     private readonly ICollective _group;
 
+    /// <summary>Shards a model that exists whole on this rank (every rank ends with rank 0's values).</summary>
     /// <param name="takesDecay">which trainable parameters get weight decay (as the optimizer's flat layout decides)</param>
-    public ParameterSharding(CausalLM model, ICollective group, Func<string, TorchSharp.Modules.Parameter, bool> takesDecay)
+    public ParameterSharding(CausalLM model, ICollective group, Func<string, Parameter, bool> takesDecay)
+        : this(model, group, Describe(model, takesDecay), CommonDtype(model), model.parameters().First().device, fill: null)
+    {
+    }
+
+    /// <summary>
+    /// Materializes a model built on the meta device (<see cref="ModelConstruction.BuildOnMeta"/>) straight into its
+    /// shards on device: one decoder layer at a time is filled whole from the source, cut, and dropped; the embedding
+    /// and head are filled whole. Parameters that are not on the meta device (LoRA adapters made after the build) keep
+    /// their values. No rank ever holds the whole model, and no values travel between ranks (the source gives every
+    /// rank the same ones).
+    /// </summary>
+    public static ParameterSharding Materialize(CausalLM model, ICollective group, Func<string, Parameter, bool> takesDecay,
+        IParameterSource source, Device device, ScalarType dtype)
+    {
+        var described = Describe(model, takesDecay);
+        var originals = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        void Fill(string name, Tensor target)
+        {
+            var original = originals[name];
+            if (original.is_meta) source.Fill(name, target);
+            else using (no_grad()) target.copy_(original);
+        }
+        using (no_grad())
+            foreach (var d in described)
+            {
+                // Layers start released (empty on the device); the embedding and head are filled whole now.
+                var value = d.Persistent ? empty(d.Shape, dtype, device) : empty(0, dtype, device);
+                if (d.Persistent) Fill(d.Name, value);
+                ParameterReplacement.Replace(model, d.Name, new Parameter(value, d.Trainable));
+            }
+        try { return new ParameterSharding(model, group, described, dtype, device, (p, target) => Fill(p.Name, target)); }
+        finally
+        {
+            foreach (var original in originals.Values) original.Dispose();
+        }
+    }
+
+    /// <summary>What the sharding needs to know of each parameter, read before anything is replaced or released.</summary>
+    private sealed record Described(string Name, long[] Shape, bool Trainable, bool Decay, string Unit, bool Persistent);
+
+    private static List<Described> Describe(CausalLM model, Func<string, Parameter, bool> takesDecay) =>
+        model.named_parameters().Select(p =>
+        {
+            string unit = UnitOf(p.name);
+            return new Described(p.name, p.parameter.shape, p.parameter.requires_grad, p.parameter.requires_grad && takesDecay(p.name, p.parameter),
+                unit, !unit.StartsWith("layer ", StringComparison.Ordinal));
+        }).ToList();
+
+    private static string UnitOf(string name)
+    {
+        if (name.StartsWith("model.layers.", StringComparison.Ordinal)) return "layer " + name.Split('.')[2];
+        return name.StartsWith("model.embed_tokens.", StringComparison.Ordinal) ? "embedding" : "head";
+    }
+
+    private static ScalarType CommonDtype(CausalLM model)
+    {
+        var dtypes = model.parameters().Select(p => p.dtype).Distinct().ToList();
+        if (dtypes.Count != 1)
+            throw new ArgumentException($"ZeRO-3 shards parameters of one dtype; this model has {string.Join(", ", dtypes)}");
+        return dtypes[0];
+    }
+
+    /// <param name="fill">fills a layer parameter's place in its unit's flat vector; null: copy the parameter's own values and broadcast rank 0's</param>
+    private ParameterSharding(CausalLM model, ICollective group, List<Described> described, ScalarType dtype, Device device,
+        Action<UnitParameter, Tensor>? fill)
     {
         _model = model;
         _group = group;
-        var all = model.named_parameters().ToList();
-        var dtypes = all.Select(p => p.parameter.dtype).Distinct().ToList();
-        if (dtypes.Count != 1)
-            throw new ArgumentException($"ZeRO-3 shards parameters of one dtype; this model has {string.Join(", ", dtypes)}");
-        var device = all[0].parameter.device;
         int layers = model.Config.NumLayers;
-        string UnitOf(string name)
-        {
-            if (name.StartsWith("model.layers.", StringComparison.Ordinal))
-                return "layer " + name.Split('.')[2];
-            return name.StartsWith("model.embed_tokens.", StringComparison.Ordinal) ? "embedding" : "head";
-        }
+        var live = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         var units = new List<ShardedUnit>();
         long logical = 0;
         var seen = new HashSet<string>();
-        foreach (var group2 in all.GroupBy(p => UnitOf(p.name)))
+        foreach (var members in described.GroupBy(d => d.Unit))
         {
             // Units must be contiguous in model order: checkpoints map each share to one range of the flat vector.
-            if (!seen.Add(group2.Key)) throw new InvalidOperationException($"ZeRO-3: the parameters of {group2.Key} are not contiguous in model order");
-            var trainable = Place(group2.Where(p => p.parameter.requires_grad), takesDecay);
-            var frozen = Place(group2.Where(p => !p.parameter.requires_grad), takesDecay);
-            bool persistent = !group2.Key.StartsWith("layer ", StringComparison.Ordinal);
-            units.Add(new ShardedUnit(group2.Key, persistent, trainable, frozen, logical, group.Rank, group.WorldSize, dtypes[0], device));
+            if (!seen.Add(members.Key)) throw new InvalidOperationException($"ZeRO-3: the parameters of {members.Key} are not contiguous in model order");
+            var trainable = Place(members.Where(d => d.Trainable), live);
+            var frozen = Place(members.Where(d => !d.Trainable), live);
+            bool persistent = members.First().Persistent;
+            units.Add(new ShardedUnit(members.Key, persistent, trainable, frozen, logical, group.Rank, group.WorldSize, dtype, device));
             logical += trainable.Sum(p => p.Length);
         }
         // GroupBy keeps first-appearance order, which is model order.
-        if (units.Any(u => u.Persistent && u.Name.StartsWith("layer ", StringComparison.Ordinal)) || units.Count(u => !u.Persistent) != layers)
+        if (units.Count(u => !u.Persistent) != layers)
             throw new InvalidOperationException($"ZeRO-3 expected {layers} decoder-layer units, found {units.Count(u => !u.Persistent)}");
         Units = units;
-        foreach (var unit in units) unit.Shard(group);
+        foreach (var unit in units) unit.Shard(group, unit.Persistent ? null : fill);
         _layerUnits = units.Where(u => !u.Persistent).ToArray();
         Install();
     }
@@ -65,15 +122,14 @@ public sealed class ParameterSharding : IDisposable
     /// <summary>Receives each layer unit's gradients in backward (set by the optimizer that owns the shards).</summary>
     public Action<ShardedUnit, IReadOnlyList<Tensor?>>? GradientsReady { get; set; }
 
-    private static List<UnitParameter> Place(IEnumerable<(string name, TorchSharp.Modules.Parameter parameter)> parameters,
-        Func<string, TorchSharp.Modules.Parameter, bool> takesDecay)
+    private static List<UnitParameter> Place(IEnumerable<Described> parameters, Dictionary<string, Parameter> live)
     {
         var list = new List<UnitParameter>();
         long offset = 0;
-        foreach (var (name, p) in parameters)
+        foreach (var d in parameters)
         {
-            long n = p.numel();
-            list.Add(new UnitParameter(name, p, p.shape, offset, n, p.requires_grad && takesDecay(name, p)));
+            long n = d.Shape.Aggregate(1L, (a, b) => a * b);
+            list.Add(new UnitParameter(d.Name, live[d.Name], d.Shape, offset, n, d.Decay));
             offset += n;
         }
         return list;

@@ -56,20 +56,24 @@ public sealed class ShardedUnit : IDisposable
     public Tensor? LocalFrozen { get; private set; }
     public bool Gathered => _gatheredTrainable is not null || _gatheredFrozen is not null;
 
-    /// <summary>Makes every rank's values rank 0's, keeps this rank's shares, and (unless persistent) releases the parameters.</summary>
-    internal void Shard(ICollective group)
+    /// <summary>
+    /// Keeps this rank's shares and (unless persistent) releases the parameters. Without fill, every rank's values
+    /// become rank 0's; with it, each parameter's place is filled by it (the same values on every rank).
+    /// </summary>
+    internal void Shard(ICollective group, Action<UnitParameter, Tensor>? fill = null)
     {
         using var _ = no_grad();
-        using (var flat = Flatten(Trainable, TrainableShare))
+        bool broadcast = _world > 1 && fill is null;
+        using (var flat = Flatten(Trainable, TrainableShare, fill))
         {
-            if (_world > 1) group.Broadcast(flat, root: 0);
+            if (broadcast) group.Broadcast(flat, root: 0);
             LocalTrainable = flat.narrow(0, ShareStart, TrainableShare).clone();
             if (Persistent && _world > 1) Scatter(Trainable, flat);
         }
         if (Persistent) return;
-        using (var flat = Flatten(Frozen, FrozenShare))
+        using (var flat = Flatten(Frozen, FrozenShare, fill))
         {
-            if (_world > 1) group.Broadcast(flat, root: 0);
+            if (broadcast) group.Broadcast(flat, root: 0);
             LocalFrozen = flat.narrow(0, _rank * FrozenShare, FrozenShare).clone();
         }
         Release();
@@ -137,13 +141,17 @@ public sealed class ShardedUnit : IDisposable
     }
 
     /// <summary>The parameters laid end to end, padded to share x world (on the first parameter's device and dtype).</summary>
-    private Tensor Flatten(IReadOnlyList<UnitParameter> parameters, long share)
+    private Tensor Flatten(IReadOnlyList<UnitParameter> parameters, long share, Action<UnitParameter, Tensor>? fill)
     {
         var flat = zeros(share * _world, _dtype, _device);
         foreach (var p in parameters)
             using (var dst = flat.narrow(0, p.Offset, p.Length))
-            using (var src = p.Parameter.detach().reshape(-1))
-                dst.copy_(src);
+            {
+                if (fill is not null)
+                    using (var shaped = dst.view(p.Shape)) fill(p, shaped);
+                else
+                    using (var src = p.Parameter.detach().reshape(-1)) dst.copy_(src);
+            }
         return flat;
     }
 

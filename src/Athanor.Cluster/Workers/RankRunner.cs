@@ -182,12 +182,13 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
                 }
             }
             if (_abortReason is string early) throw new CollectiveException(early);
-            var (model, lora) = Traced("load_model", () => JobPreparation.BuildModel(config, inputs.ModelConfig, _start.Rank == 0 ? log : null, _start.Rank));
+            var (model, lora, deferred) = Traced("load_model", () => JobPreparation.BuildModel(config, inputs.ModelConfig, _start.Rank == 0 ? log : null, _start.Rank));
             using (model)
             {
                 var observer = new EntityReporter(_jobs, jobId, _start.Attempt);
                 var trainer = new Trainer(model, lora, inputs.Data, settings, observer, _collective)
                 {
+                    Deferred = deferred,
                     ExtraEvaluation = _start.Rank == 0 ? TrainingEvalHook.Create(config, inputs.Tokenizer) : null,
                     Telemetry = new TrainingTelemetry { JobId = jobId },
                 };

@@ -4,9 +4,11 @@ using Athanor.Data.Pipeline;
 using Athanor.Lora;
 using Athanor.Models;
 using Athanor.Native;
+using Athanor.Parallel.Sharding;
 using Athanor.Templates;
 using Athanor.Tokenization;
 using Athanor.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Athanor.Jobs;
@@ -24,8 +26,8 @@ public static class JobPreparation
     public static PreparedJob Prepare(JobConfig config, Action<string> log)
     {
         var inputs = PrepareInputs(config, log);
-        var (model, lora) = BuildModel(config, inputs.ModelConfig, log);
-        return new PreparedJob(config, inputs.Tokenizer, model, lora, inputs.Data, MapSettings(config, inputs.Data.Train.Count, worldSize: 1, config.ZeroStage));
+        var (model, lora, deferred) = BuildModel(config, inputs.ModelConfig, log);
+        return new PreparedJob(config, inputs.Tokenizer, model, lora, inputs.Data, MapSettings(config, inputs.Data.Train.Count, worldSize: 1, config.ZeroStage), deferred);
     }
 
     /// <summary>The cheap checks of a job (settings, model folder, tokenizer, weights), before any worker starts.</summary>
@@ -73,13 +75,19 @@ public static class JobPreparation
     /// One rank's model: built, initialized or loaded, with LoRA attached as configured, then placed on the
     /// rank's device (bf16 there when the job asks) with activation checkpointing as configured.
     /// </summary>
-    public static (CausalLM Model, LoraSettings? Lora) BuildModel(JobConfig config, ModelConfig modelConfig, Action<string>? log, int rank = 0)
+    /// <remarks>
+    /// At ZeRO stage 3 the model is built on the meta device instead (nothing allocated) and Deferred says where its
+    /// values come from and where its shards will live: the trainer then materializes one layer at a time into this
+    /// rank's shards, so no process ever holds the whole model (docs/parallelism.md).
+    /// </remarks>
+    public static (CausalLM Model, LoraSettings? Lora, DeferredWeights? Deferred) BuildModel(JobConfig config, ModelConfig modelConfig, Action<string>? log, int rank = 0)
     {
-        var (model, lora) = BuildOnCpu(config, modelConfig, log);
+        if (config.ZeroStage == 3) return BuildSharded(config, modelConfig, log, rank);
+        var (model, lora) = BuildOnCpu(config, modelConfig, () => new CausalLM(modelConfig, initSeed: config.Seed), log);
         try
         {
             JobDevice.Place(model, config, rank, log);
-            return (model, lora);
+            return (model, lora, null);
         }
         catch
         {
@@ -88,12 +96,26 @@ public static class JobPreparation
         }
     }
 
-    private static (CausalLM Model, LoraSettings? Lora) BuildOnCpu(JobConfig config, ModelConfig modelConfig, Action<string>? log)
+    private static (CausalLM Model, LoraSettings? Lora, DeferredWeights? Deferred) BuildSharded(JobConfig config, ModelConfig modelConfig, Action<string>? log, int rank)
     {
-        var model = new CausalLM(modelConfig, initSeed: config.Seed);
+        var device = JobDevice.For(config, rank);
+        var dtype = device.type == DeviceType.CUDA && config.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        // The base weights stay on the meta device until materialized; LoRA adapters are made (or loaded) for real.
+        var (model, lora) = BuildOnCpu(config, modelConfig, () => ModelConstruction.BuildOnMeta(modelConfig), log, loadBase: false);
+        IParameterSource source = config.Init == WeightInit.Pretrained
+            ? new SafetensorsSource(config.ModelNameOrPath)
+            : new RandomInitSource(config.Seed, modelConfig.InitializerRange);
+        log?.Invoke($"ZeRO-3: model built on the meta device; each layer is materialized into this rank's shards on {device} " +
+            $"({(dtype == ScalarType.BFloat16 ? "bf16 with fp32 master weights" : "fp32")}) from {(config.Init == WeightInit.Pretrained ? config.ModelNameOrPath : "a random initialization")}");
+        return (model, lora, new DeferredWeights(source, device, dtype));
+    }
+
+    private static (CausalLM Model, LoraSettings? Lora) BuildOnCpu(JobConfig config, ModelConfig modelConfig, Func<CausalLM> create, Action<string>? log, bool loadBase = true)
+    {
+        var model = create();
         try
         {
-            if (config.Init == WeightInit.Pretrained) ModelWeights.Load(model, config.ModelNameOrPath);
+            if (loadBase && config.Init == WeightInit.Pretrained) ModelWeights.Load(model, config.ModelNameOrPath);
             LoraSettings? lora = null;
             if (config.FinetuningType == FinetuningType.Lora)
             {

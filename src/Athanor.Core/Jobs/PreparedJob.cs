@@ -1,6 +1,7 @@
 using Athanor.Configuration;
 using Athanor.Lora;
 using Athanor.Models;
+using Athanor.Parallel.Sharding;
 using Athanor.Tokenization;
 using Athanor.Training;
 
@@ -8,7 +9,7 @@ namespace Athanor.Jobs;
 
 /// <summary>Everything a training run needs, loaded and checked: ready to train.</summary>
 public sealed class PreparedJob(JobConfig config, ITokenizer tokenizer, CausalLM model, LoraSettings? lora,
-    TrainingData data, TrainerSettings settings) : IDisposable
+    TrainingData data, TrainerSettings settings, DeferredWeights? deferred = null) : IDisposable
 {
     public JobConfig Config { get; } = config;
     public ITokenizer Tokenizer { get; } = tokenizer;
@@ -16,6 +17,8 @@ public sealed class PreparedJob(JobConfig config, ITokenizer tokenizer, CausalLM
     public LoraSettings? Lora { get; } = lora;
     public TrainingData Data { get; } = data;
     public TrainerSettings Settings { get; } = settings;
+    /// <summary>ZeRO-3: the model is on the meta device and the trainer materializes it from here.</summary>
+    public DeferredWeights? Deferred { get; } = deferred;
 
     public int TotalSteps => Settings.TotalSteps(Data.Train.Count);
 

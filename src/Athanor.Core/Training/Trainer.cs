@@ -29,11 +29,17 @@ public sealed class Trainer
     private readonly ITrainingObserver _observer;
     private readonly ICollective _group;
     private readonly CheckpointStore _store;
-    private readonly Device _device;
+    private Device _device;
     private readonly bool _leader;
 
     /// <summary>Extra evaluation the leader runs after the eval loss (benchmarks, sample generations): metrics for the eval row, and lines to log.</summary>
     public Func<CausalLM, (IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<string> Lines)>? ExtraEvaluation { get; init; }
+
+    /// <summary>
+    /// ZeRO-3 with a model built on the meta device: where its values come from (a resumed run takes a full
+    /// fine-tune's from the checkpoint instead) and where its shards live.
+    /// </summary>
+    public DeferredWeights? Deferred { get; init; }
 
     /// <summary>Labels and peak FLOP/s for the run's spans and metrics (docs/observability.md).</summary>
     public TrainingTelemetry Telemetry { get; init; } = TrainingTelemetry.Default;
@@ -82,8 +88,9 @@ public sealed class Trainer
         var resumedFrom = _store.Resolve(_settings.ResumeFrom);
         // The weights are loaded into the whole model first: ZeRO-3 then cuts its shares from them.
         var saved = resumedFrom is null ? null : ReadSavedState(resumedFrom);
-        if (resumedFrom is not null) LoadWeights(resumedFrom);
-        using var sharding = _settings.ZeroStage == 3 ? new ParameterSharding(_model, _group, takesDecay) : null;
+        if (resumedFrom is not null && !(Deferred is not null && _lora is null)) LoadWeights(resumedFrom);
+        using var sharding = _settings.ZeroStage == 3 ? Shard(takesDecay, resumedFrom) : null;
+        _device = _model.OutputWeight.device; // materialized by now
         using IDataParallelOptimizer optimizer = sharding is null
             ? new ZeroAdamW(layout, _group, _settings.ZeroStage, _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon)
             : new Zero3AdamW(sharding, layout, _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon);
@@ -361,6 +368,19 @@ public sealed class Trainer
         return Enumerable.Range(0, _group.WorldSize)
             .Select(r => { using var part = bytes.narrow(0, r * size, size); return Convert.ToBase64String(part.bytes); })
             .ToList();
+    }
+
+    /// <summary>ZeRO-3: shards the whole model, or materializes a meta-device one from its source (a checkpoint when resuming a full fine-tune).</summary>
+    private ParameterSharding Shard(Func<string, TorchSharp.Modules.Parameter, bool> takesDecay, string? resumedFrom)
+    {
+        if (Deferred is not { } deferred) return new ParameterSharding(_model, _group, takesDecay);
+        var source = resumedFrom is not null && _lora is null ? new SafetensorsSource(resumedFrom) : deferred.Source;
+        try { return ParameterSharding.Materialize(_model, _group, takesDecay, source, deferred.Device, deferred.Dtype); }
+        finally
+        {
+            (source as IDisposable)?.Dispose();
+            if (!ReferenceEquals(source, deferred.Source)) (deferred.Source as IDisposable)?.Dispose();
+        }
     }
 
     /// <summary>The saved training state, checked against this run (same global batch and data).</summary>

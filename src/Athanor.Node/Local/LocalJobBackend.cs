@@ -192,7 +192,7 @@ public sealed class LocalJobBackend : IJobBackend
                     $"{prepared.TrainableParameters:N0} trainable parameters; output {config.OutputDir}");
             JobOutputs.WriteEffectiveConfig(config);
             var recorder = new JobEventRecorder(job, config.LoggingSteps, config.LoggingFirstStep);
-            var result = new Trainer(prepared.Model, prepared.Lora, prepared.Data, prepared.Settings, recorder).Run(cancel.Token);
+            var result = new Trainer(prepared.Model, prepared.Lora, prepared.Data, prepared.Settings, recorder) { Deferred = prepared.Deferred }.Run(cancel.Token);
             if (result.Cancelled)
             {
                 job.Log($"stopped at step {result.Steps}" + (result.LastCheckpoint is null ? "" : $"; saved {result.LastCheckpoint}") +

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using Athanor.Checkpoints.Safetensors;
 using Athanor.Lora;
+using Athanor.Models;
 using Athanor.Parallel;
+using Athanor.Parallel.Sharding;
 using Athanor.Training;
 
 namespace Athanor.Tests.Training;
@@ -18,7 +20,8 @@ public class DataParallelTests
     };
 
     /// <summary>Trains with one thread per rank over a loopback TCP ring; returns rank 0's metric rows.</summary>
-    private static List<JsonObject> Train(string dir, int world, int stage, string? resume = null, int stopAfter = 0, LoraSettings? lora = null)
+    private static List<JsonObject> Train(string dir, int world, int stage, string? resume = null, int stopAfter = 0, LoraSettings? lora = null,
+        bool onMeta = false)
     {
         var data = TinySetup.Data(trainCount: 30, validationCount: 7);
         var group = new LocalGroup(world);
@@ -26,7 +29,8 @@ public class DataParallelTests
         var ranks = Enumerable.Range(0, world).Select(rank => Task.Factory.StartNew(() =>
         {
             using var collective = group.Join(rank);
-            using var model = TinySetup.Model(seed: 100 + rank); // different on purpose: rank 0's weights are broadcast
+            // different on purpose: rank 0's weights are broadcast (on the meta device: nothing to broadcast, the source gives them)
+            using var model = onMeta ? ModelConstruction.BuildOnMeta(ModelConfig.Parse(TinySetup.ConfigJson, "tiny")) : TinySetup.Model(seed: 100 + rank);
             // The frozen base is the same on every rank (as when loaded from one folder); adapters start per rank.
             if (lora is not null)
             {
@@ -36,7 +40,8 @@ public class DataParallelTests
                 LoraModel.Apply(model, lora, seed: 40 + rank);
             }
             var observer = rank == 0 && stopAfter > 0 ? new StopAfter(stopAfter, cancel) : null;
-            new Trainer(model, lora, data, SettingsFor(dir, world, stage) with { ResumeFrom = resume }, observer, collective).Run(cancel.Token);
+            var deferred = onMeta ? new DeferredWeights(new RandomInitSource(seed: 9, initializerRange: 0.02), TorchSharp.torch.CPU, TorchSharp.torch.ScalarType.Float32) : null;
+            new Trainer(model, lora, data, SettingsFor(dir, world, stage) with { ResumeFrom = resume }, observer, collective) { Deferred = deferred }.Run(cancel.Token);
         }, TaskCreationOptions.LongRunning)).ToArray();
         Assert.True(Task.WaitAll(ranks, TimeSpan.FromMinutes(2)), "data-parallel run hung");
         return File.ReadAllLines(Path.Combine(dir, MetricsLog.FileName)).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
@@ -102,6 +107,19 @@ public class DataParallelTests
             Assert.True(a.numel() > 0 && a.shape.SequenceEqual(e.shape), $"{name}: saved with shape [{string.Join(", ", a.shape)}]");
             Assert.True(a.allclose(e, rtol: 1e-4, atol: 1e-6), $"{name} differs from the one-rank run");
         }
+    }
+
+    [Fact]
+    public void AModelBuiltOnTheMetaDeviceTrainsAndResumesFromItsShardedCheckpoint()
+    {
+        using var temp = new TestPaths.TempFolder();
+        var straight = Train(temp.Sub("straight"), 2, 3, onMeta: true);
+        Assert.True(straight.First(r => r["loss"] is not null)["loss"]!.GetValue<double>() > straight.Last(r => r["loss"] is not null)["loss"]!.GetValue<double>());
+        var dir = temp.Sub("resumed");
+        Train(dir, 2, 3, stopAfter: 5, onMeta: true);
+        Directory.Delete(Path.Combine(dir, "checkpoint-5"), recursive: true);
+        // Resumed from checkpoint-4: the weights come from its safetensors, one layer at a time, at world 3.
+        AssertSameCurve(straight, Train(dir, 3, 3, resume: "auto", onMeta: true), "meta-built ZeRO-3, saved at world 2, resumed at world 3");
     }
 
     [Fact]

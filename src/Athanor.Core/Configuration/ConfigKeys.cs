@@ -46,6 +46,7 @@ internal static class ConfigKeys
         NullableStr("method", "deepspeed", "a DeepSpeed JSON such as ds_z3_config.json, or null",
             (c, v) => c with { Deepspeed = v }, c => c.Deepspeed),
         Int("method", "zero_stage", "0, 1, 2 or 3", (c, v) => c with { ZeroStage = v }, c => c.ZeroStage),
+        Bool("method", "offload_optimizer", (c, v) => c with { OffloadOptimizer = v }, c => c.OffloadOptimizer),
         Int("method", "world_size", WholeAtLeast1, (c, v) => c with { WorldSize = v }, c => c.WorldSize),
         NullableInt("method", "min_world_size", "a whole number >= 1, or null for world_size",
             (c, v) => c with { MinWorldSize = v }, c => c.MinWorldSize),

@@ -59,6 +59,12 @@ public sealed record JobConfig
     /// <summary><c>zero_stage</c> (Athanor): 0 = plain data parallel, 1/2/3 = ZeRO stage.</summary>
     public int ZeroStage { get; init; }
 
+    /// <summary>
+    /// <c>offload_optimizer</c> (Athanor, DeepSpeed's offload_optimizer): the fp32 master weights and Adam moments of
+    /// each rank's shard live in host memory and the update runs on the CPU; only with zero_stage 3.
+    /// </summary>
+    public bool OffloadOptimizer { get; init; }
+
     /// <summary><c>world_size</c> (Athanor): number of training processes.</summary>
     public int WorldSize { get; init; } = 1;
 

@@ -32,6 +32,8 @@ public static class JobConfigValidator
         CheckLoraTarget(c.LoraTarget, check);
         check.NotBlank("deepspeed", c.Deepspeed);
         check.Range("zero_stage", c.ZeroStage, c.ZeroStage is >= 0 and <= 3);
+        if (c.OffloadOptimizer && c.ZeroStage != 3)
+            check.Fail("offload_optimizer", $"true needs zero_stage 3 (this job has zero_stage {c.ZeroStage}); accepted: offload_optimizer: true with zero_stage: 3, or offload_optimizer: false");
         check.Range("world_size", c.WorldSize, c.WorldSize >= 1);
         if (c.MinWorldSize is int min) check.Range("min_world_size", min, min >= 1 && min <= c.WorldSize);
         if (c.MaxWorldSize is int max) check.Range("max_world_size", max, max >= c.WorldSize && max >= (c.MinWorldSize ?? 1));

@@ -25,6 +25,7 @@ public static class JobMemoryCheck
         // ZeRO-3 recomputes every layer in backward whatever the setting.
         GradientCheckpointing = config.CheckpointInterval > 0 || config.ZeroStage == 3,
         GradientBytes = config.Bf16 ? 2 : 4,
+        Offload = config.OffloadOptimizer,
     };
 
     public static MemoryEstimate Estimate(JobConfig config, ModelConfig model, int world) =>
@@ -41,8 +42,8 @@ public static class JobMemoryCheck
             $"buffers {Gb(estimate.OptimizerBufferBytes + estimate.GatherBytes + estimate.WorkspaceBytes)}, activations and working set {Gb(estimate.ActivationBytes + estimate.WorkingBytes)} GB";
         log?.Invoke($"memory plan: {Gb(estimate.TotalBytes)} GB per GPU predicted ({breakdown}); {device} has {Gb(deviceBytes)} GB");
         if (estimate.Fits(deviceBytes)) return;
-        // Only what the trainer can do: no optimizer offload, no 4-bit base weights.
-        var advice = PlanRecommender.Recommend(spec, plan, deviceBytes, allowOffload: false, allowQlora: false);
+        // Only what the trainer can do: no 4-bit base weights; offload only at stage 3.
+        var advice = PlanRecommender.Recommend(spec, plan, deviceBytes, allowOffload: plan.ZeroStage == 3, allowQlora: false);
         string nearest = advice.Fits
             ? "The nearest configuration that fits: " + string.Join(", ", advice.Changes.Select(JobKeys)) +
               FormattableString.Invariant($" ({advice.Estimate.TotalBytes / 1e9:0.0} GB per GPU)")
@@ -64,6 +65,7 @@ public static class JobMemoryCheck
             "--grad-ckpt" => "gradient_checkpointing: true",
             "--batch" => $"per_device_train_batch_size: {words[1]} (with gradient_accumulation_steps raised to keep the global batch)",
             "--gpus" => $"world_size: {words[1]}",
+            "--offload" => "offload_optimizer: true",
             "--method" => words[1] == "full" ? "finetuning_type: full" : $"finetuning_type: lora{(words.Length > 3 ? $", lora_rank: {words[3]}" : "")}",
             _ => change,
         };

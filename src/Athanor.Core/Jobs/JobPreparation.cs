@@ -188,6 +188,7 @@ public static class JobPreparation
             GradientAccumulation = globalBatch / perStep,
             WorldSize = worldSize,
             ZeroStage = zeroStage,
+            OffloadOptimizer = config.OffloadOptimizer,
             LearningRate = config.LearningRate,
             Epochs = config.NumTrainEpochs,
             MaxSteps = config.MaxSteps,

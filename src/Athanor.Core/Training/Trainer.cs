@@ -93,7 +93,8 @@ public sealed class Trainer
         _device = _model.OutputWeight.device; // materialized by now
         using IDataParallelOptimizer optimizer = sharding is null
             ? new ZeroAdamW(layout, _group, _settings.ZeroStage, _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon)
-            : new Zero3AdamW(sharding, layout, _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon);
+            : new Zero3AdamW(sharding, layout, _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon,
+                offload: _settings.OffloadOptimizer);
         _sharding = sharding;
         if (resumedFrom is not null) state = Restore(resumedFrom, saved!, optimizer, totalSteps);
         else

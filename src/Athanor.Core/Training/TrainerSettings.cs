@@ -11,6 +11,8 @@ public sealed record TrainerSettings
     public int WorldSize { get; init; } = 1;
     /// <summary>ZeRO stage: 0 replicates optimizer state, 1 shards it, 2 also shards gradients.</summary>
     public int ZeroStage { get; init; }
+    /// <summary>ZeRO-3: master weights and Adam moments in host memory, the update on the CPU.</summary>
+    public bool OffloadOptimizer { get; init; }
     public double LearningRate { get; init; } = 5e-5;
     public double Epochs { get; init; } = 3;
     /// <summary>When positive, the run length in optimizer steps (wins over Epochs).</summary>

@@ -74,6 +74,7 @@ public class ConfigErrorTests
     [InlineData("val_size: 2.5", "val_size: 2.5 is out of range; expected a fraction in [0, 1) such as 0.1, or a whole sample count >= 1")]
     [InlineData("cutoff_len: 0", "cutoff_len: 0 is out of range; expected a whole number >= 1 such as 2048")]
     [InlineData("zero_stage: 4", "zero_stage: 4 is out of range; expected 0, 1, 2 or 3")]
+    [InlineData("offload_optimizer: true\nzero_stage: 2", "offload_optimizer: true needs zero_stage 3 (this job has zero_stage 2); accepted: offload_optimizer: true with zero_stage: 3, or offload_optimizer: false")]
     [InlineData("save_steps: 0", "save_steps: 0 is out of range; expected a whole number >= 1")]
     [InlineData("gradient_checkpointing_every: 0", "gradient_checkpointing_every: 0 is out of range; expected a whole number >= 1 (1: every decoder layer, k: every k-th)")]
     [InlineData("max_steps: 0", "max_steps: 0 is out of range; expected -1 (train for num_train_epochs) or a whole number >= 1")]

@@ -15,6 +15,7 @@ public class DataParallelTests
 
     private static TrainerSettings SettingsFor(string dir, int world, int stage) => TinySetup.Settings(dir) with
     {
+        OffloadOptimizer = Offloading.Value,
         WorldSize = world, ZeroStage = stage, MicroBatchSize = 2, GradientAccumulation = GlobalBatch / (2 * world),
         MaxSteps = 8, SaveSteps = 4, LoggingSteps = 1, EvalSteps = 4,
     };
@@ -120,6 +121,19 @@ public class DataParallelTests
         Directory.Delete(Path.Combine(dir, "checkpoint-5"), recursive: true);
         // Resumed from checkpoint-4: the weights come from its safetensors, one layer at a time, at world 3.
         AssertSameCurve(straight, Train(dir, 3, 3, resume: "auto", onMeta: true), "meta-built ZeRO-3, saved at world 2, resumed at world 3");
+    }
+
+    /// <summary>The optimizer-offload switch of the next Train call (the tests of a class run one at a time).</summary>
+    private static readonly AsyncLocal<bool> Offloading = new();
+
+    [Fact]
+    public void OffloadingTheOptimizerStateLeavesTheCurveAsItIs()
+    {
+        using var temp = new TestPaths.TempFolder();
+        var single = Train(temp.Sub("w1"), 1, 0);
+        Offloading.Value = true;
+        try { AssertSameCurve(single, Train(temp.Sub("w2z3-offload"), 2, 3), "world 2 / ZeRO-3 with the optimizer state in host memory"); }
+        finally { Offloading.Value = false; }
     }
 
     [Fact]

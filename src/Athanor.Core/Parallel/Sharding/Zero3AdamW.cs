@@ -31,7 +31,9 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
     private sealed record Piece(ShardedUnit Unit, UnitParameter Parameter, long From, long Length, long Local);
 
     /// <param name="layout">the model-order layout of the trainable parameters, made before sharding (checkpoints use it)</param>
-    public Zero3AdamW(ParameterSharding sharding, FlatLayout layout, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
+    /// <param name="offload">keep master weights and moments in host memory and run the update on the CPU (DeepSpeed's offload_optimizer)</param>
+    public Zero3AdamW(ParameterSharding sharding, FlatLayout layout, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+        bool offload = false)
     {
         _sharding = sharding;
         _layout = layout;
@@ -55,10 +57,13 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
         var first = sharding.Units.First(u => u.Trainable.Count > 0).LocalTrainable;
         var device = first.device;
         _lowPrecision = first.dtype != ScalarType.Float32;
-        _fused = device.type == DeviceType.CUDA && FusedKernelSwitch.Enabled && FusedOps.IsAvailable(device, out _);
-        _master = zeros(length, device: device);
-        _expAvg = zeros(length, device: device);
-        _expAvgSq = zeros(length, device: device);
+        Offload = offload;
+        _fused = !offload && device.type == DeviceType.CUDA && FusedKernelSwitch.Enabled && FusedOps.IsAvailable(device, out _);
+        // Offloaded, the optimizer state sits in host memory; the gradient shard stays where the reduce-scatter writes it.
+        var stateDevice = offload ? CPU : device;
+        _master = zeros(length, device: stateDevice);
+        _expAvg = zeros(length, device: stateDevice);
+        _expAvgSq = zeros(length, device: stateDevice);
         _gradShard = zeros(length, device: device);
         using (no_grad())
             foreach (var unit in sharding.Units)
@@ -66,7 +71,7 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
                     dst.copy_(unit.LocalTrainable);
         if (!_fused)
         {
-            _decayMask = zeros(length, device: device);
+            _decayMask = zeros(length, device: stateDevice);
             foreach (var piece in _pieces.Where(p => p.Parameter.Decay))
                 using (var part = _decayMask.narrow(0, piece.Local, piece.Length)) part.fill_(1.0);
         }
@@ -78,6 +83,7 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
     }
 
     public int Stage => 3;
+    public bool Offload { get; }
     public long StepCount { get; set; }
     public bool Fused => _fused;
 
@@ -127,9 +133,11 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
             double bc2Sqrt = Math.Sqrt(1 - Math.Pow(_beta2, StepCount));
             using (NewDisposeScope())
             {
+                // Offloaded: one copy of the (clipped) gradient shard to the host, the update there, the new values back.
+                var grad = _gradShard.device == _master.device ? _gradShard : _gradShard.to(_master.device);
                 if (_weightDecay != 0) _master.sub_(_master * _decayMask! * (lr * _weightDecay));
-                _expAvg.mul_(_beta1).add_(_gradShard, 1 - _beta1);
-                _expAvgSq.mul_(_beta2).addcmul_(_gradShard, _gradShard, 1 - _beta2);
+                _expAvg.mul_(_beta1).add_(grad, 1 - _beta1);
+                _expAvgSq.mul_(_beta2).addcmul_(grad, grad, 1 - _beta2);
                 var denom = (_expAvgSq.sqrt() / bc2Sqrt).add_(_eps);
                 _master.addcdiv_(_expAvg, denom, -lr / bc1);
             }

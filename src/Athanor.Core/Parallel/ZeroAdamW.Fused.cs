@@ -68,14 +68,9 @@ public sealed partial class ZeroAdamW
 
     private void FusedStep(double lr)
     {
-        double scale = 1;
-        if (_pendingNorm is not null)
-        {
-            double norm = _pendingNorm.item<double>();
-            if (_pendingMaxNorm > 0 && double.IsFinite(norm)) scale = Math.Min(1.0, _pendingMaxNorm / (norm + 1e-6));
-            _pendingNorm.Dispose();
-            _pendingNorm = null;
-        }
+        double scale = _pendingNorm is null ? 1 : AdamUpdate.ClipScale(_pendingNorm.item<double>(), _pendingMaxNorm);
+        _pendingNorm?.Dispose();
+        _pendingNorm = null;
         using var _ = no_grad();
         if (_group.WorldSize == 1)
         {

@@ -141,14 +141,7 @@ public sealed partial class ZeroAdamW : IDataParallelOptimizer
             sumSq = wide.reshape(1);
         if (_stage != 0) _group.AllReduceSum(sumSq);
         var norm = sumSq.sqrt_();
-        if (maxNorm > 0)
-        {
-            // coefficient min(1, maxNorm / (norm + 1e-6)); a non-finite norm leaves the gradients as they are.
-            using var coef = (maxNorm / (norm + 1e-6)).clamp_max_(1.0);
-            using var finite = norm.isfinite();
-            using var safe = coef.where(finite, 1.0).to_type(ScalarType.Float32);
-            _gradShard.mul_(safe);
-        }
+        AdamUpdate.ClipOnDevice(_gradShard, norm, maxNorm);
         return norm;
     }
 
@@ -161,17 +154,8 @@ public sealed partial class ZeroAdamW : IDataParallelOptimizer
             FusedStep(lr);
             return;
         }
-        double bc1 = 1 - Math.Pow(_beta1, StepCount);
-        double bc2Sqrt = Math.Sqrt(1 - Math.Pow(_beta2, StepCount));
         using var _ = no_grad();
-        using (var scope = NewDisposeScope())
-        {
-            if (_weightDecay != 0) _master.sub_(_master * _decayMask! * (lr * _weightDecay));
-            _expAvg.mul_(_beta1).add_(_gradShard!, 1 - _beta1);
-            _expAvgSq.mul_(_beta2).addcmul_(_gradShard!, _gradShard!, 1 - _beta2);
-            var denom = (_expAvgSq.sqrt() / bc2Sqrt).add_(_eps);
-            _master.addcdiv_(_expAvg, denom, -lr / bc1);
-        }
+        AdamUpdate.Apply(_master, _expAvg, _expAvgSq, _gradShard!, _decayMask, lr, _weightDecay, _beta1, _beta2, _eps, StepCount);
         if (_stage == 0) _flatParams!.copy_(_master);
         else _group.AllGather(_master, _flatParams!);
         WriteBackParameters();

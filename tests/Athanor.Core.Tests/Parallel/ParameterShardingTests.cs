@@ -9,17 +9,6 @@ namespace Athanor.Tests.Parallel;
 /// <summary>ZeRO-3's parameter sharding on two CPU ranks over a loopback ring: what each rank holds, and what a gather brings back.</summary>
 public class ParameterShardingTests
 {
-    private static void OnRanks(int world, Action<int, ICollective> body)
-    {
-        var group = new LocalGroup(world);
-        var ranks = Enumerable.Range(0, world).Select(rank => Task.Factory.StartNew(() =>
-        {
-            using var collective = group.Join(rank);
-            body(rank, collective);
-        }, TaskCreationOptions.LongRunning)).ToArray();
-        Assert.True(Task.WaitAll(ranks, TimeSpan.FromMinutes(1)), "ranks hung");
-    }
-
     [Fact]
     public void LayersHoldOnlyTheirShareUntilGatheredAndThenRankZerosValues()
     {
@@ -27,7 +16,7 @@ public class ParameterShardingTests
         var seenOnRankOne = new ConcurrentDictionary<string, float[]>();
         var emptyWhileReleased = new ConcurrentBag<bool>();
         var shares = new ConcurrentBag<(string Unit, long Local, long Length)>();
-        OnRanks(2, (rank, group) =>
+        LoopbackRanks.Run(2, (rank, group) =>
         {
             using var model = TinySetup.Model(seed: 100 + rank);
             if (rank == 0)
@@ -69,7 +58,7 @@ public class ParameterShardingTests
         using (no_grad()) expected = whole.forward(ids).reshape(-1).data<float>().ToArray();
 
         var actual = new ConcurrentDictionary<int, float[]>();
-        OnRanks(2, (rank, group) =>
+        LoopbackRanks.Run(2, (rank, group) =>
         {
             using var model = TinySetup.Model(seed: 100 + rank);
             using var sharding = new ParameterSharding(model, group, (_, p) => p.dim() >= 2);

@@ -16,17 +16,6 @@ public class ShardedConstructionTests
     private static ModelConfig Tiny => ModelConfig.Parse(TinySetup.ConfigJson, "tiny config.json");
     private static bool Decay(string name, TorchSharp.Modules.Parameter p) => p.dim() >= 2;
 
-    private static void OnRanks(int world, Action<int, ICollective> body)
-    {
-        var group = new LocalGroup(world);
-        var ranks = Enumerable.Range(0, world).Select(rank => Task.Factory.StartNew(() =>
-        {
-            using var collective = group.Join(rank);
-            body(rank, collective);
-        }, TaskCreationOptions.LongRunning)).ToArray();
-        Assert.True(Task.WaitAll(ranks, TimeSpan.FromMinutes(1)), "ranks hung");
-    }
-
     [Fact]
     public void AModelBuiltOnTheMetaDeviceHasItsShapesButNoValues()
     {
@@ -54,7 +43,7 @@ public class ShardedConstructionTests
 
         var logits = new ConcurrentDictionary<int, float[]>();
         var releasedLayers = new ConcurrentBag<bool>();
-        OnRanks(2, (rank, group) =>
+        LoopbackRanks.Run(2, (rank, group) =>
         {
             using var model = ModelConstruction.BuildOnMeta(Tiny);
             using var source = new SafetensorsSource(temp.Path);
@@ -75,7 +64,7 @@ public class ShardedConstructionTests
     {
         var gathered = new ConcurrentDictionary<(int World, int Rank), float[]>();
         foreach (var world in new[] { 1, 2 })
-            OnRanks(world, (rank, group) =>
+            LoopbackRanks.Run(world, (rank, group) =>
             {
                 using var model = ModelConstruction.BuildOnMeta(Tiny);
                 using var sharding = ParameterSharding.Materialize(model, group, Decay, new RandomInitSource(seed: 3, initializerRange: 0.02), CPU, ScalarType.Float32);

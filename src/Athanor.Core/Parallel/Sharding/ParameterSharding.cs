@@ -172,7 +172,8 @@ public sealed class ParameterSharding : IDisposable
                     if (!include(p.Name)) continue;
                     using var detached = p.Parameter.detach();
                     using var typed = dtype is ScalarType t && t != detached.dtype ? detached.to_type(t) : detached.alias();
-                    yield return new(p.Name, typed.cpu());
+                    // A copy the writer owns: the gathered buffer is released before the writer is done with it.
+                    yield return new(p.Name, typed.device_type == DeviceType.CPU ? typed.clone() : typed.cpu());
                 }
             }
             finally { unit.Release(); }

@@ -112,13 +112,7 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
             _pendingNorm = norm.alias();
             _pendingMaxNorm = maxNorm;
         }
-        else if (maxNorm > 0)
-        {
-            using var coef = (maxNorm / (norm + 1e-6)).clamp_max_(1.0);
-            using var finite = norm.isfinite();
-            using var safe = coef.where(finite, 1.0).to_type(ScalarType.Float32);
-            _gradShard.mul_(safe);
-        }
+        else AdamUpdate.ClipOnDevice(_gradShard, norm, maxNorm);
         return norm;
     }
 
@@ -129,18 +123,9 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
         if (_fused) FusedStep(lr);
         else
         {
-            double bc1 = 1 - Math.Pow(_beta1, StepCount);
-            double bc2Sqrt = Math.Sqrt(1 - Math.Pow(_beta2, StepCount));
-            using (NewDisposeScope())
-            {
-                // Offloaded: one copy of the (clipped) gradient shard to the host, the update there, the new values back.
-                var grad = _gradShard.device == _master.device ? _gradShard : _gradShard.to(_master.device);
-                if (_weightDecay != 0) _master.sub_(_master * _decayMask! * (lr * _weightDecay));
-                _expAvg.mul_(_beta1).add_(grad, 1 - _beta1);
-                _expAvgSq.mul_(_beta2).addcmul_(grad, grad, 1 - _beta2);
-                var denom = (_expAvgSq.sqrt() / bc2Sqrt).add_(_eps);
-                _master.addcdiv_(_expAvg, denom, -lr / bc1);
-            }
+            // Offloaded: one copy of the (clipped) gradient shard to the host, the update there, the new values back.
+            using (var grad = _gradShard.device == _master.device ? _gradShard.alias() : _gradShard.to(_master.device))
+                AdamUpdate.Apply(_master, _expAvg, _expAvgSq, grad, _decayMask, lr, _weightDecay, _beta1, _beta2, _eps, StepCount);
             foreach (var unit in _sharding.Units)
                 using (var src = _master.narrow(0, _offsets[unit], unit.TrainableShare))
                     unit.LocalTrainable.copy_(src);
@@ -151,14 +136,9 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
 
     private void FusedStep(double lr)
     {
-        double scale = 1;
-        if (_pendingNorm is not null)
-        {
-            double norm = _pendingNorm.item<double>();
-            if (_pendingMaxNorm > 0 && double.IsFinite(norm)) scale = Math.Min(1.0, _pendingMaxNorm / (norm + 1e-6));
-            _pendingNorm.Dispose();
-            _pendingNorm = null;
-        }
+        double scale = _pendingNorm is null ? 1 : AdamUpdate.ClipScale(_pendingNorm.item<double>(), _pendingMaxNorm);
+        _pendingNorm?.Dispose();
+        _pendingNorm = null;
         foreach (var piece in _pieces)
         {
             using var grad = _gradShard.narrow(0, piece.Local, piece.Length);

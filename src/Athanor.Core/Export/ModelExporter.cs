@@ -68,19 +68,19 @@ public static class ModelExporter
                 "to merge the adapter into; export without --merge-lora to get the PEFT adapter");
         var config = ModelConfig.Load(basePath);
         var dtype = options.Dtype ?? ExportDtype.FromConfig(config.Source) ?? ScalarType.Float32;
-        using var model = new CausalLM(config, initialize: false); // weights are loaded next
-        ModelWeights.Load(model, basePath);
-        try
-        {
-            PeftAdapter.Load(model, source.Folder);
-        }
+        StreamingLoraMerge merge;
+        try { merge = new StreamingLoraMerge(basePath, config, source.Folder); }
         catch (Exception ex) when (ex is ModelFormatException or ArgumentException)
         {
             throw new ExportException($"{source.Folder}: the adapter does not match the base model {basePath}: {ex.Message}", ex);
         }
-        log($"merging the LoRA adapter into {basePath}");
-        var files = SafetensorsWriter.WriteSharded(output, LoraModel.MergedBaseTensors(model, dtype), options.MaxShardBytes, disposeInputs: true);
-        return Finish(source, config, dtype, output, files, log);
+        using (merge)
+        {
+            // One base tensor at a time, never the whole model (a 65B merge fits in a host that cannot hold 65B).
+            log($"merging the LoRA adapter into {basePath}");
+            var files = SafetensorsWriter.WriteSharded(output, merge.Tensors(dtype), options.MaxShardBytes, disposeInputs: true);
+            return Finish(source, config, dtype, output, files, log);
+        }
     }
 
     private static ExportResult ExportAdapter(CheckpointSource source, string output, ExportOptions options, Action<string> log)

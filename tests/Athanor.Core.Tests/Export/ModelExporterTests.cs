@@ -105,6 +105,29 @@ public class ModelExporterTests
     }
 
     [Fact]
+    public void TheStreamedMergeEqualsMergingIntoTheLoadedModelBitForBit()
+    {
+        using var temp = new TestPaths.TempFolder();
+        var run = RunFolder.WriteConfig(temp.Sub("run"), TestPaths.Model("llama"), "lora", "init: pretrained");
+        var checkpoint = RunFolder.SaveLora(run, 2);
+        ModelExporter.Export(new ExportOptions(run, temp.Sub("merged"), MergeLora: true, Dtype: ScalarType.Float32));
+
+        using var model = new CausalLM(ModelConfig.Load(TestPaths.Model("llama")), initialize: false);
+        ModelWeights.Load(model, TestPaths.Model("llama"));
+        PeftAdapter.Load(model, checkpoint);
+        using var written = ModelWeights.OpenCheckpoint(temp.Sub("merged"));
+        int compared = 0;
+        foreach (var (name, expected) in LoraModel.MergedBaseTensors(model, ScalarType.Float32))
+        {
+            using (expected)
+            using (var actual = written.Load(name))
+                Assert.True(actual.shape.SequenceEqual(expected.shape) && actual.eq(expected).all().item<bool>(), $"{name} differs");
+            compared++;
+        }
+        Assert.Equal(written.Names.Count, compared);
+    }
+
+    [Fact]
     public void UnmergedLoraExportIsThePeftAdapterAlone()
     {
         using var temp = new TestPaths.TempFolder();

@@ -102,6 +102,8 @@ public class ValidationTests
     [InlineData("qwen3_lora_sft.yaml", "Qwen3-0.6B")]
     [InlineData("full_zero3.yaml", "device: cuda: ")]
     [InlineData("qwen3_0.6b_gpu.yaml", "device: cuda: ")]
+    [InlineData("llama65b_lora_zero3.yaml", "device: cuda: ")]
+    [InlineData("llama2_13b_full_zero3.yaml", "device: cuda: ")]
     public async Task TheExampleJobFilesAreValidJobs(string file, string failureUntilTheirPathsAndEnginesExist)
     {
         await using var node = await TestNode.StartAsync();

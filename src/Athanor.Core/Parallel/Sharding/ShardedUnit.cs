@@ -144,14 +144,18 @@ public sealed class ShardedUnit : IDisposable
     private Tensor Flatten(IReadOnlyList<UnitParameter> parameters, long share, Action<UnitParameter, Tensor>? fill)
     {
         var flat = zeros(share * _world, _dtype, _device);
+        long mineFrom = _rank * share, mineTo = mineFrom + share;
         foreach (var p in parameters)
-            using (var dst = flat.narrow(0, p.Offset, p.Length))
-            {
-                if (fill is not null)
-                    using (var shaped = dst.view(p.Shape)) fill(p, shaped);
-                else
-                    using (var src = p.Parameter.detach().reshape(-1)) dst.copy_(src);
-            }
+        {
+            // Filled values outside this rank's share are dropped anyway: a 65B model's ranks each read or draw only
+            // the parameters their shares touch.
+            if (fill is not null && (p.Offset + p.Length <= mineFrom || p.Offset >= mineTo)) continue;
+            using var dst = flat.narrow(0, p.Offset, p.Length);
+            if (fill is not null)
+                using (var shaped = dst.view(p.Shape)) fill(p, shaped);
+            else
+                using (var src = p.Parameter.detach().reshape(-1)) dst.copy_(src);
+        }
         return flat;
     }
 

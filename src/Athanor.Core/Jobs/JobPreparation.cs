@@ -205,6 +205,7 @@ public static class JobPreparation
             LoggingFirstStep = config.LoggingFirstStep,
             SaveSteps = config.SaveSteps,
             SaveTotalLimit = config.SaveTotalLimit,
+            SaveOnlyModel = config.SaveOnlyModel,
             EvalSteps = evalSteps,
             EvalBatchSize = config.PerDeviceEvalBatchSize,
             EarlyStoppingPatience = config.EarlyStoppingSteps,

@@ -315,7 +315,7 @@ public sealed class Trainer
         if (_leader) _store.Prepare(state.Step);
         _group.Barrier();
         SaveModel(folder);
-        optimizer.SaveState(folder);
+        if (!_settings.SaveOnlyModel) optimizer.SaveState(folder);
         if (_leader) IO.DurableFile.WriteAllText(Path.Combine(folder, TrainingState.FileName), state.ToJson());
         _group.Barrier();
         if (_leader)
@@ -405,7 +405,13 @@ public sealed class Trainer
 
     private TrainingState Restore(string folder, TrainingState state, IDataParallelOptimizer optimizer, int totalSteps)
     {
-        optimizer.LoadState(folder, state.Step);
+        if (File.Exists(Path.Combine(folder, OptimizerState.LayoutFile))) optimizer.LoadState(folder, state.Step);
+        else
+        {
+            // save_only_model: the weights, data position and schedule continue; Adam's moments start again from zero.
+            optimizer.StepCount = state.Step;
+            _observer.OnMessage($"{folder} holds no optimizer state (save_only_model): the optimizer's moments start from zero");
+        }
         // Dropout masks continue exactly when the world size is unchanged; otherwise each rank reseeds deterministically.
         if (_dropoutRng is not null)
         {

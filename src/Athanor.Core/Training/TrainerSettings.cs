@@ -30,6 +30,8 @@ public sealed record TrainerSettings
     public bool LoggingFirstStep { get; init; }
     public int SaveSteps { get; init; } = 500;
     public int? SaveTotalLimit { get; init; }
+    /// <summary>Checkpoints without optimizer state (weights, trainer state and RNG only): a fraction of the size.</summary>
+    public bool SaveOnlyModel { get; init; }
     public int? EvalSteps { get; init; }
     public int EvalBatchSize { get; init; } = 1;
     /// <summary>Evaluations without a new best eval loss before training stops; null disables early stopping.</summary>

@@ -210,6 +210,7 @@ public static class JobPreparation
             EvalBatchSize = config.PerDeviceEvalBatchSize,
             EarlyStoppingPatience = config.EarlyStoppingSteps,
             ResumeFrom = config.ResumeFromCheckpoint,
+            OverwriteOutputDir = config.OverwriteOutputDir,
             BaseModelNameOrPath = config.ModelNameOrPath,
         };
     }

@@ -86,6 +86,11 @@ public sealed class Trainer
             WorldSize = _group.WorldSize, ZeroStage = _settings.ZeroStage,
         };
         var resumedFrom = _store.Resolve(_settings.ResumeFrom);
+        if (resumedFrom is null && !_settings.OverwriteOutputDir && _store.Complete() is { Count: > 0 } earlier)
+            // A fresh start would write checkpoint-N over an earlier run's checkpoint-N: nothing written is lost unasked.
+            throw new ArgumentException($"output_dir {_settings.OutputDir} already holds checkpoints of an earlier run " +
+                $"({string.Join(", ", earlier.Select(c => Path.GetFileName(c.Folder)))}); accepted: resume_from_checkpoint: auto to continue it, " +
+                "overwrite_output_dir: true to start over there, or another output_dir");
         // The weights are loaded into the whole model first: ZeRO-3 then cuts its shares from them.
         var saved = resumedFrom is null ? null : ReadSavedState(resumedFrom);
         if (resumedFrom is not null && !(Deferred is not null && _lora is null)) LoadWeights(resumedFrom);

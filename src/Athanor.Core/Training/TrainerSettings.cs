@@ -38,6 +38,8 @@ public sealed record TrainerSettings
     public int? EarlyStoppingPatience { get; init; }
     /// <summary>null, "auto" or a checkpoint folder.</summary>
     public string? ResumeFrom { get; init; }
+    /// <summary>Start over in an output folder that holds an earlier run's checkpoints (they are replaced as new ones are written).</summary>
+    public bool OverwriteOutputDir { get; init; }
     /// <summary>Written into the adapter config so PEFT knows the base.</summary>
     public string? BaseModelNameOrPath { get; init; }
 

@@ -13,9 +13,6 @@ public sealed class DeviceRoutedCollective(ICollective host, ICollective device)
     public int Rank => host.Rank;
     public int WorldSize => host.WorldSize;
 
-    /// <summary>The collective that carries GPU tensors (NCCL).</summary>
-    public ICollective Gpu => device;
-
     public void AllReduceSum(Tensor tensor) => For(tensor).AllReduceSum(tensor);
     public void ReduceScatterSum(Tensor input, Tensor output) => For(output).ReduceScatterSum(input, output);
     public void AllGather(Tensor input, Tensor output) => For(output).AllGather(input, output);

@@ -54,6 +54,21 @@ public static class BackwardResults
     /// </summary>
     public static void Fail(Exception ex) => Interlocked.CompareExchange(ref _failure, ex, null);
 
+    /// <summary>
+    /// The backward of a custom function over one decoder layer: body in a dispose scope (<see cref="Scoped"/>), and
+    /// if it throws, the failure recorded and zero gradients returned for (nothing, the layer's input, nothing).
+    /// </summary>
+    /// <param name="savedInput">unpacks the layer's saved input, only on failure (an unpacked wrapper outside any scope would hold it until GC)</param>
+    public static List<Tensor> LayerBackward(List<Tensor> gradOutputs, Func<List<Tensor>> body, Func<Tensor> savedInput)
+    {
+        try { return Scoped(gradOutputs, body); }
+        catch (Exception ex)
+        {
+            Fail(ex);
+            return [null!, zeros_like(savedInput()), null!];
+        }
+    }
+
     /// <summary>Call after backward: rethrows the first failure a backward body recorded since the last call (its gradients are garbage).</summary>
     public static void ThrowIfFailed()
     {

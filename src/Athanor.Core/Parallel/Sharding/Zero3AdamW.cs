@@ -57,7 +57,6 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
         var first = sharding.Units.First(u => u.Trainable.Count > 0).LocalTrainable;
         var device = first.device;
         _lowPrecision = first.dtype != ScalarType.Float32;
-        Offload = offload;
         _fused = !offload && device.type == DeviceType.CUDA && FusedKernelSwitch.Enabled && FusedOps.IsAvailable(device, out _);
         // Offloaded, the optimizer state sits in host memory; the gradient shard stays where the reduce-scatter writes it.
         var stateDevice = offload ? CPU : device;
@@ -83,7 +82,6 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
     }
 
     public int Stage => 3;
-    public bool Offload { get; }
     public long StepCount { get; set; }
     public bool Fused => _fused;
 

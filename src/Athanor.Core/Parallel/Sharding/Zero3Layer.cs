@@ -40,12 +40,7 @@ public sealed class Zero3Layer : MultiTensorFunction<Zero3Layer>
     public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
     {
         // An exception thrown here would cross libtorch's engine and end the process: keep it for the caller.
-        try { return BackwardResults.Scoped(gradOutputs, () => Recompute(ctx, gradOutputs)); }
-        catch (Exception ex)
-        {
-            BackwardResults.Fail(ex);
-            return [null!, zeros_like(ctx.get_saved_variables()[0]), null!];
-        }
+        return BackwardResults.LayerBackward(gradOutputs, () => Recompute(ctx, gradOutputs), () => ctx.get_saved_variables()[0]);
     }
 
     private static List<Tensor> Recompute(AutogradContext ctx, List<Tensor> gradOutputs)

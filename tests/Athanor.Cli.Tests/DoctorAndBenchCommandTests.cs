@@ -65,13 +65,14 @@ public class DoctorAndBenchCommandTests
     [Theory]
     [InlineData("--zero", "4", "--zero '4' is not valid")]
     [InlineData("--world", "0", "--world '0' is not valid")]
+    [InlineData("--device", "cuda:1 --world 2", "--world 2 puts one rank on each GPU; --device 'cuda:1' names one")]
     [InlineData("--preset", "2b", "--preset '2b' is not known")]
     [InlineData("--device", "tpu", "--device 'tpu' is not valid")]
     [InlineData("--steps", "0", "--steps '0' is not valid")]
     public void Bench_refuses_bad_flags_with_what_is_accepted(string flag, string value, string message)
     {
         using var temp = new TempFolder();
-        var result = ClusterProcess.Run(temp.Path, Limit, "bench", flag, value);
+        var result = ClusterProcess.Run(temp.Path, Limit, ["bench", flag, .. value.Split(' ')]);
         Assert.Equal(2, result.ExitCode);
         Assert.Contains(message, result.Stderr);
         Assert.Contains("accepted", result.Stderr);

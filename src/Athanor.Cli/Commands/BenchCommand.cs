@@ -50,7 +50,16 @@ public sealed class BenchCommand : ICommand
         if (options.Zero > 3) throw new UsageException($"cluster bench: --zero '{options.Zero}' is not valid; accepted: 0, 1, 2, 3");
         if (!BenchPresets.All.ContainsKey(options.Preset))
             throw new UsageException($"cluster bench: --preset '{options.Preset}' is not known; accepted: {string.Join(", ", BenchPresets.All.Keys)}");
-        var result = TrainingBenchmark.Run(options, Console.WriteLine);
+        if (options.World > 1 && device.StartsWith("cuda:", StringComparison.Ordinal))
+            throw new UsageException($"cluster bench: --world {options.World} puts one rank on each GPU; --device '{device}' names one; accepted: --device cuda (or cpu)");
+        BenchResult result;
+        try { result = TrainingBenchmark.Run(options, Console.WriteLine); }
+        catch (InvalidOperationException ex)
+        {
+            // No CUDA libtorch, or a rank that failed: the reason in one line, not a stack trace.
+            Console.Error.WriteLine($"cluster bench: {ex.Message}");
+            return ExitCodes.Failed;
+        }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"params={result.Parameters / 1e9:F3}B loss={result.Loss:F3}"));
         Console.WriteLine(result.ResultLine());
         return ExitCodes.Ok;

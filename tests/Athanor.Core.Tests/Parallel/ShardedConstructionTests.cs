@@ -80,4 +80,29 @@ public class ShardedConstructionTests
         double std = Math.Sqrt(gathered[(1, 0)].Where(v => v != 1f).Select(v => (double)v * v).Average());
         Assert.InRange(std, 0.015, 0.025); // normal(0, 0.02) for the matrices
     }
+
+    [Fact]
+    public void ALargeParameterIsDrawnInIndependentChunksThatDoNotDependOnTheTarget()
+    {
+        // Three chunks and a bit: drawn in parallel, yet the same values every time and for a bf16 target the same
+        // values rounded; chunks come from unrelated generators, not one stream repeated.
+        long length = 3 * RandomInitSource.ChunkLength + 1000;
+        var source = new RandomInitSource(seed: 5, initializerRange: 0.02);
+        using var first = empty(length, ScalarType.Float32);
+        using var second = empty(length, ScalarType.Float32);
+        using var rounded = empty(length, ScalarType.BFloat16);
+        source.Fill("model.layers.0.mlp.up_proj.weight", first);
+        source.Fill("model.layers.0.mlp.up_proj.weight", second);
+        source.Fill("model.layers.0.mlp.up_proj.weight", rounded);
+        Assert.True(first.equal(second).all().item<bool>());
+        using (var expected = first.to(ScalarType.BFloat16)) Assert.True(rounded.equal(expected).all().item<bool>());
+        using (var chunk0 = first.narrow(0, 0, 1000))
+        using (var chunk1 = first.narrow(0, RandomInitSource.ChunkLength, 1000))
+            Assert.False(chunk0.equal(chunk1).all().item<bool>());
+        using var other = empty(length, ScalarType.Float32);
+        source.Fill("model.layers.0.mlp.down_proj.weight", other);
+        Assert.False(first.equal(other).all().item<bool>());
+        Assert.InRange(first.std().item<float>(), 0.0199, 0.0201);
+        Assert.InRange(first.mean().item<float>(), -1e-4, 1e-4);
+    }
 }

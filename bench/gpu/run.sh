@@ -97,19 +97,7 @@ for w in $what; do case $w in
     kill -TERM $node_pid; wait $node_pid
     tail -n 12 "$OUT/submit.log" ;;
   top2) # issue 11: a 65B LoRA and a 13B full fine-tune, ZeRO-3 over 2 GPUs, submitted to two `cluster node` processes (one per GPU)
-    rm -rf /tmp/athanor-top && mkdir -p /tmp/athanor-top/out && openssl rand -hex 16 > /tmp/athanor-top/token
-    common="--token-file /tmp/athanor-top/token --data-root $PWD --output-root /tmp/athanor-top/out --journal sqlite:/tmp/athanor-top/journal.db"
-    $C node --devices cuda:0 --port 4053 --seed 127.0.0.1:4053 --grpc-port 50051 --data-dir /tmp/athanor-top/n0 $common > "$OUT/top-node0.log" 2>&1 & n0=$!
-    sleep 5
-    $C node --devices cuda:1 --port 4054 --seed 127.0.0.1:4053 --grpc-port 50052 --roles worker --data-dir /tmp/athanor-top/n1 $common > "$OUT/top-node1.log" 2>&1 & n1=$!
-    sleep 8
-    export ATHANOR_TOKEN=$(cat /tmp/athanor-top/token)
-    for job in ${TOP_JOBS:-llama65b_lora_zero3 llama2_13b_full_zero3}; do
-      echo "== $job (2 nodes, one GPU each)" | tee -a "$OUT/results.txt"
-      timeout ${TOP_TIMEOUT:-900} $C submit examples/$job.yaml --server 127.0.0.1:50051 --set output_dir=$job --name $job --follow > "$OUT/top-$job.log" 2>&1
-      grep -E "memory plan|step +[0-9]+/|saved|ended|done|error" "$OUT/top-$job.log" | tail -n 12 | tee -a "$OUT/results.txt"
-    done
-    kill -TERM $n1 $n0; wait $n1 $n0 ;;
+    C=$C OUT=$OUT bash bench/gpu/top2.sh ;;
   memory) # peak memory as max_memory_allocated measures it: caching off, device memory sampled (see docs/benchmarks.md)
     for p in "1b:--preset 1b" "8b-lora16-ckpt:--preset 8b --lora-rank 16 --grad-ckpt --batch 2"; do
       echo "== ${p%%:*} memory (PYTORCH_NO_CUDA_MEMORY_CACHING=1)" | tee -a "$OUT/results.txt"

@@ -18,5 +18,18 @@ public sealed record GpuType(string Name, string Description, double PeakBf16Tfl
 
     public static IReadOnlyList<string> Names { get; } = All.Select(g => g.Name).ToArray();
 
+    /// <summary>
+    /// The known GPU whose dense bf16 peak a device of this compute capability has: sm_90 (H100 SXM, H200), sm_80
+    /// (A100), sm_86 (A10G); null for others. H100 PCIe (also sm_90, 756 TFLOP/s) gets the SXM peak, which
+    /// understates its MFU; set ATHANOR_PEAK_FLOPS for it.
+    /// </summary>
+    public static GpuType? FromComputeCapability(int major, int minor) => (major, minor) switch
+    {
+        (9, 0) => Find("h100"),
+        (8, 0) => Find("a100-80g"),
+        (8, 6) => Find("a10g"),
+        _ => null,
+    };
+
     public static GpuType? Find(string name) => All.FirstOrDefault(g => string.Equals(g.Name, name, StringComparison.OrdinalIgnoreCase));
 }

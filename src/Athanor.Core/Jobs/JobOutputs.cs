@@ -28,7 +28,7 @@ public static class JobOutputs
 
     /// <summary>
     /// The model (or adapter) and tokenizer files in output_dir. Under ZeRO-3 no rank holds the whole model, so
-    /// the weights are copied from the last checkpoint, which the ranks wrote one layer at a time.
+    /// the weights are taken from the last checkpoint, which the ranks wrote one layer at a time (hard links where possible).
     /// </summary>
     public static void WriteFinal(JobConfig config, CausalLM model, LoraSettings? lora, string? lastCheckpoint = null)
     {
@@ -57,7 +57,7 @@ public static class JobOutputs
         {
             var name = Path.GetFileName(file);
             bool weights = name.StartsWith("model", StringComparison.Ordinal) || name.StartsWith("adapter_", StringComparison.Ordinal) || name == "config.json";
-            if (weights) File.Copy(file, Path.Combine(dir, name), overwrite: true);
+            if (weights) FileLink.LinkOrCopy(file, Path.Combine(dir, name));
         }
     }
 

@@ -88,8 +88,11 @@ public sealed class TrainingRecorder
         TrainingInstruments.Step.Record(step, tags);
         TrainingInstruments.Tokens.Add(tokens, tags);
         if (seconds > 0) TrainingInstruments.TokensPerSecond.Record(tokens / seconds, tags);
-        TrainingInstruments.Mfu.Record(ModelFlops.Utilization(_flopsPerToken, tokens, seconds, _worldSize, _peakPerRank), tags);
+        TrainingInstruments.Mfu.Record(Utilization(tokens, seconds), tags);
     }
+
+    /// <summary>MFU of <paramref name="tokens"/> (the global batch's) processed in <paramref name="seconds"/>.</summary>
+    public double Utilization(long tokens, double seconds) => ModelFlops.Utilization(_flopsPerToken, tokens, seconds, _worldSize, _peakPerRank);
 
     public void EvalDone(double evalLoss)
     {

@@ -64,6 +64,15 @@ public sealed partial class Trainer
         _dropoutRng = LoraModel.DropoutRng(model);
     }
 
+    /// <summary>The run's telemetry settings with the GPU's dense bf16 peak for MFU, unless one was given (or the GPU is unknown).</summary>
+    private TrainingTelemetry GpuTelemetry(Device device)
+    {
+        if (Telemetry.PeakFlopsPerRank is not null || Environment.GetEnvironmentVariable(ModelFlops.PeakVariable) is { Length: > 0 }) return Telemetry;
+        var properties = Native.Cuda.CudaRuntime.Properties(Math.Max(0, device.index));
+        var gpu = Estimation.GpuType.FromComputeCapability(properties.ComputeCapabilityMajor, properties.ComputeCapabilityMinor);
+        return gpu is null ? Telemetry : Telemetry with { PeakFlopsPerRank = gpu.PeakBf16Tflops * 1e12 };
+    }
+
     /// <summary>The only randomness in a step (LoRA dropout); saved per rank so a resumed run draws the same masks.</summary>
     private readonly Generator? _dropoutRng;
 
@@ -76,7 +85,8 @@ public sealed partial class Trainer
         var schedule = new LearningRateSchedule(_settings.LearningRate, totalSteps,
             LearningRateSchedule.ResolveWarmup(_settings.WarmupSteps, _settings.WarmupRatio, totalSteps), _settings.Schedule);
 
-        _telemetry = new TrainingRecorder(Telemetry, _group.Rank, _group.WorldSize, _settings.ZeroStage, _settings.LoggingSteps, totalSteps,
+        bool onGpu = _device.type == DeviceType.CUDA || Deferred?.Device.type == DeviceType.CUDA;
+        _telemetry = new TrainingRecorder(onGpu ? GpuTelemetry(Deferred?.Device ?? _device) : Telemetry, _group.Rank, _group.WorldSize, _settings.ZeroStage, _settings.LoggingSteps, totalSteps,
             _model.Config.ParameterCount(), _model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()), get_num_threads());
         Func<string, TorchSharp.Modules.Parameter, bool> takesDecay = (name, p) => p.dim() >= 2 && !name.EndsWith(".bias", StringComparison.Ordinal);
         var layout = new FlatLayout(_model.named_parameters(), takesDecay);
@@ -170,6 +180,12 @@ public sealed partial class Trainer
                     ["step"] = state.Step, ["epoch"] = Math.Round(epoch, 4), ["loss"] = meanLoss, ["lr"] = lr,
                     ["grad_norm"] = gradNorm, ["tokens_per_s"] = Math.Round(windowTokens / windowClock.Elapsed.TotalSeconds, 1),
                 };
+                if (onGpu)
+                {
+                    // cudaMemGetInfo's "in use": tensors plus the caching allocator's reserve and the context.
+                    row["mfu"] = Math.Round(_telemetry.Utilization(windowTokens, windowClock.Elapsed.TotalSeconds), 4);
+                    row["gpu_mem_gib"] = Math.Round(Native.DeviceMemory.UsedGib(_device.index), 2);
+                }
                 state.LogHistory.Add(row);
                 metrics?.Append(row);
                 windowLoss = 0; windowSteps = 0; windowTokens = 0; windowClock.Restart();

@@ -33,7 +33,8 @@ public class DataParallelTests
             // different on purpose: rank 0's weights are broadcast (on the meta device: nothing to broadcast, the source gives them)
             using var model = onMeta ? ModelConstruction.BuildOnMeta(ModelConfig.Parse(TinySetup.ConfigJson, "tiny")) : TinySetup.Model(seed: 100 + rank);
             // The frozen base is the same on every rank (as when loaded from one folder); adapters start per rank.
-            if (lora is not null)
+            if (lora is not null && onMeta) LoraModel.Apply(model, lora, seed: 40); // the base comes from the source
+            else if (lora is not null)
             {
                 using var reference = TinySetup.Model(seed: 100);
                 using (TorchSharp.torch.no_grad())
@@ -121,6 +122,21 @@ public class DataParallelTests
         Directory.Delete(Path.Combine(dir, "checkpoint-5"), recursive: true);
         // Resumed from checkpoint-4: the weights come from its safetensors, one layer at a time, at world 3.
         AssertSameCurve(straight, Train(dir, 3, 3, resume: "auto", onMeta: true), "meta-built ZeRO-3, saved at world 2, resumed at world 3");
+    }
+
+    [Fact]
+    public void LoraOverAMetaBuiltBaseTrainsTheSameAtOneAndTwoRanksAndResumes()
+    {
+        // #11's 65B LoRA at tiny scale: the frozen base is drawn into each rank's shards, the adapters stay whole.
+        using var temp = new TestPaths.TempFolder();
+        var lora = new LoraSettings(4, 8, 0, LoraSettings.AllLinear);
+        var single = Train(temp.Sub("w1"), 1, 3, lora: lora, onMeta: true);
+        Assert.True(single.First(r => r["loss"] is not null)["loss"]!.GetValue<double>() > single.Last(r => r["loss"] is not null)["loss"]!.GetValue<double>());
+        AssertSameCurve(single, Train(temp.Sub("w2"), 2, 3, lora: lora, onMeta: true), "LoRA over a meta-built base at world 2");
+        var dir = temp.Sub("resumed");
+        Train(dir, 2, 3, stopAfter: 5, lora: lora, onMeta: true);
+        Directory.Delete(Path.Combine(dir, "checkpoint-5"), recursive: true);
+        AssertSameCurve(single, Train(dir, 2, 3, resume: "auto", lora: lora, onMeta: true), "LoRA over a meta-built base, resumed");
     }
 
     /// <summary>The optimizer-offload switch of the next Train call (the tests of a class run one at a time).</summary>

@@ -38,11 +38,13 @@ public sealed class ParameterSharding : IDisposable
     {
         var described = Describe(model, takesDecay);
         var originals = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        // Real parameters (LoRA adapters made after the build) are copied now: TorchSharp's own modules dispose a
+        // parameter when it is replaced, before its unit is filled.
+        var kept = originals.Where(o => !o.Value.is_meta).ToDictionary(o => o.Key, o => o.Value.detach().clone());
         void Fill(string name, Tensor target)
         {
-            var original = originals[name];
-            if (original.is_meta) source.Fill(name, target);
-            else using (no_grad()) target.copy_(original);
+            if (kept.TryGetValue(name, out var value)) using (no_grad()) target.copy_(value);
+            else source.Fill(name, target);
         }
         using (no_grad())
             foreach (var d in described)
@@ -56,6 +58,7 @@ public sealed class ParameterSharding : IDisposable
         finally
         {
             foreach (var original in originals.Values) original.Dispose();
+            foreach (var value in kept.Values) value.Dispose();
         }
     }
 

@@ -5,7 +5,7 @@
 # checkpoint before and must log the same losses.
 #
 #   C=cluster-binary OUT=dir bash bench/gpu/top2.sh                     # from bench/gpu/run.sh top2
-#   C=... OUT=... DEVICES="cpu:1 cpu:1" EXTRA="--set device=cpu --set bf16=false --set model_name_or_path=tiny-shape --set cutoff_len=128" \
+#   C=... OUT=... DEVICES="cpu:1 cpu:1" EXTRA="--set device=cpu --set bf16=false --set model_name_or_path=bench/gpu/tiny-shape --set cutoff_len=128" \
 #     bash bench/gpu/top2.sh                                            # the same flow on CPU ranks, at tiny scale
 set -uo pipefail
 cd "$(dirname "$0")/../.."

@@ -60,11 +60,11 @@ public sealed partial class ZeroAdamW : IDataParallelOptimizer
         }
         _flatParams = zeros(padded, device: device);
         CopyParametersInto(_flatParams);
-        _master = _flatParams.narrow(0, _start, _count).clone();
+        using (var mine = _flatParams.narrow(0, _start, _count)) _master = mine.clone();
         using var mask = zeros(padded, device: device);
         foreach (var s in layout.Slots.Where(s => s.Decay))
             using (var part = mask.narrow(0, s.Offset, s.Length)) part.fill_(1.0);
-        _decayMask = mask.narrow(0, _start, _count).clone();
+        using (var mine = mask.narrow(0, _start, _count)) _decayMask = mine.clone(); // an undisposed view would keep the whole mask alive
         _flatGrad = zeros(padded, device: device);
         _gradShard = stage == 2 ? zeros(_count, device: device) : _flatGrad.narrow(0, _start, _count);
     }

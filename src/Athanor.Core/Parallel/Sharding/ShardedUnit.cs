@@ -67,14 +67,15 @@ public sealed class ShardedUnit : IDisposable
         using (var flat = Flatten(Trainable, TrainableShare, fill))
         {
             if (broadcast) group.Broadcast(flat, root: 0);
-            LocalTrainable = flat.narrow(0, ShareStart, TrainableShare).clone();
+            // The view is disposed at once: left to the GC it would keep the whole unit's flat vector alive on the GPU.
+            using (var mine = flat.narrow(0, ShareStart, TrainableShare)) LocalTrainable = mine.clone();
             if (Persistent && _world > 1) Scatter(Trainable, flat);
         }
         if (Persistent) return;
         using (var flat = Flatten(Frozen, FrozenShare, fill))
         {
             if (broadcast) group.Broadcast(flat, root: 0);
-            LocalFrozen = flat.narrow(0, _rank * FrozenShare, FrozenShare).clone();
+            using (var mine = flat.narrow(0, _rank * FrozenShare, FrozenShare)) LocalFrozen = mine.clone();
         }
         Release();
     }

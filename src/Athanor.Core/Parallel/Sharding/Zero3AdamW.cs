@@ -99,7 +99,11 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
             sumSq = zeros(1, ScalarType.Float32, _gradShard.device);
             FusedOps.SumSquares(_gradShard, sumSq);
         }
-        else sumSq = _gradShard.pow(2).sum().to_type(ScalarType.Float32).reshape(1);
+        else
+        {
+            using var scope = NewDisposeScope();
+            sumSq = _gradShard.pow(2).sum().to_type(ScalarType.Float32).reshape(1).MoveToOuterDisposeScope();
+        }
         _group.AllReduceSum(sumSq);
         var norm = sumSq.sqrt_().to_type(ScalarType.Float64);
         sumSq.Dispose();

@@ -16,9 +16,9 @@ resume=${TOP_RESUME:-llama65b_lora_zero3}
 W=${TOP_WORK:-/tmp/athanor-top}
 rm -rf "$W" && mkdir -p "$W/out" && openssl rand -hex 16 > "$W/token"
 common=(--token-file "$W/token" --data-root "$PWD" --output-root "$W/out" --journal "sqlite:$W/journal.db")
-"$C" node --devices "${devices[0]}" --port 4053 --seed 127.0.0.1:4053 --grpc-port 50051 --data-dir "$W/n0" "${common[@]}" > "$OUT/top-node0.log" 2>&1 & n0=$!
+"$C" node --devices "${devices[0]}" --port 4053 --seed 127.0.0.1:4053 --grpc-port 50051 --http-port 9464 --data-dir "$W/n0" "${common[@]}" > "$OUT/top-node0.log" 2>&1 & n0=$!
 sleep 5
-"$C" node --devices "${devices[1]}" --port 4054 --seed 127.0.0.1:4053 --grpc-port 50052 --roles worker --data-dir "$W/n1" "${common[@]}" > "$OUT/top-node1.log" 2>&1 & n1=$!
+"$C" node --devices "${devices[1]}" --port 4054 --seed 127.0.0.1:4053 --grpc-port 50052 --http-port 9465 --roles worker --data-dir "$W/n1" "${common[@]}" > "$OUT/top-node1.log" 2>&1 & n1=$!
 sleep 8
 export ATHANOR_TOKEN=$(cat "$W/token")
 
@@ -31,6 +31,9 @@ submit() { # job file, output dir (also the job's name)
   grep -E "memory plan|ZeRO-3|resum|checkpoint at|attempt|state|error" "$OUT/top-$dir.log" | tail -n 8 | tee -a "$OUT/results.txt"
   grep -E "step +[0-9]+/" "$OUT/top-$dir.log" | sed -n '1p;$p' | tee -a "$OUT/results.txt"
   [ -f "$W/out/$dir/metrics.jsonl" ] && cp "$W/out/$dir/metrics.jsonl" "$OUT/top-$dir.metrics.jsonl"
+  for port in 9464 9465; do # where each rank's step time went: the phase histograms' sums and counts, cumulative per node process
+    curl -s "127.0.0.1:$port/metrics" | grep -E "^athanor_train_(phase|step)_duration_seconds_(sum|count)" | sed -E "s/otel_scope_name=\"[^\"]*\",otel_scope_version=\"[^\"]*\",//; s/^/node:$port /" | tee -a "$OUT/results.txt"
+  done
 }
 
 for job in $jobs; do

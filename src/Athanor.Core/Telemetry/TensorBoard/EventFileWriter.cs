@@ -16,19 +16,8 @@ public sealed class EventFileWriter : IDisposable
     public EventFileWriter(string logDir)
     {
         Directory.CreateDirectory(logDir);
-        var now = DateTimeOffset.UtcNow;
-        var stem = System.IO.Path.Combine(logDir, $"{FilePrefix}{now.ToUnixTimeSeconds()}.{Dns.GetHostName()}");
-        FileStream? stream = null;
-        for (int attempt = 0; stream is null; attempt++)
-        {
-            var path = attempt == 0 ? stem : $"{stem}.{attempt}";
-            try
-            {
-                stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
-                Path = path;
-            }
-            catch (IOException) when (File.Exists(path) && attempt < 1000) { }
-        }
+        var stem = System.IO.Path.Combine(logDir, $"{FilePrefix}{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}.{Dns.GetHostName()}");
+        (var stream, Path) = CreateNew(stem);
         _records = new TfRecordWriter(stream);
         _records.Write(EventEncoder.FileVersionEvent(WallTime()));
     }
@@ -43,6 +32,20 @@ public sealed class EventFileWriter : IDisposable
         _records.Write(EventEncoder.ScalarsEvent(WallTime(), step, scalars));
 
     public void Dispose() => _records.Dispose();
+
+    // A second run in the same second on the same host must not take over the first one's file.
+    private static (FileStream Stream, string Path) CreateNew(string stem)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var path = attempt == 0 ? stem : $"{stem}.{attempt}";
+            try
+            {
+                return (new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read), path);
+            }
+            catch (IOException) when (File.Exists(path) && attempt < 1000) { }
+        }
+    }
 
     private static double WallTime() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
 }

@@ -36,6 +36,7 @@ internal static class ConfigPaths
             DatasetDir = Full("dataset_dir", c.DatasetDir),
             OutputDir = Full("output_dir", c.OutputDir),
             TokenizedPath = c.TokenizedPath is null ? null : Full("tokenized_path", c.TokenizedPath),
+            LoggingDir = c.LoggingDir is null ? null : Full("logging_dir", c.LoggingDir),
             ResumeFromCheckpoint = c.ResumeFromCheckpoint is null or "auto"
                 ? c.ResumeFromCheckpoint
                 : Full("resume_from_checkpoint", c.ResumeFromCheckpoint),

@@ -144,6 +144,15 @@ public sealed record JobConfig
     /// <summary><c>logging_first_step</c>: also log step 1, so the curve starts at the untrained loss.</summary>
     public bool LoggingFirstStep { get; init; }
 
+    /// <summary>
+    /// <c>report_to</c>: the trackers named, as a lower-case comma list without "none"; null for none. Athanor acts on
+    /// tensorboard (and all); the others are reported as ignored. See <see cref="ReportsToTensorBoard"/>.
+    /// </summary>
+    public string? ReportTo { get; init; }
+
+    /// <summary><c>logging_dir</c>: the folder of TensorBoard event files (absolute); null = OUTPUT_DIR/runs. See <see cref="TensorBoardDir"/>.</summary>
+    public string? LoggingDir { get; init; }
+
     /// <summary><c>save_steps</c>.</summary>
     public int SaveSteps { get; init; } = 500;
 
@@ -255,6 +264,12 @@ public sealed record JobConfig
 
     /// <summary>True when <see cref="ValSize"/> is a sample count rather than a fraction.</summary>
     public bool ValSizeIsCount => ValSize >= 1.0;
+
+    /// <summary>True when <see cref="ReportTo"/> asks for TensorBoard event files (tensorboard or all).</summary>
+    public bool ReportsToTensorBoard => Configuration.ReportTo.IncludesTensorBoard(ReportTo);
+
+    /// <summary>Where TensorBoard event files go: <see cref="LoggingDir"/>, or OUTPUT_DIR/runs.</summary>
+    public string TensorBoardDir => LoggingDir ?? Path.Combine(OutputDir, "runs");
 
     /// <summary>Samples per optimizer step across all processes.</summary>
     public int GlobalBatchSize => PerDeviceTrainBatchSize * GradientAccumulationSteps * WorldSize;

@@ -45,7 +45,11 @@ public static class JobConfigLoader
         foreach (var entry in entries)
         {
             if (ConfigKeys.Find(entry.Key) is { } key)
+            {
                 config = key.Apply(config, entry);
+                if (entry.Key == "report_to" && ReportTo.Ignored(config.ReportTo) is { } trackers)
+                    ignored.Add(trackers);
+            }
             else if (IgnoredKeys.Contains(entry.Key))
             {
                 if (IgnoredKeys.Match(entry) is { } skipped)

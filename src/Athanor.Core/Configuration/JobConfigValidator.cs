@@ -62,6 +62,7 @@ public static class JobConfigValidator
         // output
         check.NotBlank("output_dir", c.OutputDir);
         check.Range("logging_steps", c.LoggingSteps, c.LoggingSteps >= 1);
+        check.NotBlank("logging_dir", c.LoggingDir);
         check.Range("save_steps", c.SaveSteps, c.SaveSteps >= 1);
         if (c.SaveTotalLimit is { } limit)
             check.Range("save_total_limit", limit, limit >= 1);

@@ -203,6 +203,7 @@ public static class JobPreparation
             Seed = config.Seed,
             LoggingSteps = config.LoggingSteps,
             LoggingFirstStep = config.LoggingFirstStep,
+            TensorBoardDir = config.ReportsToTensorBoard ? config.TensorBoardDir : null,
             SaveSteps = config.SaveSteps,
             SaveTotalLimit = config.SaveTotalLimit,
             SaveOnlyModel = config.SaveOnlyModel,

@@ -120,7 +120,7 @@ public sealed partial class Trainer
         if (sharding is not null && _leader && ExtraEvaluation is not null)
             _observer.OnMessage("ZeRO-3: the leader-only evaluation extras (benchmarks, sample generations) are skipped; the eval loss runs on every rank");
 
-        using var metrics = _leader ? new MetricsLog(_settings.OutputDir, state.LogHistory) : null;
+        using var metrics = _leader ? new MetricsLog(_settings.OutputDir, state.LogHistory, _settings.TensorBoardDir) : null;
         _observer.OnStart(state.Step, totalSteps, resumedFrom);
         _model.train();
 

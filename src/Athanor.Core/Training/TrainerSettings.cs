@@ -27,6 +27,8 @@ public sealed record TrainerSettings
     public double AdamEpsilon { get; init; } = 1e-8;
     public long Seed { get; init; } = 42;
     public int LoggingSteps { get; init; } = 10;
+    /// <summary>The folder the leader adds a TensorBoard event file of the logged rows to (report_to: tensorboard); null for none.</summary>
+    public string? TensorBoardDir { get; init; }
     public bool LoggingFirstStep { get; init; }
     public int SaveSteps { get; init; } = 500;
     public int? SaveTotalLimit { get; init; }

@@ -1,0 +1,40 @@
+namespace Athanor.Telemetry.TensorBoard;
+
+/// <summary>
+/// CRC-32C (Castagnoli: reflected polynomial 0x82F63B78, initial and final XOR 0xFFFFFFFF), the checksum
+/// of TFRecord framing. System.IO.Hashing's Crc32 is the zlib polynomial, not this one.
+/// </summary>
+public static class Crc32C
+{
+    private static readonly uint[] Table = BuildTable();
+
+    public static uint Compute(ReadOnlySpan<byte> data)
+    {
+        uint crc = 0xFFFFFFFFu;
+        foreach (byte b in data)
+            crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        return crc ^ 0xFFFFFFFFu;
+    }
+
+    /// <summary>
+    /// TFRecord stores CRCs masked (rotated right by 15, plus a constant), because a CRC of data that
+    /// itself holds CRCs is weak.
+    /// </summary>
+    public static uint Mask(uint crc) => ((crc >> 15) | (crc << 17)) + 0xA282EAD8u;
+
+    /// <summary>The masked CRC-32C of <paramref name="data"/>, as TFRecord writes it.</summary>
+    public static uint Masked(ReadOnlySpan<byte> data) => Mask(Compute(data));
+
+    private static uint[] BuildTable()
+    {
+        var table = new uint[256];
+        for (uint n = 0; n < 256; n++)
+        {
+            uint c = n;
+            for (int k = 0; k < 8; k++)
+                c = (c & 1) != 0 ? 0x82F63B78u ^ (c >> 1) : c >> 1;
+            table[n] = c;
+        }
+        return table;
+    }
+}

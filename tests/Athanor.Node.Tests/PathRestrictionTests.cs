@@ -50,6 +50,18 @@ public class PathRestrictionTests
         Assert.Contains(node.OutputRoot, ex.Status.Detail);
     }
 
+    [Theory]
+    [InlineData("logging_dir")]
+    [InlineData("tokenized_path")]
+    public async Task EveryWrittenPathMustBeUnderTheOutputRoot(string key)
+    {
+        await using var node = await TestNode.StartAsync();
+        var ex = await Refused(node, $"{key}={Path.Combine(node.DataRoot, "written-here")}");
+        Assert.Equal(StatusCode.PermissionDenied, ex.StatusCode);
+        Assert.StartsWith($"{key}: '", ex.Status.Detail);
+        Assert.Contains("outside the output root", ex.Status.Detail);
+    }
+
     [Fact]
     public async Task DotDotAndSymlinksCannotEscape()
     {

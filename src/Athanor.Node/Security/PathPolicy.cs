@@ -75,6 +75,8 @@ public sealed class PathPolicy
             EvalTasks = c.EvalTasks is null ? null : string.Join(",", c.EvalTasks.Split(',').Select(t =>
                 t.IndexOf(':') is int i and > 0 ? t[..(i + 1)] + Check("eval_tasks", t[(i + 1)..], write: false) : t)),
             OutputDir = Check("output_dir", c.OutputDir, write: true),
+            LoggingDir = c.LoggingDir is null ? null : Check("logging_dir", c.LoggingDir, write: true),
+            TokenizedPath = c.TokenizedPath is null ? null : Check("tokenized_path", c.TokenizedPath, write: true),
             ResumeFromCheckpoint = c.ResumeFromCheckpoint is null or "auto" ? c.ResumeFromCheckpoint : Check("resume_from_checkpoint", c.ResumeFromCheckpoint, write: false),
         };
         return (checkedConfig, notes);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # On the GPU host, from a copy of the repository with bench/pack/ (made by bench/gpu/pack.sh) beside it:
 #   bash bench/gpu/run.sh [selftest] [bench] [bench-variants] [lora8b] [ckpt] [memory] [train] [node]   (default: all)
-#   bash bench/gpu/run.sh [nccl] [dp2] [quick2] [scale] [dp2-7b] [dp2-memory] [train2] [top2]   (2 GPUs; not in the default)
+#   bash bench/gpu/run.sh [nccl] [dp2] [quick2] [prefetch] [scale] [dp2-7b] [dp2-memory] [train2] [top2]   (2 GPUs; not in the default)
 # Runs `cluster doctor --selftest`, then Athanor's benchmark and the PyTorch reference back to back on the
 # same GPU, then a bf16 training job end to end with an interrupted-and-resumed twin. Logs go to $OUT (or
 # bench/out) and every RESULT line to $OUT/results.txt.
@@ -66,6 +66,13 @@ for w in $what; do case $w in
     echo "== 1b world 2 fsdp2 (reference)" | tee -a "$OUT/results.txt"
     $TORCHRUN 2 bench/pack/torch_llama_bench.py --preset 1b --dp fsdp --steps 15 --warmup 3 2>&1 | grep RESULT | sed 's/^/reference /' | tee -a "$OUT/results.txt"
     pair 1b-1gpu "--preset 1b --device cuda --no-profile --steps 15 --warmup 3" "--preset 1b --steps 15 --warmup 3" ;;
+  prefetch) # ZeRO-3 with the next layer's all-gather overlapped (side stream) and without, against FSDP2, same call
+    for pf in 1 0; do
+      echo "== 1b world 2 zero 3 ATHANOR_ZERO3_PREFETCH=$pf" | tee -a "$OUT/results.txt"
+      ATHANOR_ZERO3_PREFETCH=$pf timeout 120 $C bench --preset 1b --device cuda --world 2 --zero 3 --steps 15 --warmup 3 2>&1 | grep -E "RESULT|rror" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+    done
+    echo "== 1b world 2 fsdp2 (reference)" | tee -a "$OUT/results.txt"
+    timeout 120 $TORCHRUN 2 bench/pack/torch_llama_bench.py --preset 1b --dp fsdp --steps 15 --warmup 3 2>&1 | grep RESULT | sed 's/^/reference /' | tee -a "$OUT/results.txt" ;;
   dp2-7b) # a 7B full fine-tune with ZeRO-3 over 2 GPUs against FSDP2 with checkpointing (ZeRO-3 recomputes each layer)
     echo "== 7b world 2 zero 3 batch 2" | tee -a "$OUT/results.txt"
     $C bench --preset 7b --device cuda --world 2 --zero 3 --batch 2 --steps 10 --warmup 3 > "$OUT/7b-w2-z3.log" 2>&1; grep -E "RESULT|rror" "$OUT/7b-w2-z3.log" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"

@@ -16,6 +16,7 @@ public sealed class DeviceRoutedCollective(ICollective host, ICollective device)
     public void AllReduceSum(Tensor tensor) => For(tensor).AllReduceSum(tensor);
     public void ReduceScatterSum(Tensor input, Tensor output) => For(output).ReduceScatterSum(input, output);
     public void AllGather(Tensor input, Tensor output) => For(output).AllGather(input, output);
+    public PendingCollective StartAllGather(Tensor input, Tensor output) => For(output).StartAllGather(input, output);
     public void Broadcast(Tensor tensor, int root) => For(tensor).Broadcast(tensor, root);
 
     /// <summary>Both paths: a barrier that returns only when every rank's GPU work and host side have caught up.</summary>

@@ -21,6 +21,16 @@ public interface ICollective : IDisposable
     /// <summary>Concatenates every rank's input (same length) into output, in rank order.</summary>
     void AllGather(Tensor input, Tensor output);
 
+    /// <summary>
+    /// Starts an all-gather that may overlap the work queued after it (on GPUs: on a side stream); output may be
+    /// used once the returned handle's <see cref="PendingCollective.Wait"/> has been called. By default it runs now.
+    /// </summary>
+    PendingCollective StartAllGather(Tensor input, Tensor output)
+    {
+        AllGather(input, output);
+        return PendingCollective.Done;
+    }
+
     /// <summary>Copies root's tensor into every rank's tensor.</summary>
     void Broadcast(Tensor tensor, int root);
 

@@ -120,6 +120,37 @@ public sealed class NcclCollective : ICollective
         Run("all-gather", n * WorldSize * input.ElementSize, stream => _comm.AllGather(send, receive, n, type, stream));
     }
 
+    /// <summary>
+    /// The all-gather on the collective's side stream: it starts once the work queued so far on torch's stream (which
+    /// produced input and allocated output) is done, and runs alongside the kernels queued after it. ZeRO-3 gathers
+    /// the next layer this way while the current one computes. NCCL runs one communicator's operations one at a
+    /// time, in the order every rank issued them, so a reduce-scatter queued meanwhile on torch's stream waits its turn.
+    /// </summary>
+    public PendingCollective StartAllGather(Tensor input, Tensor output)
+    {
+        var (send, type) = Buffer(input, nameof(input));
+        var (receive, outType) = Buffer(output, nameof(output));
+        long n = input.numel();
+        if (output.numel() != n * WorldSize)
+            throw new ArgumentException($"all-gather output holds {output.numel()} elements; expected {n} x {WorldSize}", nameof(output));
+        if (outType != type) throw new ArgumentException($"all-gather input is {input.dtype} but output is {output.dtype}", nameof(output));
+        CudaRuntime.SetDevice(Device);
+        _side ??= CudaStream.CreateNonBlocking();
+        using (var ready = CudaEvent.Create(timing: false))
+        {
+            ready.Record(TorchCudaStream.Current(Device));
+            ready.MakeWait(_side.Handle);
+        }
+        // Never waited for here: a stuck peer shows up in the next call on torch's stream, which waits for this one.
+        Run("all-gather (prefetch)", n * WorldSize * input.ElementSize, stream => _comm.AllGather(send, receive, n, type, stream),
+            wait: false, on: _side.Handle);
+        var done = CudaEvent.Create(timing: false);
+        done.Record(_side.Handle);
+        return new PendingCollective(done, Device);
+    }
+
+    private CudaStream? _side;
+
     public void Broadcast(Tensor tensor, int root)
     {
         if (root < 0 || root >= WorldSize) throw new ArgumentOutOfRangeException(nameof(root), root, $"root must be a rank in [0, {WorldSize})");
@@ -152,17 +183,19 @@ public sealed class NcclCollective : ICollective
         if (_abortReason is null) _comm.Destroy(Timeout);
         else _comm.Abort();
         _done.Dispose();
+        _side?.Dispose();
+        _side = null;
     }
 
     /// <summary>Launches one NCCL call on torch's current stream and waits for it (see the class summary).</summary>
-    private void Run(string operation, long bytes, Func<IntPtr, bool> launch, bool? wait = null)
+    private void Run(string operation, long bytes, Func<IntPtr, bool> launch, bool? wait = null, IntPtr? on = null)
     {
         ThrowIfAborted(operation, TimeSpan.Zero);
         long start = Stopwatch.GetTimestamp();
         try
         {
             CudaRuntime.SetDevice(Device);
-            var stream = TorchCudaStream.Current(Device);
+            var stream = on ?? TorchCudaStream.Current(Device);
             bool launching = launch(stream);
             // Non-blocking NCCL may still be enqueuing: an event recorded now would complete too early.
             while (launching)

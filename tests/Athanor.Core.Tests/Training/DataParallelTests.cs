@@ -139,6 +139,20 @@ public class DataParallelTests
         AssertSameCurve(single, Train(dir, 2, 3, resume: "auto", lora: lora, onMeta: true), "LoRA over a meta-built base, resumed");
     }
 
+    [Fact]
+    public void PrefetchingTheNextLayerLeavesTheCurveAsItIs()
+    {
+        // The next layer's gather is started before this layer computes (forward) or before it is recomputed
+        // (backward); on CPU ranks it simply happens earlier, so the collectives' order changes and the curve must not.
+        using var temp = new TestPaths.TempFolder();
+        var prefetched = Train(temp.Sub("on"), 2, 3);
+        Environment.SetEnvironmentVariable("ATHANOR_ZERO3_PREFETCH", "0");
+        try { AssertSameCurve(prefetched, Train(temp.Sub("off"), 2, 3), "world 2 / ZeRO-3 without prefetching"); }
+        finally { Environment.SetEnvironmentVariable("ATHANOR_ZERO3_PREFETCH", null); }
+        var lora = new LoraSettings(4, 8, 0, LoraSettings.AllLinear);
+        AssertSameCurve(Train(temp.Sub("w1-lora"), 1, 0, lora: lora), Train(temp.Sub("w3-lora"), 3, 3, lora: lora), "LoRA at world 3 / ZeRO-3, prefetching");
+    }
+
     /// <summary>The optimizer-offload switch of the next Train call (the tests of a class run one at a time).</summary>
     private static readonly AsyncLocal<bool> Offloading = new();
 

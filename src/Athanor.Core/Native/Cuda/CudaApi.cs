@@ -55,6 +55,7 @@ internal static unsafe class CudaApi
     private static delegate* unmanaged<IntPtr, IntPtr, int> _eventRecord;
     private static delegate* unmanaged<IntPtr, int> _eventSynchronize;
     private static delegate* unmanaged<IntPtr, int> _eventQuery;
+    private static delegate* unmanaged<IntPtr, IntPtr, uint, int> _streamWaitEvent;
     private static delegate* unmanaged<float*, IntPtr, IntPtr, int> _eventElapsedTime;
 
     // cudaError_t cudaGetDeviceCount(int* count)
@@ -108,6 +109,10 @@ internal static unsafe class CudaApi
     // cudaError_t cudaStreamQuery(cudaStream_t stream): cudaSuccess when idle, cudaErrorNotReady while work is pending
     internal static int StreamQuery(IntPtr stream) =>
         (_streamQuery != null ? _streamQuery : _streamQuery = (delegate* unmanaged<IntPtr, int>)Library.Resolve("cudaStreamQuery"))(stream);
+
+    // cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags): later work on stream waits for event
+    internal static int StreamWaitEvent(IntPtr stream, IntPtr cudaEvent, uint flags) =>
+        (_streamWaitEvent != null ? _streamWaitEvent : _streamWaitEvent = (delegate* unmanaged<IntPtr, IntPtr, uint, int>)Library.Resolve("cudaStreamWaitEvent"))(stream, cudaEvent, flags);
 
     // cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned int flags)
     internal static int EventCreateWithFlags(IntPtr* cudaEvent, uint flags) =>

@@ -32,6 +32,9 @@ public sealed unsafe class CudaEvent : IDisposable
 
     public void Record(CudaStream stream) => Record(stream.Handle);
 
+    /// <summary>Makes later work on stream (a cudaStream_t) wait until the recorded point has been reached; the host does not wait.</summary>
+    public void MakeWait(IntPtr stream) => CudaRuntime.Check(CudaApi.StreamWaitEvent(stream, Handle, 0), "cudaStreamWaitEvent");
+
     /// <summary>Blocks until the work before the recorded point has finished.</summary>
     public void Synchronize() => CudaRuntime.Check(CudaApi.EventSynchronize(Handle), "cudaEventSynchronize");
 

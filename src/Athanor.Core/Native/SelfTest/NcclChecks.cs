@@ -34,7 +34,7 @@ internal static class NcclChecks
             collective.Barrier();
             return $"rank {rank}";
         }, Limit);
-        return $"world {world}: all-reduce sum/avg, reduce-scatter, all-gather, broadcast of fp32 and bf16 exact on {string.Join(", ", lines)}";
+        return $"world {world}: all-reduce sum/avg, reduce-scatter, all-gather (also on the side stream), broadcast of fp32 and bf16 exact on {string.Join(", ", lines)}";
     }
 
     private static void CheckValues(NcclCollective c, Device device, ScalarType dtype)
@@ -64,7 +64,21 @@ internal static class NcclChecks
         var mine = full(m, r + 1, dtype, device);
         var gathered = empty(m * w, dtype, device);
         c.AllGather(mine, gathered);
-        Expect("all-gather", dtype, gathered, ((arange(w * m, ScalarType.Float64, device) / m).floor() + 1).to(ScalarType.Float32));
+        var expectedGather = ((arange(w * m, ScalarType.Float64, device) / m).floor() + 1).to(ScalarType.Float32);
+        Expect("all-gather", dtype, gathered, expectedGather);
+
+        // On the side stream (ZeRO-3's prefetch): its input is written just before on torch's stream, and a
+        // reduce-scatter queued on torch's stream in the meantime must not disturb it.
+        var ahead = empty(m * w, dtype, device);
+        var source = zeros(m, dtype, device);
+        source.add_(r + 1);
+        var pending = c.StartAllGather(source, ahead);
+        var between = (pattern * (r + 1)).to(dtype);
+        var betweenOut = empty(n / w, dtype, device);
+        c.ReduceScatterSum(between, betweenOut);
+        pending.Wait();
+        Expect("all-gather on the side stream", dtype, ahead, expectedGather);
+        Expect("reduce-scatter beside it", dtype, betweenOut, pattern.narrow(0, r * (n / w), n / w) * ranksSum);
 
         int root = w - 1;
         var b = r == root ? pattern.to(dtype) : zeros(n, dtype, device);

@@ -148,12 +148,25 @@ public sealed class ParameterSharding : IDisposable
             if (layer.training && is_grad_enabled())
             {
                 var input = x.requires_grad ? x : x.detach().requires_grad_(true);
-                return Zero3Layer.apply(layer, input, new Zero3Layer.Context(this, unit, rng))[0];
+                return Zero3Layer.apply(layer, input, new Zero3Layer.Context(this, unit, index, rng))[0];
             }
             unit.Gather(_group);
+            PrefetchLayer(index + 1);
             try { return layer.forward(x); }
             finally { unit.Release(); }
         };
+    }
+
+    /// <summary>
+    /// Whether the next layer's gather overlaps this layer's compute (on GPUs; CPU ranks just gather it earlier).
+    /// It keeps two layers gathered at a time. ATHANOR_ZERO3_PREFETCH=0 turns it off, for comparison.
+    /// </summary>
+    public bool Prefetch { get; set; } = Environment.GetEnvironmentVariable("ATHANOR_ZERO3_PREFETCH") != "0";
+
+    /// <summary>Starts gathering decoder layer <paramref name="index"/> ahead of its use (nothing outside the model or with prefetch off).</summary>
+    internal void PrefetchLayer(int index)
+    {
+        if (Prefetch && index >= 0 && index < _layerUnits.Length) _layerUnits[index].StartGather(_group);
     }
 
     internal void OnGradients(ShardedUnit unit, IReadOnlyList<Tensor?> grads) =>

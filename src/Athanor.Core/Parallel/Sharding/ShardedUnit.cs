@@ -20,6 +20,7 @@ public sealed class ShardedUnit : IDisposable
     private readonly ScalarType _dtype;
     private readonly Device _device;
     private Tensor? _gatheredTrainable, _gatheredFrozen;
+    private PendingCollective? _pendingTrainable, _pendingFrozen;
 
     internal ShardedUnit(string name, bool persistent, IReadOnlyList<UnitParameter> trainable, IReadOnlyList<UnitParameter> frozen,
         long logicalStart, int rank, int world, ScalarType dtype, Device device)
@@ -80,10 +81,18 @@ public sealed class ShardedUnit : IDisposable
         Release();
     }
 
-    /// <summary>All-gathers the unit's parameters into fresh buffers and points the parameters at them (non-persistent units).</summary>
+    /// <summary>
+    /// All-gathers the unit's parameters into fresh buffers and points the parameters at them (non-persistent units).
+    /// A unit whose gather was started ahead (<see cref="StartGather"/>) only has the caller's stream wait for it.
+    /// </summary>
     public void Gather(ICollective group, bool trainableOnly = false)
     {
-        if (Persistent || Gathered) return;
+        if (Persistent) return;
+        if (Gathered)
+        {
+            WaitForGather();
+            return;
+        }
         using var _ = no_grad();
         _gatheredTrainable = AllGather(group, LocalTrainable, TrainableShare);
         Point(Trainable, _gatheredTrainable);
@@ -92,10 +101,42 @@ public sealed class ShardedUnit : IDisposable
         Point(Frozen, _gatheredFrozen);
     }
 
+    /// <summary>
+    /// Starts gathering the whole unit so that it overlaps the work queued next (the layer before it in backward, the
+    /// one after it in forward); the parameters point at the buffers at once, and <see cref="Gather"/> or
+    /// <see cref="Release"/> waits for them. Every rank must start the same gathers in the same order.
+    /// </summary>
+    public void StartGather(ICollective group)
+    {
+        if (Persistent || Gathered) return;
+        using var _ = no_grad();
+        _gatheredTrainable = empty(TrainableShare * _world, _dtype, _device);
+        _pendingTrainable = _world == 1 ? Copy(LocalTrainable, _gatheredTrainable) : group.StartAllGather(LocalTrainable, _gatheredTrainable);
+        Point(Trainable, _gatheredTrainable);
+        _gatheredFrozen = empty(FrozenShare * _world, _dtype, _device);
+        _pendingFrozen = _world == 1 ? Copy(LocalFrozen!, _gatheredFrozen) : group.StartAllGather(LocalFrozen!, _gatheredFrozen);
+        Point(Frozen, _gatheredFrozen);
+    }
+
+    private static PendingCollective Copy(Tensor from, Tensor to)
+    {
+        to.copy_(from);
+        return PendingCollective.Done;
+    }
+
+    /// <summary>Makes the caller's stream wait for a gather started ahead (nothing if there is none).</summary>
+    private void WaitForGather()
+    {
+        _pendingTrainable?.Wait();
+        _pendingFrozen?.Wait();
+        _pendingTrainable = _pendingFrozen = null;
+    }
+
     /// <summary>Drops the gathered parameters: they become empty tensors until the next gather.</summary>
     public void Release()
     {
         if (Persistent) return;
+        WaitForGather(); // the side stream must be done writing before the buffers go back to the allocator
         using var _ = no_grad();
         foreach (var p in Trainable.Concat(Frozen))
             using (var empty = torch.empty(0, _dtype, _device)) p.Parameter.set_(empty);

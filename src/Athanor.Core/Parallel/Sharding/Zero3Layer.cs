@@ -20,7 +20,7 @@ public sealed class Zero3Layer : MultiTensorFunction<Zero3Layer>
     public override string Name => "AthanorZero3Layer";
 
     /// <summary>What the function needs besides the layer and its input.</summary>
-    public sealed record Context(ParameterSharding Sharding, ShardedUnit Unit, Generator? DropoutRng);
+    public sealed record Context(ParameterSharding Sharding, ShardedUnit Unit, int Index, Generator? DropoutRng);
 
     /// <summary>vars: the DecoderLayer, its input tensor and the <see cref="Context"/>.</summary>
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
@@ -33,6 +33,7 @@ public sealed class Zero3Layer : MultiTensorFunction<Zero3Layer>
         ctx.save_data("context", context);
         if (context.DropoutRng is { } rng) ctx.save_data("rng", rng.get_state().DetachFromDisposeScope());
         context.Unit.Gather(context.Sharding.Group);
+        context.Sharding.PrefetchLayer(context.Index + 1);
         try { return [layer.forward(input)]; }
         finally { context.Unit.Release(); }
     }
@@ -57,6 +58,7 @@ public sealed class Zero3Layer : MultiTensorFunction<Zero3Layer>
             state.Dispose();
         }
         unit.Gather(context.Sharding.Group);
+        context.Sharding.PrefetchLayer(context.Index - 1); // backward runs the layers in reverse
         Tensor inputGrad;
         try
         {

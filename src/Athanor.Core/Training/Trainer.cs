@@ -64,6 +64,20 @@ public sealed partial class Trainer
         _dropoutRng = LoraModel.DropoutRng(model);
     }
 
+    /// <summary>
+    /// ZeRO-3's sharding (and materialization); running out of GPU memory there is the same verdict as in a step:
+    /// retrying on the same GPUs cannot help, so it surfaces as <see cref="DeviceOutOfMemoryException"/>.
+    /// </summary>
+    private ParameterSharding ShardOrExplain(Func<string, TorchSharp.Modules.Parameter, bool> takesDecay, string? resumedFrom)
+    {
+        try { return Shard(takesDecay, resumedFrom); }
+        catch (Exception ex) when (DeviceOutOfMemoryException.Matches(ex))
+        {
+            throw new DeviceOutOfMemoryException($"out of GPU memory while sharding the model over {_group.WorldSize} rank(s) with ZeRO-3 " +
+                $"({Native.DeviceMemory.Describe()})", ex);
+        }
+    }
+
     /// <summary>The run's telemetry settings with the GPU's dense bf16 peak for MFU, unless one was given (or the GPU is unknown).</summary>
     private TrainingTelemetry GpuTelemetry(Device device)
     {
@@ -104,7 +118,7 @@ public sealed partial class Trainer
         // The weights are loaded into the whole model first: ZeRO-3 then cuts its shares from them.
         var saved = resumedFrom is null ? null : ReadSavedState(resumedFrom);
         if (resumedFrom is not null && !(Deferred is not null && _lora is null)) LoadWeights(resumedFrom);
-        using var sharding = _settings.ZeroStage == 3 ? Shard(takesDecay, resumedFrom) : null;
+        using var sharding = _settings.ZeroStage == 3 ? ShardOrExplain(takesDecay, resumedFrom) : null;
         _device = _model.OutputWeight.device; // materialized by now
         using IDataParallelOptimizer optimizer = sharding is null
             ? new ZeroAdamW(layout, _group, _settings.ZeroStage, _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon)

@@ -153,6 +153,28 @@ public class DataParallelTests
         AssertSameCurve(Train(temp.Sub("w1-lora"), 1, 0, lora: lora), Train(temp.Sub("w3-lora"), 3, 3, lora: lora), "LoRA at world 3 / ZeRO-3, prefetching");
     }
 
+    /// <summary>A source that fails as libtorch does when the GPU is full.</summary>
+    private sealed class FullDeviceSource : IParameterSource
+    {
+        public void Fill(string name, TorchSharp.torch.Tensor target) =>
+            throw new System.Runtime.InteropServices.ExternalException("CUDA out of memory. Tried to allocate 774.00 MiB. GPU 1 has a total capacity of 139.80 GiB");
+    }
+
+    [Fact]
+    public void RunningOutOfDeviceMemoryWhileShardingIsTheOutOfMemoryVerdictNotARetryableError()
+    {
+        // The cluster retries ordinary failures but not DeviceOutOfMemoryException (the same GPUs would fail again).
+        using var temp = new TestPaths.TempFolder();
+        using var model = ModelConstruction.BuildOnMeta(ModelConfig.Parse(TinySetup.ConfigJson, "tiny"));
+        var trainer = new Trainer(model, null, TinySetup.Data(trainCount: 30, validationCount: 7), SettingsFor(temp.Path, 1, 3))
+        {
+            Deferred = new DeferredWeights(new FullDeviceSource(), TorchSharp.torch.CPU, TorchSharp.torch.ScalarType.Float32),
+        };
+        var ex = Assert.Throws<DeviceOutOfMemoryException>(() => trainer.Run());
+        Assert.Contains("while sharding the model over 1 rank(s) with ZeRO-3", ex.Message);
+        Assert.Contains("Tried to allocate 774.00 MiB", ex.InnerException!.Message);
+    }
+
     /// <summary>The optimizer-offload switch of the next Train call (the tests of a class run one at a time).</summary>
     private static readonly AsyncLocal<bool> Offloading = new();
 

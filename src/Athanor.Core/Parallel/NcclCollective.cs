@@ -111,13 +111,20 @@ public sealed class NcclCollective : ICollective
 
     public void AllGather(Tensor input, Tensor output)
     {
+        var (bytes, launch) = Gathering(input, output);
+        Run("all-gather", bytes, launch);
+    }
+
+    /// <summary>An all-gather's checked buffers: its size in bytes and the launch on a given stream.</summary>
+    private (long Bytes, Func<IntPtr, bool> Launch) Gathering(Tensor input, Tensor output)
+    {
         var (send, type) = Buffer(input, nameof(input));
         var (receive, outType) = Buffer(output, nameof(output));
         long n = input.numel();
         if (output.numel() != n * WorldSize)
             throw new ArgumentException($"all-gather output holds {output.numel()} elements; expected {n} x {WorldSize}", nameof(output));
         if (outType != type) throw new ArgumentException($"all-gather input is {input.dtype} but output is {output.dtype}", nameof(output));
-        Run("all-gather", n * WorldSize * input.ElementSize, stream => _comm.AllGather(send, receive, n, type, stream));
+        return (n * WorldSize * input.ElementSize, stream => _comm.AllGather(send, receive, n, type, stream));
     }
 
     /// <summary>
@@ -128,12 +135,7 @@ public sealed class NcclCollective : ICollective
     /// </summary>
     public PendingCollective StartAllGather(Tensor input, Tensor output)
     {
-        var (send, type) = Buffer(input, nameof(input));
-        var (receive, outType) = Buffer(output, nameof(output));
-        long n = input.numel();
-        if (output.numel() != n * WorldSize)
-            throw new ArgumentException($"all-gather output holds {output.numel()} elements; expected {n} x {WorldSize}", nameof(output));
-        if (outType != type) throw new ArgumentException($"all-gather input is {input.dtype} but output is {output.dtype}", nameof(output));
+        var (bytes, launch) = Gathering(input, output);
         CudaRuntime.SetDevice(Device);
         _side ??= CudaStream.CreateNonBlocking();
         using (var ready = CudaEvent.Create(timing: false))
@@ -142,8 +144,7 @@ public sealed class NcclCollective : ICollective
             ready.MakeWait(_side.Handle);
         }
         // Never waited for here: a stuck peer shows up in the next call on torch's stream, which waits for this one.
-        Run("all-gather (prefetch)", n * WorldSize * input.ElementSize, stream => _comm.AllGather(send, receive, n, type, stream),
-            wait: false, on: _side.Handle);
+        Run("all-gather (prefetch)", bytes, launch, wait: false, on: _side.Handle);
         var done = CudaEvent.Create(timing: false);
         done.Record(_side.Handle);
         return new PendingCollective(done, Device);

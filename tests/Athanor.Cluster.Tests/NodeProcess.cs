@@ -14,9 +14,9 @@ public sealed class NodeProcess : IDisposable
 
     public static string ClusterDll => typeof(NodeProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "ClusterDll").Value!;
 
-    /// <summary>httpPort: serve /health and /metrics there; environment: extra variables (OTEL_* settings).</summary>
+    /// <summary>httpPort: serve /health and /metrics there; environment: extra variables (OTEL_* settings); extraArgs: more flags.</summary>
     public NodeProcess(string name, int akkaPort, int grpcPort, IReadOnlyList<string> seeds, string journal, ClusterFolders folders, string devices = "cpu:1",
-        int? httpPort = null, IReadOnlyDictionary<string, string>? environment = null)
+        int? httpPort = null, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? extraArgs = null)
     {
         Name = name;
         AkkaPort = akkaPort;
@@ -31,6 +31,7 @@ public sealed class NodeProcess : IDisposable
             info.ArgumentList.Add(a);
         foreach (var s in seeds) { info.ArgumentList.Add("--seed"); info.ArgumentList.Add(s); }
         if (httpPort is int http) { info.ArgumentList.Add("--http-port"); info.ArgumentList.Add(http.ToString()); }
+        foreach (var a in extraArgs ?? []) info.ArgumentList.Add(a);
         _process = Process.Start(info)!;
         Pid = _process.Id;
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };

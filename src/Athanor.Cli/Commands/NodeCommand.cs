@@ -23,6 +23,8 @@ public sealed class NodeCommand : ICommand
                             [--host IP] [--port P] [--seed HOST:PORT]... [--roles coordinator,worker]
                             [--devices cpu:N|cuda|cuda:0,1] [--journal sqlite|sqlite:PATH|postgres:CONN]
                             [--grpc-port P] [--http-port P] [--listen IP] [--config FILE]
+                            [--discovery seeds|config|kubernetes] [--contact-point HOST:HTTP-PORT]...
+                            [--required-contact-points N] [--k8s-label-selector SEL] [--k8s-namespace NS]
 
           --host IP         address other members and training peers reach this node at (default 127.0.0.1)
           --port P          Akka remoting port (default 4053)
@@ -37,6 +39,18 @@ public sealed class NodeCommand : ICommand
           --grpc-port P     the job service (default 50051; 0 = any free port, printed)
           --http-port P     health endpoints /health/live and /health/ready, Prometheus metrics /metrics
                             (default: off)
+          --discovery D     how members find each other: seeds (the --seed list, default), or Cluster Bootstrap
+                            (Akka.Management) over config (the --contact-point list) or kubernetes (the API
+                            server's pods matching --k8s-label-selector). Bootstrap needs --http-port: each
+                            node's contact point is /bootstrap/seed-nodes there. Nodes probe each other, join
+                            a cluster one of them is in, or, when none is and the contact points are stable,
+                            the lowest one founds it.
+          --contact-point HOST:HTTP-PORT  a member's contact point (repeatable; list every member, this one too)
+          --required-contact-points N  contact points that must answer before a new cluster is founded (default:
+                            all listed for config, 2 for kubernetes)
+          --k8s-label-selector SEL, --k8s-namespace NS (default: the pod's own), --k8s-port-name NAME (the container
+                            port of the contact point, default http), --k8s-api-ca-path, --k8s-api-token-path
+                            (default: the service account's files in the pod)
           --token-file F    the bearer token clients must send
           --data-root DIR   jobs may read only under these folders (repeatable)
           --output-root DIR jobs write only under this folder
@@ -58,7 +72,7 @@ public sealed class NodeCommand : ICommand
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value);
         var settings = NodeSettings.From(reader, env);
         var clusterOptions = settings.ToClusterOptions();
-        if (clusterOptions.Seeds.Count == 0)
+        if (clusterOptions.Seeds.Count == 0 && !clusterOptions.UsesBootstrap)
         {
             // Without a seed a node would wait for a manual join forever: alone, it starts its own cluster.
             if (clusterOptions.Port == 0) throw new UsageException("cluster node: --port 0 needs --seed HOST:PORT (a node starting its own cluster must know its port)");
@@ -95,6 +109,12 @@ public sealed class NodeCommand : ICommand
         try { await grpc.StartAsync(cancel); }
         catch (IOException ex) { throw new UsageException($"cluster node: cannot listen on {nodeOptions.ListenAddress}:{nodeOptions.GrpcPort}: {ex.Message}"); }
         await using var health = httpPort >= 0 ? await StartHealth(node, telemetry, clusterOptions.Host, httpPort, cancel) : null;
+        if (clusterOptions.UsesBootstrap)
+        {
+            // The contact point is serving: now bootstrap may probe the others (and they this one).
+            await ClusterBootstrapping.StartAsync(node.System, clusterOptions);
+            Console.WriteLine($"cluster node: bootstrapping through {clusterOptions.Discovery} discovery (contact point http://{clusterOptions.Host}:{httpPort}{ClusterBootstrapping.SeedNodesPath})");
+        }
         Console.WriteLine($"cluster node: member {node.Address} (roles {string.Join(",", clusterOptions.Roles)}, devices {clusterOptions.Devices})");
         Console.WriteLine($"cluster node: gRPC on {grpc.Address.ToString().TrimEnd('/')}" + (health is null ? "" : $"; health on {health.Urls.First()}"));
         Console.WriteLine($"cluster node: telemetry: {telemetry.Summary()}");
@@ -120,6 +140,9 @@ public sealed class NodeCommand : ICommand
                 ? Results.Text($"ready: {self.Address} is Up\n")
                 : Results.Text($"not ready: {self.Address} is {self.Status}\n", statusCode: 503);
         });
+        app.MapGet(ClusterBootstrapping.SeedNodesPath, () => ClusterBootstrapping.SeedNodesJson(node.System) is string json
+            ? Results.Text(json, "application/json")
+            : Results.Text("leaving the cluster\n", statusCode: 503));
         if (telemetry.ServesPrometheus) telemetry.MapScrapeEndpoint(app); // off with OTEL_SDK_DISABLED=true
         await app.StartAsync(cancel);
         return app;

@@ -6,13 +6,16 @@ namespace Athanor.Cli.Commands;
 /// <summary>
 /// The settings of `cluster node`, from three places in increasing precedence: a YAML file (--config),
 /// ATHANOR_NODE_* environment variables, and flags. Every key has the same name in all three
-/// (host, port, seed, roles, devices, data-dir, journal, grpc-port, http-port, token-file, data-root, output-root, listen).
+/// (host, port, seed, roles, devices, data-dir, journal, grpc-port, http-port, token-file, data-root, output-root, listen,
+/// and the discovery keys: discovery, contact-point, required-contact-points, k8s-*).
 /// </summary>
 public sealed class NodeSettings
 {
     public static readonly IReadOnlyList<string> ValueKeys =
-        ["host", "port", "seed", "roles", "devices", "data-dir", "journal", "grpc-port", "http-port", "token-file", "data-root", "output-root", "listen", "config"];
-    private static readonly HashSet<string> ListKeys = ["seed", "data-root"];
+        ["host", "port", "seed", "roles", "devices", "data-dir", "journal", "grpc-port", "http-port", "token-file", "data-root", "output-root", "listen", "config",
+         "discovery", "contact-point", "required-contact-points", "k8s-label-selector", "k8s-namespace", "k8s-port-name",
+         "k8s-api-ca-path", "k8s-api-token-path"];
+    private static readonly HashSet<string> ListKeys = ["seed", "data-root", "contact-point"];
 
     private readonly Dictionary<string, List<string>> _values = [];
 
@@ -41,6 +44,7 @@ public sealed class NodeSettings
             var key = ((YamlScalarNode)keyNode).Value!.Replace('_', '-');
             if (key == "seeds") key = "seed";
             if (key == "data-roots") key = "data-root";
+            if (key == "contact-points") key = "contact-point";
             if (!ValueKeys.Contains(key) || key == "config")
                 throw new UsageException($"{path}: unknown key '{((YamlScalarNode)keyNode).Value}'; accepted: {string.Join(", ", ValueKeys.Where(k => k != "config"))}");
             _values[key] = valueNode switch
@@ -72,5 +76,14 @@ public sealed class NodeSettings
         Devices = One("devices") ?? "cpu:1",
         DataDir = One("data-dir") ?? throw new UsageException("cluster node: --data-dir DIR is required (the node keeps its journal and state there)"),
         Journal = One("journal") ?? "sqlite",
+        Discovery = One("discovery") ?? "seeds",
+        ContactPoints = All("contact-point"),
+        RequiredContactPoints = One("required-contact-points") is null ? null : Int("required-contact-points", 0, 1, 1000),
+        HttpPort = One("http-port") is null ? null : Int("http-port", 0, 0, 65535),
+        KubernetesLabelSelector = One("k8s-label-selector"),
+        KubernetesNamespace = One("k8s-namespace"),
+        KubernetesPortName = One("k8s-port-name") ?? "http",
+        KubernetesApiCaPath = One("k8s-api-ca-path"),
+        KubernetesApiTokenPath = One("k8s-api-token-path"),
     };
 }

@@ -55,6 +55,7 @@ public static class ClusterConfig
                 run-by-clr-shutdown-hook = off
                 phases.before-cluster-shutdown.timeout = {{(int)o.DrainTimeout.TotalSeconds + 10}}s
               }
+              {{Bootstrap(o)}}
               persistence {
                 journal {
                   plugin = "akka.persistence.journal.sql"
@@ -76,6 +77,57 @@ public static class ClusterConfig
             }
             """;
     }
+
+    /// <summary>
+    /// Akka.Management Cluster Bootstrap and the Akka.Discovery method it asks for contact points. Akka.Management's own
+    /// HTTP server is never started (see ClusterBootstrapping): the node's HTTP port serves the contact point.
+    /// </summary>
+    private static string Bootstrap(ClusterNodeOptions o)
+    {
+        if (!o.UsesBootstrap) return "";
+        string margin = ((int)o.BootstrapStableMargin.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms";
+        string method = o.Discovery == "config" ? "config" : "athanor-kubernetes";
+        string discovery = o.Discovery == "config"
+            ? $$"""
+              discovery.config.services.{{ServiceName}}.endpoints = [{{string.Join(", ", o.ContactPoints.Select(Quote))}}]
+              """
+            : $$"""
+              discovery.athanor-kubernetes {
+                class = "{{typeof(KubernetesPodDiscovery).FullName}}, {{typeof(KubernetesPodDiscovery).Assembly.GetName().Name}}"
+                pod-label-selector = {{Quote(o.KubernetesLabelSelector!)}}
+                pod-namespace = {{Quote(o.KubernetesNamespace ?? "")}}
+                {{(o.KubernetesApiCaPath is string ca ? "api-ca-path = " + Quote(ca) : "")}}
+                {{(o.KubernetesApiTokenPath is string token ? "api-token-path = " + Quote(token) : "")}}
+              }
+              """;
+        return $$"""
+            {{discovery}}
+            management.http {
+              hostname = {{Quote(o.Host)}}
+              port = {{o.HttpPort}}
+            }
+            management.cluster.bootstrap {
+              new-cluster-enabled = on
+              contact-point-discovery {
+                service-name = {{Quote(ServiceName)}}
+                discovery-method = {{method}}
+                port-name = {{(o.Discovery == "kubernetes" ? Quote(o.KubernetesPortName) : "\"\"")}}
+                required-contact-point-nr = {{o.EffectiveRequiredContactPoints}}
+                stable-margin = {{margin}}
+                contact-with-all-contact-points = true
+              }
+              contact-point {
+                fallback-port = {{o.HttpPort}}
+                # Members on one machine differ only by port: probe every discovered one, not just those on ours.
+                filter-on-fallback-port = false
+                probe-interval = 1s
+              }
+            }
+            """;
+    }
+
+    /// <summary>The name bootstrap looks up in discovery (config discovery's service key).</summary>
+    public const string ServiceName = "athanor";
 
     private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 }

@@ -5,6 +5,7 @@ public sealed record ClusterNodeOptions
 {
     public const string SystemName = "athanor";
     public static readonly IReadOnlyList<string> KnownRoles = ["coordinator", "worker"];
+    public static readonly IReadOnlyList<string> DiscoveryMethods = ["seeds", "config", "kubernetes"];
 
     /// <summary>Address other members and ring peers reach this node at.</summary>
     public string Host { get; init; } = "127.0.0.1";
@@ -22,6 +23,32 @@ public sealed record ClusterNodeOptions
     public TimeSpan DowningStableAfter { get; init; } = TimeSpan.FromSeconds(7);
     /// <summary>How long a SIGTERM waits for running ranks to checkpoint before leaving.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// How members find each other: "seeds" (the --seed list), or Akka.Management Cluster Bootstrap over Akka.Discovery:
+    /// "config" (a fixed --contact-point list) or "kubernetes" (the API server's list of the release's pods).
+    /// </summary>
+    public string Discovery { get; init; } = "seeds";
+    /// <summary>HOST:HTTP-PORT of every member's contact point (discovery "config").</summary>
+    public IReadOnlyList<string> ContactPoints { get; init; } = [];
+    /// <summary>How many contact points must answer before the lowest one may found a new cluster (null: all listed ones for "config", 2 for "kubernetes").</summary>
+    public int? RequiredContactPoints { get; init; }
+    /// <summary>This node's HTTP port: its contact point for bootstrap (and /health, /metrics).</summary>
+    public int? HttpPort { get; init; }
+    /// <summary>Label selector of the cluster's pods (discovery "kubernetes"), e.g. app.kubernetes.io/instance=athanor.</summary>
+    public string? KubernetesLabelSelector { get; init; }
+    /// <summary>The pods' namespace; null: the service account's own namespace.</summary>
+    public string? KubernetesNamespace { get; init; }
+    /// <summary>Name of the container port that serves the contact point (the chart's "http").</summary>
+    public string KubernetesPortName { get; init; } = "http";
+    /// <summary>The API server's CA bundle and the service account token; null: Kubernetes' in-pod paths.</summary>
+    public string? KubernetesApiCaPath { get; init; }
+    public string? KubernetesApiTokenPath { get; init; }
+    /// <summary>How long the discovered contact points must stay the same before a new cluster is founded (Akka's stable-margin).</summary>
+    public TimeSpan BootstrapStableMargin { get; init; } = TimeSpan.FromSeconds(5);
+
+    public bool UsesBootstrap => Discovery != "seeds";
+    public int EffectiveRequiredContactPoints => RequiredContactPoints ?? (Discovery == "config" ? ContactPoints.Count : 2);
+
     /// <summary>Akka's log level (DEBUG, INFO, WARNING, ERROR, OFF); the embedded node of `cluster train` keeps quiet.</summary>
     public string LogLevel { get; init; } = "INFO";
 
@@ -67,6 +94,7 @@ public sealed record ClusterNodeOptions
         if (Roles.Count == 0) throw new ArgumentException("--roles is empty; accepted: coordinator, worker or both");
         foreach (var seed in Seeds)
             if (!TryParseHostPort(seed, out _, out _)) throw new ArgumentException($"--seed '{seed}' is not HOST:PORT");
+        ValidateDiscovery();
         if (IsWorker) ParseDevices();
         ParseJournal();
         try
@@ -81,6 +109,36 @@ public sealed record ClusterNodeOptions
             throw new ArgumentException($"--data-dir '{DataDir}' is not writable: {ex.Message}");
         }
         return this;
+    }
+
+    private void ValidateDiscovery()
+    {
+        if (!DiscoveryMethods.Contains(Discovery))
+            throw new ArgumentException($"--discovery '{Discovery}' is not valid; accepted: {string.Join(", ", DiscoveryMethods)}");
+        if (!UsesBootstrap)
+        {
+            if (ContactPoints.Count > 0) throw new ArgumentException("--contact-point needs --discovery config (with --discovery seeds, members are found through --seed)");
+            return;
+        }
+        if (Seeds.Count > 0)
+            throw new ArgumentException($"--seed and --discovery {Discovery} exclude each other: a bootstrapped node finds its seeds itself; give one or the other");
+        if (HttpPort is not (> 0 and <= 65535))
+            throw new ArgumentException($"--discovery {Discovery} needs --http-port P (1 to 65535): other members probe this node's contact point there");
+        if (RequiredContactPoints is < 1)
+            throw new ArgumentException($"--required-contact-points {RequiredContactPoints} is not valid; accepted: 1 or more");
+        if (Discovery == "config")
+        {
+            if (ContactPoints.Count == 0)
+                throw new ArgumentException("--discovery config needs --contact-point HOST:HTTP-PORT for every member (repeatable), this node's own included");
+            foreach (var point in ContactPoints)
+                if (!TryParseHostPort(point, out _, out _)) throw new ArgumentException($"--contact-point '{point}' is not HOST:HTTP-PORT");
+            if (!ContactPoints.Contains($"{Host}:{HttpPort}"))
+                throw new ArgumentException($"--contact-point list ({string.Join(", ", ContactPoints)}) must include this node's own {Host}:{HttpPort} (--host:--http-port)");
+            if (EffectiveRequiredContactPoints > ContactPoints.Count)
+                throw new ArgumentException($"--required-contact-points {EffectiveRequiredContactPoints} is more than the {ContactPoints.Count} contact point(s) listed; accepted: 1 to {ContactPoints.Count}");
+        }
+        if (Discovery == "kubernetes" && string.IsNullOrWhiteSpace(KubernetesLabelSelector))
+            throw new ArgumentException("--discovery kubernetes needs --k8s-label-selector (e.g. app.kubernetes.io/instance=athanor): it picks the cluster's pods");
     }
 
     public static bool TryParseHostPort(string text, out string host, out int port)

@@ -141,9 +141,9 @@ public sealed class StatefulSetTests
     }
 
     [Fact]
-    public void Every_member_gets_the_stable_dns_names_of_all_pods_in_ordinal_order()
+    public void With_dns_discovery_every_member_gets_the_stable_dns_names_of_all_pods_in_ordinal_order()
     {
-        var r = ChartRenderer.Render(ChartValues.JournalSecret + "\nreplicaCount: 4\n", release: "prod", ns: "train");
+        var r = ChartRenderer.Render(ChartValues.JournalSecret + "\nreplicaCount: 4\ndiscovery:\n  method: dns\n", release: "prod", ns: "train");
         var sts = Node(r);
         Assert.Equal("4", sts.Text("spec.replicas"));
         Assert.Equal("prod-athanor-peers", sts.Text("spec.serviceName"));
@@ -162,5 +162,48 @@ public sealed class StatefulSetTests
         Assert.Equal(file.TrimEnd('\n'), Manifest.Strings(map.Map("data"))["start-node.sh"].TrimEnd('\n'));
         var volume = (YamlMappingNode)Node(r).List("spec.template.spec.volumes").Single(v => ((YamlScalarNode)v["name"]).Value == "scripts");
         Assert.Equal("demo-athanor-scripts", ((YamlScalarNode)volume["configMap"]["name"]).Value);
+    }
+
+    [Fact]
+    public void Kubernetes_discovery_is_the_default_and_selects_exactly_the_releases_pods_through_the_role()
+    {
+        var r = ChartRenderer.Render(ChartValues.JournalSecret + "\nreplicaCount: 4\n", release: "prod", ns: "train");
+        var sts = Node(r);
+        Assert.Equal(["/opt/athanor/cluster", "node"], sts.Texts(C("command")));
+        var args = sts.Texts(C("args"));
+        Assert.Contains("--discovery=kubernetes", args);
+        Assert.Contains("--host=$(POD_IP)", args); // expanded by Kubernetes from the POD_IP variable (the downward API)
+        Assert.Equal("status.podIP", ((YamlScalarNode)Env(sts)["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"]).Value);
+        Assert.Contains("--required-contact-points=2", args);
+        Assert.DoesNotContain(args, a => a.StartsWith("--seed", StringComparison.Ordinal));
+
+        // The selector is the pod template's own labels (and the StatefulSet's selector), nothing more or less.
+        string selector = args.Single(a => a.StartsWith("--k8s-label-selector=", StringComparison.Ordinal))["--k8s-label-selector=".Length..];
+        var wanted = selector.Split(',').Select(kv => kv.Split('=')).ToDictionary(kv => kv[0], kv => kv[1]);
+        Assert.Equal(Manifest.Strings(sts.Map("spec.selector.matchLabels")), wanted);
+        var podLabels = Manifest.Strings(sts.Map("spec.template.metadata.labels"));
+        Assert.All(wanted, kv => Assert.Equal(kv.Value, podLabels[kv.Key]));
+        Assert.Equal("prod", wanted["app.kubernetes.io/instance"]);
+
+        // The contact point is the container port the node looks for by name, and the pods may list pods.
+        Assert.Contains("--k8s-port-name=http", args);
+        var http = sts.List(C("ports")).Cast<YamlMappingNode>().Single(p => ((YamlScalarNode)p["name"]).Value == "http");
+        Assert.Contains($"--http-port={((YamlScalarNode)http["containerPort"]).Value}", args);
+        var role = r.One("Role");
+        var rule = (YamlMappingNode)role.List("rules").Single();
+        Assert.Equal(["pods"], ((YamlSequenceNode)rule["resources"]).Children.Select(c => ((YamlScalarNode)c).Value));
+        Assert.Superset(new HashSet<string?> { "get", "list" }, ((YamlSequenceNode)rule["verbs"]).Children.Select(c => ((YamlScalarNode)c).Value).ToHashSet());
+        var binding = r.One("RoleBinding");
+        Assert.Equal(sts.Text("spec.template.spec.serviceAccountName"), ((YamlScalarNode)((YamlMappingNode)binding.List("subjects").Single())["name"]).Value);
+    }
+
+    [Theory]
+    [InlineData("replicaCount: 1\n", "1")]
+    [InlineData("replicaCount: 5\n", "2")]
+    [InlineData("replicaCount: 5\ndiscovery:\n  requiredContactPoints: 5\n", "5")]
+    public void The_contact_points_needed_to_found_a_cluster_follow_the_replica_count_unless_set(string values, string expected)
+    {
+        var args = Node(ChartRenderer.Render(ChartValues.JournalSecret + "\n" + values)).Texts(C("args"));
+        Assert.Contains("--required-contact-points=" + expected, args);
     }
 }

@@ -89,3 +89,13 @@ app.kubernetes.io/component: node
 {{- define "athanor.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
+
+{{/* The selector labels as a Kubernetes label selector (name=value,...), for API discovery. */}}
+{{- define "athanor.labelSelector" -}}
+{{- include "athanor.selectorLabels" . | replace ": " "=" | replace "\n" "," | replace "\"" "" }}
+{{- end }}
+
+{{/* Contact points that must answer before a new cluster is founded: the value, or min(replicaCount, 2). */}}
+{{- define "athanor.requiredContactPoints" -}}
+{{- if gt (int .Values.discovery.requiredContactPoints) 0 }}{{ .Values.discovery.requiredContactPoints }}{{ else }}{{ min (int .Values.replicaCount) 2 }}{{ end }}
+{{- end }}

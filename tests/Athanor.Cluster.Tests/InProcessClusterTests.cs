@@ -75,6 +75,25 @@ public class InProcessClusterTests
     }
 
     [Fact]
+    public async Task TheSameTrainingErrorTwiceWithoutProgressFailsTheJobInsteadOfRetryingToMaxRestarts()
+    {
+        using var temp = new TempFolder();
+        var options = new ClusterNodeOptions { Port = FreePort(), Devices = "cpu:1", DataDir = temp.Sub("node"), Seeds = [] };
+        options = options with { Seeds = [$"127.0.0.1:{options.Port}"] };
+        await using var node = await ClusterNode.StartAsync(options);
+        var yaml = TestJobs.Yaml(temp.Sub("job"), extra: "max_restarts: 10");
+        // A plain file where the first checkpoint's folder must go: every attempt trains 4 steps and then fails to save it.
+        Directory.CreateDirectory(Path.Combine(temp.Path, "job", "out"));
+        File.WriteAllText(Path.Combine(temp.Path, "job", "out", "checkpoint-4"), "in the way");
+        await node.Jobs.Ask<object>(new SubmitJob("stuck", "tiny", yaml, [], "test.yaml"), TimeSpan.FromSeconds(30));
+        var done = await WaitFor(node.Jobs, "stuck", v => v.Phase is JobPhase.Succeeded or JobPhase.Failed, TimeSpan.FromMinutes(3));
+        Assert.Equal(JobPhase.Failed, done.Phase);
+        Assert.Equal(2, done.Attempts); // not 11
+        Assert.StartsWith("the same error ended attempts 1 and 2 with no step in between, so retrying will not help: training error: ", done.Error);
+        Assert.Contains("checkpoint-4", done.Error);
+    }
+
+    [Fact]
     public async Task AnInvalidJobIsRejectedWithTheConfigError()
     {
         using var temp = new TempFolder();

@@ -205,6 +205,9 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             (AttemptOutcome.Fatal, _) => new JobFinished(JobPhase.Failed, m.Reason, DateTime.UtcNow),
             (_, true) => new JobFinished(JobPhase.Cancelled, null, DateTime.UtcNow),
             (AttemptOutcome.Cancelled, _) => new JobFinished(JobPhase.Cancelled, null, DateTime.UtcNow),
+            (AttemptOutcome.Failed, _) when RepeatedFailure.IsRepeat(m.Reason, _state.LastFailureReason, _state.Step, _state.StepAtLastFailure) =>
+                new JobFinished(JobPhase.Failed, $"the same error ended attempts {m.Attempt - 1} and {m.Attempt} with no step in between, " +
+                    $"so retrying will not help: {m.Reason}", DateTime.UtcNow),
             (AttemptOutcome.Failed, _) when _state.FailedAttempts + 1 > _state.MaxRestarts =>
                 new JobFinished(JobPhase.Failed, $"gave up after {_state.FailedAttempts + 1} failed attempts; last: {m.Reason}", DateTime.UtcNow),
             _ => null,
@@ -260,7 +263,12 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
                 break;
             case AttemptEnded end:
                 _state.CurrentAttempt = null;
-                if (end.Outcome == AttemptOutcome.Failed) _state.FailedAttempts++;
+                if (end.Outcome == AttemptOutcome.Failed)
+                {
+                    _state.FailedAttempts++;
+                    _state.LastFailureReason = end.Reason;
+                    _state.StepAtLastFailure = _state.Step;
+                }
                 _state.Phase = JobPhase.Pending;
                 _state.UpdatedUtc = end.TimeUtc;
                 Add("log", null, $"attempt {end.Attempt} ended: {end.Outcome}{(end.Reason.Length > 0 ? ": " + end.Reason : "")}", _state.Step, time: end.TimeUtc);
@@ -337,7 +345,8 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         public bool Submitted;
         public JobSubmitted? Submission;
         public JobPhase Phase;
-        public int Attempts, FailedAttempts, MaxRestarts = 10, Step, MaxSteps, WorldSize;
+        public int Attempts, FailedAttempts, MaxRestarts = 10, Step, MaxSteps, WorldSize, StepAtLastFailure;
+        public string? LastFailureReason;
         public int? CurrentAttempt, LastCheckpointStep;
         public bool CancelRequested;
         public double? Loss, LearningRate, GradNorm, TokensPerSecond, EvalLoss, Epoch;

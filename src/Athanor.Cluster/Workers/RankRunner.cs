@@ -211,7 +211,7 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
         {
             return (AttemptOutcome.Fatal, ex.Message);
         }
-        catch (Exception ex) { return (_abortReason is not null ? AttemptOutcome.Failed : AttemptOutcome.Failed, _abortReason ?? $"{ex.GetType().Name}: {ex.Message}"); }
+        catch (Exception ex) { return (AttemptOutcome.Failed, _abortReason ?? RepeatedFailure.TrainingError(ex)); }
         finally
         {
             _collective?.Dispose();

@@ -17,6 +17,8 @@ public sealed class DeviceRoutedCollective(ICollective host, ICollective device)
     public void ReduceScatterSum(Tensor input, Tensor output) => For(output).ReduceScatterSum(input, output);
     public void AllGather(Tensor input, Tensor output) => For(output).AllGather(input, output);
     public PendingCollective StartAllGather(Tensor input, Tensor output) => For(output).StartAllGather(input, output);
+    public PendingCollective StartAllReduceSum(Tensor tensor) => For(tensor).StartAllReduceSum(tensor);
+    public PendingCollective StartReduceSum(Tensor tensor, int root) => For(tensor).StartReduceSum(tensor, root);
     public void Broadcast(Tensor tensor, int root) => For(tensor).Broadcast(tensor, root);
 
     /// <summary>Both paths: a barrier that returns only when every rank's GPU work and host side have caught up.</summary>

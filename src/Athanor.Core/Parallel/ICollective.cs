@@ -31,6 +31,26 @@ public interface ICollective : IDisposable
         return PendingCollective.Done;
     }
 
+    /// <summary>
+    /// Starts an in-place sum across ranks that may overlap the work queued after it (on GPUs: on a side stream);
+    /// the tensor may be read once the handle has been waited for. By default it runs now.
+    /// </summary>
+    PendingCollective StartAllReduceSum(Tensor tensor)
+    {
+        AllReduceSum(tensor);
+        return PendingCollective.Done;
+    }
+
+    /// <summary>
+    /// Starts an in-place sum across ranks that only <paramref name="root"/> needs (the others' tensors are left
+    /// unspecified), overlapping like <see cref="StartAllReduceSum"/>. By default it all-reduces now: root gets its sum.
+    /// </summary>
+    PendingCollective StartReduceSum(Tensor tensor, int root)
+    {
+        AllReduceSum(tensor);
+        return PendingCollective.Done;
+    }
+
     /// <summary>Copies root's tensor into every rank's tensor.</summary>
     void Broadcast(Tensor tensor, int root);
 

@@ -136,6 +136,34 @@ public sealed class NcclCollective : ICollective
     public PendingCollective StartAllGather(Tensor input, Tensor output)
     {
         var (bytes, launch) = Gathering(input, output);
+        return OnSideStream("all-gather (prefetch)", bytes, launch);
+    }
+
+    /// <summary>An all-reduce on the side stream (gradient buckets reduced while backward still runs).</summary>
+    public PendingCollective StartAllReduceSum(Tensor tensor)
+    {
+        var (address, type) = Buffer(tensor, nameof(tensor));
+        long count = tensor.numel();
+        return OnSideStream("all-reduce (bucket)", count * tensor.ElementSize, stream => _comm.AllReduce(address, address, count, type, NcclReduceOp.Sum, stream));
+    }
+
+    /// <summary>An in-place reduce to root on the side stream (ZeRO-2's gradient buckets: each sums onto its shard's owner).</summary>
+    public PendingCollective StartReduceSum(Tensor tensor, int root)
+    {
+        if (root < 0 || root >= WorldSize) throw new ArgumentOutOfRangeException(nameof(root), root, $"root must be a rank in [0, {WorldSize})");
+        var (address, type) = Buffer(tensor, nameof(tensor));
+        long count = tensor.numel();
+        return OnSideStream($"reduce to rank {root} (bucket)", count * tensor.ElementSize, stream => _comm.Reduce(address, address, count, type, NcclReduceOp.Sum, root, stream));
+    }
+
+    /// <summary>
+    /// Launches on the collective's side stream once the work queued so far on torch's stream (which produced the
+    /// inputs and allocated the outputs) is done; runs alongside the kernels queued after it. NCCL runs one
+    /// communicator's operations one at a time, in the order every rank issued them, so a collective queued
+    /// meanwhile on torch's stream waits its turn.
+    /// </summary>
+    private PendingCollective OnSideStream(string operation, long bytes, Func<IntPtr, bool> launch)
+    {
         CudaRuntime.SetDevice(Device);
         _side ??= CudaStream.CreateNonBlocking();
         using (var ready = CudaEvent.Create(timing: false))
@@ -144,7 +172,7 @@ public sealed class NcclCollective : ICollective
             ready.MakeWait(_side.Handle);
         }
         // Never waited for here: a stuck peer shows up in the next call on torch's stream, which waits for this one.
-        Run("all-gather (prefetch)", bytes, launch, wait: false, on: _side.Handle);
+        Run(operation, bytes, launch, wait: false, on: _side.Handle);
         var done = CudaEvent.Create(timing: false);
         done.Record(_side.Handle);
         return new PendingCollective(done, Device);

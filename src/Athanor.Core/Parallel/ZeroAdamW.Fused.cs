@@ -53,19 +53,6 @@ public sealed partial class ZeroAdamW
         return norm;
     }
 
-    /// <summary>Gathers the gradients into the fp32 flat vector (padding stays zero) and sums them across ranks.</summary>
-    private void ReduceGradients()
-    {
-        foreach (var s in _layout.Slots)
-        {
-            using var dst = _flatGrad!.narrow(0, s.Offset, s.Length);
-            if (s.Parameter.grad is Tensor g) using (var flat = g.view(-1)) dst.copy_(flat);
-            else dst.zero_();
-        }
-        if (_stage == 2) _group.ReduceScatterSum(_flatGrad!, _gradShard!);
-        else _group.AllReduceSum(_flatGrad!);
-    }
-
     private void FusedStep(double lr)
     {
         double scale = _pendingNorm is null ? 1 : AdamUpdate.ClipScale(_pendingNorm.item<double>(), _pendingMaxNorm);

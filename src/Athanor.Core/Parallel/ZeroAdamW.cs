@@ -26,7 +26,10 @@ public sealed partial class ZeroAdamW : IDataParallelOptimizer
     // parameters in their own dtype for the all-gather.
     private readonly Tensor? _decayMask, _flatGrad, _flatParams, _gradShard;
 
-    public ZeroAdamW(FlatLayout layout, ICollective group, int stage, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
+    /// <param name="bucketElements">reduce gradients in buckets of at most this many elements while backward runs
+    /// (<see cref="ArmForLastMicroBatch"/>, <see cref="LayerGradientsFinal"/>); null: all at once when the step syncs</param>
+    public ZeroAdamW(FlatLayout layout, ICollective group, int stage, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+        long? bucketElements = null)
     {
         if (stage is < 0 or > 2) throw new ArgumentException($"ZeroAdamW handles ZeRO stages 0-2, not {stage}");
         _layout = layout;
@@ -42,6 +45,9 @@ public sealed partial class ZeroAdamW : IDataParallelOptimizer
         var device = layout.Slots.Count > 0 ? layout.Slots[0].Parameter.device : CPU;
         (_start, _count) = stage == 0 ? (0, padded) : layout.Shard(group.Rank, w);
         _lowPrecision = layout.Slots.Any(s => s.Parameter.dtype != ScalarType.Float32);
+        (_buckets, _bucketsOfSlot, _slotsPerBucket, _slotsOfLayer) = PlanOverlap(bucketElements);
+        // Bucketed stage 2 reduces each shard onto its owner in place, so the shard is a view of the flat vector.
+        bool separateShard = stage == 2 && _buckets is null;
 
         _fused = UseFusedKernels(layout, device);
         _expAvg = zeros(_count, device: device);
@@ -53,7 +59,7 @@ public sealed partial class ZeroAdamW : IDataParallelOptimizer
             if (w > 1)
             {
                 _flatGrad = zeros(padded, device: device);
-                _gradShard = stage == 2 ? zeros(_count, device: device) : _flatGrad.narrow(0, _start, _count);
+                _gradShard = separateShard ? zeros(_count, device: device) : _flatGrad.narrow(0, _start, _count);
                 if (stage != 0) _flatParams = zeros(padded, layout.Slots[0].Parameter.dtype, device);
             }
             return;
@@ -66,7 +72,7 @@ public sealed partial class ZeroAdamW : IDataParallelOptimizer
             using (var part = mask.narrow(0, s.Offset, s.Length)) part.fill_(1.0);
         using (var mine = mask.narrow(0, _start, _count)) _decayMask = mine.clone(); // an undisposed view would keep the whole mask alive
         _flatGrad = zeros(padded, device: device);
-        _gradShard = stage == 2 ? zeros(_count, device: device) : _flatGrad.narrow(0, _start, _count);
+        _gradShard = separateShard ? zeros(_count, device: device) : _flatGrad.narrow(0, _start, _count);
     }
 
     /// <summary>Copies this rank's shard [start, start + count) of the flat parameter vector into buffer, as fp32.</summary>
@@ -125,14 +131,7 @@ public sealed partial class ZeroAdamW : IDataParallelOptimizer
     {
         if (_fused) return FusedGradientNorm(maxNorm);
         using var _ = no_grad();
-        foreach (var s in _layout.Slots)
-        {
-            using var dst = _flatGrad!.narrow(0, s.Offset, s.Length);
-            if (s.Parameter.grad is Tensor g) dst.copy_(g.reshape(-1));
-            else dst.zero_();
-        }
-        if (_stage == 2) _group.ReduceScatterSum(_flatGrad!, _gradShard!);
-        else _group.AllReduceSum(_flatGrad!);
+        ReduceGradients();
 
         Tensor sumSq;
         using (var squares = _gradShard!.pow(2))

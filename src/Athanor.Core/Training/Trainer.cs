@@ -121,10 +121,13 @@ public sealed partial class Trainer
         using var sharding = _settings.ZeroStage == 3 ? ShardOrExplain(takesDecay, resumedFrom) : null;
         _device = _model.OutputWeight.device; // materialized by now
         using IDataParallelOptimizer optimizer = sharding is null
-            ? new ZeroAdamW(layout, _group, _settings.ZeroStage, _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon)
+            ? new ZeroAdamW(layout, _group, _settings.ZeroStage, _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon,
+                _settings.GradientBucketElements)
             : new Zero3AdamW(sharding, layout, _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon,
                 offload: _settings.OffloadOptimizer);
         _sharding = sharding;
+        _bucketed = optimizer is ZeroAdamW { ReducesDuringBackward: true } zero ? zero : null;
+        using var layerHook = _bucketed is null ? null : LayerGradientHook.Install(_model, _bucketed.LayerGradientsFinal);
         if (resumedFrom is not null) state = Restore(resumedFrom, saved!, optimizer, totalSteps);
         else
         {
@@ -267,7 +270,8 @@ public sealed partial class Trainer
         var mine = global.GetRange(_group.Rank * perRank, perRank);
         double lossSum = 0;
         long tokens = 0;
-        foreach (var chunk in mine.Chunk(_settings.MicroBatchSize))
+        var chunks = mine.Chunk(_settings.MicroBatchSize).ToList();
+        foreach (var chunk in chunks)
         {
             using var scope = NewDisposeScope();
             MicroBatch built;
@@ -277,6 +281,7 @@ public sealed partial class Trainer
             using (_telemetry.Phase(TrainingPhase.Forward)) loss = CausalLmLoss.Sum(_model, batch.InputIds, batch.Labels);
             using (_telemetry.Phase(TrainingPhase.Backward))
             {
+                if (ReferenceEquals(chunk, chunks[^1])) _bucketed?.ArmForLastMicroBatch(); // its gradients are the step's final ones
                 (loss / targets).backward();
                 BackwardResults.Release();
                 BackwardResults.ThrowIfFailed();
@@ -343,6 +348,8 @@ public sealed partial class Trainer
     }
 
     private ParameterSharding? _sharding;
+    /// <summary>The optimizer, when it reduces gradient buckets during the last micro-batch's backward.</summary>
+    private ZeroAdamW? _bucketed;
 
     private sealed class NullObserver : ITrainingObserver;
 }

@@ -13,6 +13,22 @@ public sealed record TrainerSettings
     public int ZeroStage { get; init; }
     /// <summary>ZeRO-3: master weights and Adam moments in host memory, the update on the CPU.</summary>
     public bool OffloadOptimizer { get; init; }
+    /// <summary>
+    /// Stages 0-2 over several ranks: reduce gradients in buckets of at most this many elements while backward still
+    /// runs (the last micro-batch's); null: all at once after backward. Off unless ATHANOR_OVERLAP_GRAD_REDUCE=1 (not
+    /// yet measured on GPUs), with ATHANOR_GRAD_BUCKET_MB (default 100) setting the size.
+    /// </summary>
+    public long? GradientBucketElements { get; init; } = GradientBucketsFromEnvironment();
+
+    private static long? GradientBucketsFromEnvironment()
+    {
+        if (Environment.GetEnvironmentVariable("ATHANOR_OVERLAP_GRAD_REDUCE") != "1") return null;
+        var text = Environment.GetEnvironmentVariable("ATHANOR_GRAD_BUCKET_MB");
+        if (text is null) return Parallel.GradientBuckets.DefaultElements;
+        return double.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out double mb) && mb > 0
+            ? Math.Max(1, (long)(mb * 1e6 / 4))
+            : throw new ArgumentException($"ATHANOR_GRAD_BUCKET_MB '{text}' is not valid; accepted: a size in MB above 0 (default 100)");
+    }
     public double LearningRate { get; init; } = 5e-5;
     public double Epochs { get; init; } = 3;
     /// <summary>When positive, the run length in optimizer steps (wins over Epochs).</summary>

@@ -22,7 +22,7 @@ public class DataParallelTests
 
     /// <summary>Trains with one thread per rank over a loopback TCP ring; returns rank 0's metric rows.</summary>
     private static List<JsonObject> Train(string dir, int world, int stage, string? resume = null, int stopAfter = 0, LoraSettings? lora = null,
-        bool onMeta = false)
+        bool onMeta = false, long? buckets = null, bool checkpointing = false)
     {
         var data = TinySetup.Data(trainCount: 30, validationCount: 7);
         var group = new LocalGroup(world);
@@ -41,9 +41,11 @@ public class DataParallelTests
                     foreach (var ((_, p), (_, q)) in model.named_parameters().Zip(reference.named_parameters())) p.copy_(q);
                 LoraModel.Apply(model, lora, seed: 40 + rank);
             }
+            if (checkpointing) ActivationCheckpointing.Apply(model, every: 1);
             var observer = rank == 0 && stopAfter > 0 ? new StopAfter(stopAfter, cancel) : null;
             var deferred = onMeta ? new DeferredWeights(new RandomInitSource(seed: 9, initializerRange: 0.02), TorchSharp.torch.CPU, TorchSharp.torch.ScalarType.Float32) : null;
-            new Trainer(model, lora, data, SettingsFor(dir, world, stage) with { ResumeFrom = resume }, observer, collective) { Deferred = deferred }.Run(cancel.Token);
+            var settings = SettingsFor(dir, world, stage) with { ResumeFrom = resume, GradientBucketElements = buckets };
+            new Trainer(model, lora, data, settings, observer, collective) { Deferred = deferred }.Run(cancel.Token);
         }, TaskCreationOptions.LongRunning)).ToArray();
         Assert.True(Task.WaitAll(ranks, TimeSpan.FromMinutes(2)), "data-parallel run hung");
         return File.ReadAllLines(Path.Combine(dir, MetricsLog.FileName)).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
@@ -137,6 +139,24 @@ public class DataParallelTests
         Train(dir, 2, 3, stopAfter: 5, lora: lora, onMeta: true);
         Directory.Delete(Path.Combine(dir, "checkpoint-5"), recursive: true);
         AssertSameCurve(single, Train(dir, 2, 3, resume: "auto", lora: lora, onMeta: true), "LoRA over a meta-built base, resumed");
+    }
+
+    [Theory]
+    [InlineData(2, 0, false)]
+    [InlineData(2, 1, true)]
+    [InlineData(2, 2, false)]
+    [InlineData(3, 2, true)]
+    public void ReducingGradientBucketsDuringBackwardLeavesTheCurveAsItIs(int world, int stage, bool checkpointing)
+    {
+        // 997-element buckets: about 23 on the tiny model, most crossing parameter (and at stage 2 never shard) boundaries.
+        using var temp = new TestPaths.TempFolder();
+        var single = Train(temp.Sub("w1"), 1, 0);
+        AssertSameCurve(single, Train(temp.Sub("bucketed"), world, stage, buckets: 997, checkpointing: checkpointing),
+            $"world {world} / ZeRO-{stage} with gradient buckets{(checkpointing ? " and activation checkpointing" : "")}");
+        var lora = new LoraSettings(4, 8, 0, LoraSettings.AllLinear);
+        if (stage == 2)
+            AssertSameCurve(Train(temp.Sub("w1-lora"), 1, 0, lora: lora), Train(temp.Sub("lora-bucketed"), world, stage, lora: lora, buckets: 997,
+                checkpointing: checkpointing), $"LoRA at world {world} / ZeRO-2 with gradient buckets");
     }
 
     [Fact]

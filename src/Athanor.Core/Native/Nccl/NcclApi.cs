@@ -38,6 +38,7 @@ internal static unsafe class NcclApi
     private static delegate* unmanaged<IntPtr, IntPtr, nuint, int, int, IntPtr, IntPtr, int> _reduceScatter;
     private static delegate* unmanaged<IntPtr, IntPtr, nuint, int, IntPtr, IntPtr, int> _allGather;
     private static delegate* unmanaged<IntPtr, IntPtr, nuint, int, int, IntPtr, IntPtr, int> _broadcast;
+    private static delegate* unmanaged<IntPtr, IntPtr, nuint, int, int, int, IntPtr, IntPtr, int> _reduce;
     private static delegate* unmanaged<int> _groupStart;
     private static delegate* unmanaged<int> _groupEnd;
 
@@ -98,6 +99,10 @@ internal static unsafe class NcclApi
     // ncclResult_t ncclAllGather(const void* sendbuff, void* recvbuff, size_t sendcount, ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream)
     internal static int AllGather(IntPtr send, IntPtr receive, nuint sendCount, int type, IntPtr comm, IntPtr stream) =>
         (_allGather != null ? _allGather : _allGather = (delegate* unmanaged<IntPtr, IntPtr, nuint, int, IntPtr, IntPtr, int>)Library.Resolve("ncclAllGather"))(send, receive, sendCount, type, comm, stream);
+
+    // ncclResult_t ncclReduce(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype, ncclRedOp_t op, int root, ncclComm_t comm, cudaStream_t stream)
+    internal static int Reduce(IntPtr send, IntPtr receive, nuint count, int type, int op, int root, IntPtr comm, IntPtr stream) =>
+        (_reduce != null ? _reduce : _reduce = (delegate* unmanaged<IntPtr, IntPtr, nuint, int, int, int, IntPtr, IntPtr, int>)Library.Resolve("ncclReduce"))(send, receive, count, type, op, root, comm, stream);
 
     // ncclResult_t ncclBroadcast(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream)
     internal static int Broadcast(IntPtr send, IntPtr receive, nuint count, int type, int root, IntPtr comm, IntPtr stream) =>

@@ -133,6 +133,9 @@ public sealed unsafe class NcclCommunicator : IDisposable
         Launch(comm => NcclApi.AllGather(send, receive, (nuint)sendCount, (int)type, comm, stream), "ncclAllGather");
 
     /// <summary>Enqueues a broadcast of root's send buffer into every rank's receive buffer.</summary>
+    public bool Reduce(IntPtr send, IntPtr receive, long count, NcclDataType type, NcclReduceOp op, int root, IntPtr stream) =>
+        Launch(comm => NcclApi.Reduce(send, receive, (nuint)count, (int)type, (int)op, root, comm, stream), $"ncclReduce(root {root})");
+
     public bool Broadcast(IntPtr send, IntPtr receive, long count, NcclDataType type, int root, IntPtr stream) =>
         Launch(comm => NcclApi.Broadcast(send, receive, (nuint)count, (int)type, root, comm, stream), $"ncclBroadcast(root {root})");
 

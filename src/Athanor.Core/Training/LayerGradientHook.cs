@@ -1,0 +1,56 @@
+using Athanor.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.autograd;
+
+namespace Athanor.Training;
+
+/// <summary>
+/// Tells the caller when a decoder layer's backward is over. TorchSharp has no tensor hooks, so the layer's input
+/// passes through this identity function: the gradient reaches it only after the whole layer has been
+/// back-propagated (recomputed first, under activation checkpointing), and the parameters' gradient accumulation
+/// runs before any other node of the autograd engine, so at that moment the layer's parameter gradients are complete.
+/// </summary>
+public sealed class LayerGradientHook : MultiTensorFunction<LayerGradientHook>
+{
+    public override string Name => "AthanorLayerGradientHook";
+
+    /// <summary>vars: the input tensor, the layer index, and the Action&lt;int&gt; to call.</summary>
+    public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
+    {
+        ctx.save_data("index", vars[1]);
+        ctx.save_data("done", vars[2]);
+        return [((Tensor)vars[0]).alias()];
+    }
+
+    public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
+    {
+        var done = (Action<int>)ctx.get_data("done");
+        int index = (int)ctx.get_data("index");
+        return BackwardResults.Scoped(gradOutputs, () =>
+        {
+            // An exception must not cross libtorch's engine: it is kept, and the trainer rethrows it after backward.
+            try { done(index); }
+            catch (Exception ex) { BackwardResults.Fail(ex); }
+            return [gradOutputs[0], null!, null!];
+        });
+    }
+
+    /// <summary>
+    /// Wraps the model's layers from outside: while training with gradients, <paramref name="layerDone"/>(i) runs once
+    /// layer i's backward is over. Dispose the result to take the wrapper off again.
+    /// </summary>
+    public static IDisposable Install(CausalLM model, Action<int> layerDone)
+    {
+        var decoder = model.Model;
+        var inner = decoder.RunLayer;
+        decoder.RunLayer = (layer, index, x) =>
+            inner(layer, index, layer.training && is_grad_enabled() && x.requires_grad ? apply(x, index, layerDone)[0] : x);
+        return new Uninstall(() => decoder.RunLayer = inner);
+    }
+
+    private sealed class Uninstall(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
+}

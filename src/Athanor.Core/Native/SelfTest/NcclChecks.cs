@@ -34,7 +34,7 @@ internal static class NcclChecks
             collective.Barrier();
             return $"rank {rank}";
         }, Limit);
-        return $"world {world}: all-reduce sum/avg, reduce-scatter, all-gather (also on the side stream), broadcast of fp32 and bf16 exact on {string.Join(", ", lines)}";
+        return $"world {world}: all-reduce sum/avg, reduce-scatter, all-gather (also on the side stream), all-reduce and reduce on the side stream, broadcast of fp32 and bf16 exact on {string.Join(", ", lines)}";
     }
 
     private static void CheckValues(NcclCollective c, Device device, ScalarType dtype)
@@ -79,6 +79,19 @@ internal static class NcclChecks
         pending.Wait();
         Expect("all-gather on the side stream", dtype, ahead, expectedGather);
         Expect("reduce-scatter beside it", dtype, betweenOut, pattern.narrow(0, r * (n / w), n / w) * ranksSum);
+
+        // Gradient buckets (ZeRO 0-2 during backward): an all-reduce and a reduce to one owner on the side stream,
+        // started right after their input is written on torch's stream.
+        var bucket = zeros(n, dtype, device);
+        bucket.add_(pattern * (r + 1));
+        var reduced = c.StartAllReduceSum(bucket);
+        var owned = zeros(n, dtype, device);
+        owned.add_(pattern * (r + 1));
+        var toOwner = c.StartReduceSum(owned, root: w - 1);
+        reduced.Wait();
+        toOwner.Wait();
+        Expect("all-reduce on the side stream", dtype, bucket, pattern * ranksSum);
+        if (r == w - 1) Expect("reduce to its owner on the side stream", dtype, owned, pattern * ranksSum);
 
         int root = w - 1;
         var b = r == root ? pattern.to(dtype) : zeros(n, dtype, device);

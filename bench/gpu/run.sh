@@ -1,7 +1,7 @@
 #!/bin/bash
 # On the GPU host, from a copy of the repository with bench/pack/ (made by bench/gpu/pack.sh) beside it:
 #   bash bench/gpu/run.sh [selftest] [bench] [bench-variants] [lora8b] [ckpt] [memory] [train] [node]   (default: all)
-#   bash bench/gpu/run.sh [nccl] [dp2] [quick2] [prefetch] [scale] [dp2-7b] [dp2-memory] [train2] [top2]   (2 GPUs; not in the default)
+#   bash bench/gpu/run.sh [nccl] [dp2] [quick2] [prefetch] [overlap] [scale] [dp2-7b] [dp2-memory] [train2] [top2]   (2 GPUs; not in the default)
 # Runs `cluster doctor --selftest`, then Athanor's benchmark and the PyTorch reference back to back on the
 # same GPU, then a bf16 training job end to end with an interrupted-and-resumed twin. Logs go to $OUT (or
 # bench/out) and every RESULT line to $OUT/results.txt.
@@ -71,6 +71,14 @@ for w in $what; do case $w in
       echo "== 1b world 2 zero 3 ATHANOR_ZERO3_PREFETCH=$pf" | tee -a "$OUT/results.txt"
       ATHANOR_ZERO3_PREFETCH=$pf timeout 120 $C bench --preset 1b --device cuda --world 2 --zero 3 --steps 15 --warmup 3 2>&1 | grep -E "RESULT|rror" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
     done
+    echo "== 1b world 2 fsdp2 (reference)" | tee -a "$OUT/results.txt"
+    timeout 120 $TORCHRUN 2 bench/pack/torch_llama_bench.py --preset 1b --dp fsdp --steps 15 --warmup 3 2>&1 | grep RESULT | sed 's/^/reference /' | tee -a "$OUT/results.txt" ;;
+  overlap) # ZeRO 1-2 with gradient buckets reduced during backward (side stream) and without, against FSDP2, same call
+    $C doctor --selftest 2>&1 | grep -E "nccl|FAIL" | tee -a "$OUT/results.txt"
+    for zero in 2 1; do for ov in 1 0; do
+      echo "== 1b world 2 zero $zero ATHANOR_OVERLAP_GRAD_REDUCE=$ov" | tee -a "$OUT/results.txt"
+      ATHANOR_OVERLAP_GRAD_REDUCE=$ov timeout 120 $C bench --preset 1b --device cuda --world 2 --zero $zero --grad-ckpt --steps 15 --warmup 3 2>&1 | grep -E "RESULT|rror|buckets" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+    done; done
     echo "== 1b world 2 fsdp2 (reference)" | tee -a "$OUT/results.txt"
     timeout 120 $TORCHRUN 2 bench/pack/torch_llama_bench.py --preset 1b --dp fsdp --steps 15 --warmup 3 2>&1 | grep RESULT | sed 's/^/reference /' | tee -a "$OUT/results.txt" ;;
   dp2-7b) # a 7B full fine-tune with ZeRO-3 over 2 GPUs against FSDP2 with checkpointing (ZeRO-3 recomputes each layer)

@@ -48,6 +48,7 @@ internal sealed class BenchStep(CausalLM model, IDataParallelOptimizer optimizer
 
     public void Backward()
     {
+        (optimizer as ZeroAdamW)?.ArmForLastMicroBatch(); // one micro-batch per step: its gradients are final
         _loss!.backward();
         BackwardResults.Release();
         BackwardResults.ThrowIfFailed();

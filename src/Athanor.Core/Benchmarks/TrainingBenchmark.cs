@@ -96,13 +96,16 @@ public static class TrainingBenchmark
         var layout = new FlatLayout(model.named_parameters(), takesDecay);
         using var sharding = o.Zero == 3 ? new ParameterSharding(model, group, takesDecay) : null;
         using IDataParallelOptimizer optimizer = sharding is null
-            ? new ZeroAdamW(layout, group, stage: o.Zero, weightDecay: 0.1, beta1: 0.9, beta2: 0.95)
+            ? new ZeroAdamW(layout, group, stage: o.Zero, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, bucketElements: GradientBuckets.FromEnvironment())
             : new Zero3AdamW(sharding, layout, weightDecay: 0.1, beta1: 0.9, beta2: 0.95);
+        var bucketed = optimizer is ZeroAdamW { ReducesDuringBackward: true } overlapping ? overlapping : null;
+        using var layerHook = bucketed is null ? null : LayerGradientHook.Install(model, bucketed.LayerGradientsFinal);
         optimizer.BroadcastParameters();
         bool fused = optimizer switch { ZeroAdamW z => z.Fused, Zero3AdamW z => z.Fused, _ => false };
         model.train();
         log?.Invoke($"{o.Preset}: {parameters / 1e9:F3}B parameters, seq {o.Seq}, batch {o.Batch}{(group.WorldSize > 1 ? $" per rank, {group.WorldSize} ranks, ZeRO {o.Zero}" : "")}, {device}" +
-            $"{(o.LoraRank > 0 ? $", LoRA r{o.LoraRank}" : "")}{(o.GradCkpt || o.Zero == 3 ? ", activation checkpointing" : "")}, fused {(fused ? "on" : "off")}, chunked loss {(o.ChunkedLoss ? "on" : "off")}");
+            $"{(o.LoraRank > 0 ? $", LoRA r{o.LoraRank}" : "")}{(o.GradCkpt || o.Zero == 3 ? ", activation checkpointing" : "")}, fused {(fused ? "on" : "off")}, chunked loss {(o.ChunkedLoss ? "on" : "off")}" +
+            (bucketed is null ? "" : $", gradients reduced in {bucketed.Buckets.Count} buckets during backward"));
 
         var gen = new Generator((ulong)(99 + group.Rank), CPU); // tokens are drawn on the CPU (TorchSharp has no CUDA generator)
         var steps = new BenchStep(model, optimizer, config.VocabSize, o, device, gen);

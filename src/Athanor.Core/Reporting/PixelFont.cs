@@ -13,6 +13,8 @@ public sealed class PixelFont
 
     public static readonly PixelFont Small = new(1);
     public static readonly PixelFont Normal = new(2);
+    /// <summary>Big figures (a dashboard's single-value panels).</summary>
+    public static readonly PixelFont Large = new(6);
 
     private PixelFont(int scale)
     {

@@ -18,17 +18,7 @@ public sealed record TrainerSettings
     /// runs (the last micro-batch's); null: all at once after backward. Off unless ATHANOR_OVERLAP_GRAD_REDUCE=1 (not
     /// yet measured on GPUs), with ATHANOR_GRAD_BUCKET_MB (default 100) setting the size.
     /// </summary>
-    public long? GradientBucketElements { get; init; } = GradientBucketsFromEnvironment();
-
-    private static long? GradientBucketsFromEnvironment()
-    {
-        if (Environment.GetEnvironmentVariable("ATHANOR_OVERLAP_GRAD_REDUCE") != "1") return null;
-        var text = Environment.GetEnvironmentVariable("ATHANOR_GRAD_BUCKET_MB");
-        if (text is null) return Parallel.GradientBuckets.DefaultElements;
-        return double.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out double mb) && mb > 0
-            ? Math.Max(1, (long)(mb * 1e6 / 4))
-            : throw new ArgumentException($"ATHANOR_GRAD_BUCKET_MB '{text}' is not valid; accepted: a size in MB above 0 (default 100)");
-    }
+    public long? GradientBucketElements { get; init; } = Parallel.GradientBuckets.FromEnvironment();
     public double LearningRate { get; init; } = 5e-5;
     public double Epochs { get; init; } = 3;
     /// <summary>When positive, the run length in optimizer steps (wins over Epochs).</summary>

@@ -1,6 +1,7 @@
 #!/bin/bash
 # On the GPU host, from a copy of the repository with bench/pack/ (made by bench/gpu/pack.sh) beside it:
 #   bash bench/gpu/run.sh [selftest] [bench] [bench-variants] [lora8b] [ckpt] [memory] [train] [node]   (default: all)
+#   bash bench/gpu/run.sh [scale-n] [kill] [13b-n]   (issue 10, on 4 or 8 GPUs: SCALE_PRESETS, SCALE_STAGES, SCALE_WORLDS narrow it)
 #   bash bench/gpu/run.sh [nccl] [dp2] [quick2] [prefetch] [overlap] [scale] [dp2-7b] [dp2-memory] [train2] [top2]   (2 GPUs; not in the default)
 # Runs `cluster doctor --selftest`, then Athanor's benchmark and the PyTorch reference back to back on the
 # same GPU, then a bf16 training job end to end with an interrupted-and-resumed twin. Logs go to $OUT (or
@@ -73,6 +74,31 @@ for w in $what; do case $w in
     done
     echo "== 1b world 2 fsdp2 (reference)" | tee -a "$OUT/results.txt"
     timeout 120 $TORCHRUN 2 bench/pack/torch_llama_bench.py --preset 1b --dp fsdp --steps 15 --warmup 3 2>&1 | grep RESULT | sed 's/^/reference /' | tee -a "$OUT/results.txt" ;;
+  scale-n) # scaling over every GPU count up to the machine's: ZeRO-2/3 against FSDP2 at each world size, same call
+    gpus=$(nvidia-smi -L | wc -l)
+    for preset in ${SCALE_PRESETS:-1b 8b}; do for zero in ${SCALE_STAGES:-2 3}; do for w in ${SCALE_WORLDS:-1 2 4 8}; do
+      [ "$w" -le "$gpus" ] || continue
+      echo "== $preset world $w zero $zero" | tee -a "$OUT/results.txt"
+      if [ "$w" -eq 1 ]; then flags="--preset $preset --device cuda --no-profile"; else flags="--preset $preset --device cuda --world $w --zero $zero"; fi
+      timeout 240 $C bench $flags --steps 10 --warmup 3 2>&1 | grep -E "RESULT|rror" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+      if [ "$zero" = 3 ] || [ "$w" -eq 1 ]; then # the reference once per world size
+        echo "== $preset world $w fsdp2 (reference)" | tee -a "$OUT/results.txt"
+        if [ "$w" -eq 1 ]; then timeout 240 $REF --preset "$preset" --steps 10 --warmup 3 2>&1 | grep RESULT | sed 's/^/reference /' | tee -a "$OUT/results.txt"
+        else timeout 240 $TORCHRUN "$w" bench/pack/torch_llama_bench.py --preset "$preset" --dp fsdp --steps 10 --warmup 3 2>&1 | grep RESULT | sed 's/^/reference /' | tee -a "$OUT/results.txt"; fi
+      fi
+    done; done; done ;;
+  kill) # issue 10: nodes of 2 GPUs each on this host (x4: 2 nodes, x8: 4), one killed mid-run; recovery time and steps lost
+    gpus=$(nvidia-smi -L | wc -l)
+    C=$C OUT=$OUT NODES=$((gpus / 2)) PER=2 JOB=examples/qwen3_0.6b_gpu.yaml KILL_AT=${KILL_AT:-25} SAVE_STEPS=10 \
+      EXTRA="--set max_steps=${KILL_STEPS:-80} --set per_device_train_batch_size=4 --set gradient_accumulation_steps=6" bash bench/gpu/kill.sh
+    rm -f "$OUT"/kill-node*.log ;;
+  13b-n) # issue 10: the 13B-class full fine-tune with ZeRO-3 over every GPU of the machine, 50 steps, planner beside it
+    gpus=$(nvidia-smi -L | wc -l); rm -rf runs/13b-n
+    $C estimate --model examples/gpu/llama-2-13b-shape --method full --zero 3 --gpus "$gpus" --seq 2048 --batch 1 --grad-ckpt 2>&1 | tail -n 12 | tee -a "$OUT/results.txt"
+    timeout 560 $C train examples/llama2_13b_full_zero3.yaml --world "$gpus" --set world_size="$gpus" --set max_steps=50 --set save_steps=50 \
+      --set output_dir=runs/13b-n > "$OUT/13b-n.log" 2>&1; echo "exit $?" | tee -a "$OUT/results.txt"
+    grep -E "memory plan|step +(1|25|50)/|error" "$OUT/13b-n.log" | tee -a "$OUT/results.txt"
+    cp runs/13b-n/metrics.jsonl "$OUT/13b-n.metrics.jsonl" 2>/dev/null; rm -rf runs/13b-n ;;
   overlap) # ZeRO 1-2 with gradient buckets reduced during backward (side stream) and without, against FSDP2, same call
     $C doctor --selftest 2>&1 | grep -E "nccl|FAIL" | tee -a "$OUT/results.txt"
     for zero in 2 1; do for ov in 1 0; do

@@ -16,7 +16,12 @@ public sealed class TelemetryOtlpReceiver : IDisposable
     private readonly Task _loop;
 
     public sealed record OtlpSpan(string TraceId, string SpanId, string ParentSpanId, string Name, string Scope, string Service,
-        IReadOnlyDictionary<string, object> Attributes);
+        IReadOnlyDictionary<string, object> Attributes)
+    {
+        /// <summary>Start and end, unix nanoseconds.</summary>
+        public ulong StartNanos { get; init; }
+        public ulong EndNanos { get; init; }
+    }
 
     public TelemetryOtlpReceiver()
     {
@@ -70,10 +75,11 @@ public sealed class TelemetryOtlpReceiver : IDisposable
         }
     }
 
-    // Span: 1 trace_id, 2 span_id, 4 parent_span_id, 5 name, 9 attributes.
+    // Span: 1 trace_id, 2 span_id, 4 parent_span_id, 5 name, 7 start_time_unix_nano, 8 end_time_unix_nano (fixed64), 9 attributes.
     private static OtlpSpan DecodeSpan(byte[] span, string scope, string service)
     {
         string trace = "", id = "", parent = "", name = "";
+        ulong start = 0, end = 0;
         var attributes = new Dictionary<string, object>();
         foreach (var (f, value) in Fields(span))
             switch (f)
@@ -82,9 +88,11 @@ public sealed class TelemetryOtlpReceiver : IDisposable
                 case 2: id = Convert.ToHexStringLower(value); break;
                 case 4: parent = Convert.ToHexStringLower(value); break;
                 case 5: name = Encoding.UTF8.GetString(value); break;
+                case 7: start = BitConverter.ToUInt64(value); break;
+                case 8: end = BitConverter.ToUInt64(value); break;
                 case 9: foreach (var kv in KeyValue(value)) attributes[kv.Key] = kv.Value; break;
             }
-        return new OtlpSpan(trace, id, parent, name, scope, service, attributes);
+        return new OtlpSpan(trace, id, parent, name, scope, service, attributes) { StartNanos = start, EndNanos = end };
     }
 
     private static Dictionary<string, object> Attributes(byte[] resource) =>

@@ -104,8 +104,28 @@ public sealed class TelemetryTests(ITestOutputHelper output) : IDisposable
             Assert.Contains(trace, s => s.Name == "connect" && s.ParentSpanId == rank.SpanId);
         }
         Assert.Contains(otlp.MetricPayloads, p => Encoding.UTF8.GetString(p).Contains("athanor.train.loss", StringComparison.Ordinal));
+        Assert.All(trace, s => Assert.True(s.EndNanos >= s.StartNanos && s.StartNanos > 0, $"span {s.Name} has no time"));
+        Assert.All(trace.Where(s => s.Name == "step"), s => Assert.True(ById(trace, s.ParentSpanId) is { } rank && rank.StartNanos <= s.StartNanos && s.EndNanos <= rank.EndNanos,
+            "a step span lies outside its rank's"));
+
+        // deploy/render-dashboard-images.sh sets this to redraw docs/images/trace-job.png from this run.
+        if (Environment.GetEnvironmentVariable("ATHANOR_DASHBOARD_IMAGES") is string folder)
+        {
+            Directory.CreateDirectory(folder);
+            var file = Path.Combine(folder, "trace-job.png");
+            // Every span of the attempt, and of the steps only the first two of each rank (the rest look the same).
+            File.WriteAllBytes(file, TraceImage.Png($"trace of job {id}: 2 nodes, one rank each, 6 steps (steps 1-2 shown)", trace,
+                s => StepOf(trace, s) is not { } step || Convert.ToInt64(step.Attributes.GetValueOrDefault("step", 0L)) <= 2));
+            output.WriteLine("wrote " + file);
+        }
         output.WriteLine($"{trace.Count} spans in the job's trace; test took {clock.Elapsed.TotalSeconds:F1}s");
     }
+
+    private static TelemetryOtlpReceiver.OtlpSpan? ById(List<TelemetryOtlpReceiver.OtlpSpan> trace, string id) => trace.FirstOrDefault(s => s.SpanId == id);
+
+    /// <summary>The step span a span belongs to (itself or its parent), or null.</summary>
+    private static TelemetryOtlpReceiver.OtlpSpan? StepOf(List<TelemetryOtlpReceiver.OtlpSpan> trace, TelemetryOtlpReceiver.OtlpSpan span) =>
+        span.Name == "step" ? span : ById(trace, span.ParentSpanId) is { Name: "step" } parent ? parent : null;
 
     public void Dispose()
     {

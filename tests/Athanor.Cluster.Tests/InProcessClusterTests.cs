@@ -94,6 +94,43 @@ public class InProcessClusterTests
     }
 
     [Fact]
+    public async Task ARankOfAnAttemptTheJobHasEndedDoesNotTakeItsPlaceInTheQueue()
+    {
+        // A job waiting for its second attempt (it needs 2 workers; the node has 1), and a late heartbeat of a rank
+        // of its first attempt, still winding down on this node.
+        using var temp = new TempFolder();
+        var options = new ClusterNodeOptions { Port = FreePort(), Devices = "cpu:1", DataDir = temp.Sub("node"), Seeds = [] };
+        options = options with { Seeds = [$"127.0.0.1:{options.Port}"] };
+        await using var node = await ClusterNode.StartAsync(options);
+        var state = await WaitForState(node, s => s.Nodes.Length == 1);
+        node.Coordinator.Tell(new JobWaiting("late-rank", new JobRequirements(2, 2, [2], 0, "cpu"), Attempts: 1, DateTime.UtcNow));
+        await WaitForState(node, s => s.WaitingJobs.Contains("late-rank"));
+        node.Coordinator.Tell(new RankAlive("late-rank", Attempt: 1, Rank: 0, World: 2, state.Nodes[0].NodeAddress, Slot: 0));
+        await Task.Delay(1000);
+        state = await node.Coordinator.Ask<ClusterState>(new GetClusterState(), TimeSpan.FromSeconds(10));
+        Assert.Contains("late-rank", state.WaitingJobs);
+        Assert.DoesNotContain(state.Running, r => r.JobId == "late-rank");
+        Assert.Equal(1, state.Nodes[0].BusySlots); // its slot stays busy until the rank ends
+
+        // A rank of an attempt the coordinator has not heard of (it just took over) is still learned.
+        node.Coordinator.Tell(new RankAlive("late-rank", Attempt: 2, Rank: 0, World: 2, state.Nodes[0].NodeAddress, Slot: 0));
+        state = await WaitForState(node, s => s.Running.Any(r => r.JobId == "late-rank" && r.Attempt == 2));
+        Assert.DoesNotContain("late-rank", state.WaitingJobs);
+    }
+
+    private static async Task<ClusterState> WaitForState(ClusterNode node, Func<ClusterState, bool> done)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var state = await node.Coordinator.Ask<ClusterState>(new GetClusterState(), TimeSpan.FromSeconds(10));
+            if (done(state)) return state;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the coordinator's state never matched: " + System.Text.Json.JsonSerializer.Serialize(state));
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
     public async Task AnInvalidJobIsRejectedWithTheConfigError()
     {
         using var temp = new TempFolder();

@@ -234,8 +234,11 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     private void OnRankAlive(RankAlive m)
     {
         if (!_nodes.TryGetValue(m.NodeAddress, out var node)) return;
-        node.Busy[m.Slot] = m.JobId;
+        node.Busy[m.Slot] = m.JobId; // busy until it ends, whichever attempt it belongs to
         if (_running.ContainsKey(m.JobId)) return;
+        // A rank of an attempt the job has already recorded as ended (it waits for the next one) is winding down:
+        // it must not pass for the job's running attempt, or the job would leave the queue until it re-announces.
+        if (_waiting.TryGetValue(m.JobId, out var waiting) && m.Attempt <= waiting.Attempts) return;
         // A coordinator that just started learns running attempts from their ranks.
         var placement = Enumerable.Range(0, m.World).Select(r => new RankPlacement(r, r == m.Rank ? m.NodeAddress : "", r == m.Rank ? m.Slot : -1)).ToArray();
         _running[m.JobId] = new Attempt(m.JobId, m.Attempt, placement, null) { Formed = true, StartedUtc = DateTime.UtcNow };

@@ -119,6 +119,28 @@ public sealed class ClusterBootstrapTests(ITestOutputHelper output) : IDisposabl
         Assert.All(api.Requests, r => Assert.Equal($"training app.kubernetes.io/instance=t1,app.kubernetes.io/name=athanor Bearer {token}", r));
     }
 
+    [Fact]
+    public void ANodeWhoseSeedDoesNotAnswerSaysSoAndJoinsOnceItDoes()
+    {
+        // The seed's port is free: nobody answers there yet.
+        int seedPort = NodeProcess.FreePort();
+        var journal = "sqlite:" + Path.Combine(_folders.Root, "journal.db");
+        var lonely = new NodeProcess("lonely", NodeProcess.FreePort(), NodeProcess.FreePort(), [$"127.0.0.1:{seedPort}"], journal, _folders);
+        _nodes.Add(lonely);
+        lonely.WaitUntilServing(Start);
+        var clock = Stopwatch.StartNew();
+        string said = $"cluster node: not in a cluster after 20 s: no seed answered (127.0.0.1:{seedPort}); each --seed must be the --host:--port of a running member";
+        while (!lonely.Output.Contains(said) && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(200);
+        Assert.True(lonely.Output.Contains(said), "no word about the seed:\n" + lonely.Tail());
+
+        // The seed comes up (founding the cluster): the node joins and says so.
+        var seed = new NodeProcess("seed", seedPort, NodeProcess.FreePort(), [$"127.0.0.1:{seedPort}"], journal, _folders);
+        _nodes.Add(seed);
+        clock.Restart();
+        while (!lonely.Output.Contains("cluster node: joined the cluster (2 members)") && clock.Elapsed < TimeSpan.FromSeconds(90)) Thread.Sleep(200);
+        Assert.True(lonely.Output.Contains("cluster node: joined the cluster (2 members)"), "it did not say it joined:\n" + lonely.Tail());
+    }
+
     public void Dispose()
     {
         foreach (var n in _nodes) n.Dispose();

@@ -116,6 +116,7 @@ public sealed class NodeCommand : ICommand
             Console.WriteLine($"cluster node: bootstrapping through {clusterOptions.Discovery} discovery (contact point http://{clusterOptions.Host}:{httpPort}{ClusterBootstrapping.SeedNodesPath})");
         }
         Console.WriteLine($"cluster node: member {node.Address} (roles {string.Join(",", clusterOptions.Roles)}, devices {clusterOptions.Devices})");
+        MembershipWatch.Start(node.System, clusterOptions, Console.WriteLine);
         Console.WriteLine($"cluster node: gRPC on {grpc.Address.ToString().TrimEnd('/')}" + (health is null ? "" : $"; health on {health.Urls.First()}"));
         Console.WriteLine($"cluster node: telemetry: {telemetry.Summary()}");
         try { await Task.Delay(Timeout.Infinite, cancel); }

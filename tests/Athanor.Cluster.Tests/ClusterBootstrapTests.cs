@@ -141,6 +141,31 @@ public sealed class ClusterBootstrapTests(ITestOutputHelper output) : IDisposabl
         Assert.True(lonely.Output.Contains("cluster node: joined the cluster (2 members)"), "it did not say it joined:\n" + lonely.Tail());
     }
 
+    [Fact]
+    public void TwoClustersOnOneJournalAreCaughtAndOneOfThemLeaves()
+    {
+        // Misconfigured: each node founds a cluster of its own (its own seed) but both use one journal, where they
+        // would recover and run the same jobs. The journal's fence catches it and one node leaves, saying why.
+        var journal = "sqlite:" + Path.Combine(_folders.Root, "shared-journal.db");
+        var nodes = new[] { "a", "b" }.Select(name =>
+        {
+            int akka = NodeProcess.FreePort();
+            var node = new NodeProcess(name, akka, NodeProcess.FreePort(), [$"127.0.0.1:{akka}"], journal, _folders);
+            _nodes.Add(node);
+            return node;
+        }).ToList();
+        foreach (var n in nodes) n.WaitUntilServing(Start);
+        var clock = Stopwatch.StartNew();
+        while (!nodes.Any(n => n.HasExited) && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(200);
+        var left = Assert.Single(nodes, n => n.HasExited);
+        output.WriteLine($"node {left.Name} left {clock.Elapsed.TotalSeconds:F1} s after both were serving");
+        Assert.Equal(1, left.ExitCode);
+        Assert.Contains("cluster node: error: another cluster's coordinator writes this journal", left.Output);
+        Assert.Contains("give them all the same --seed list", left.Output);
+        Thread.Sleep(5000);
+        Assert.False(nodes.Single(n => n != left).HasExited, "the other node should keep its cluster");
+    }
+
     public void Dispose()
     {
         foreach (var n in _nodes) n.Dispose();

@@ -119,8 +119,15 @@ public sealed class NodeCommand : ICommand
         MembershipWatch.Start(node.System, clusterOptions, Console.WriteLine);
         Console.WriteLine($"cluster node: gRPC on {grpc.Address.ToString().TrimEnd('/')}" + (health is null ? "" : $"; health on {health.Urls.First()}"));
         Console.WriteLine($"cluster node: telemetry: {telemetry.Summary()}");
-        try { await Task.Delay(Timeout.Infinite, cancel); }
-        catch (OperationCanceledException) { }
+        var stopped = Task.Delay(Timeout.Infinite, cancel);
+        if (await Task.WhenAny(stopped, node.FenceLost) == node.FenceLost)
+        {
+            // Another cluster shares this journal: staying would run its jobs twice. Leave and say why.
+            Console.Error.WriteLine("cluster node: error: " + node.FenceLost.Result);
+            Console.WriteLine("cluster node: leaving");
+            await node.StopAsync();
+            return ExitCodes.Failed;
+        }
         Console.WriteLine("cluster node: leaving (running ranks checkpoint first)");
         await node.StopAsync();
         Console.WriteLine("cluster node: stopped");

@@ -54,6 +54,8 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
             _jobs.Tell(new AttemptUnknown(m.JobId, m.Attempt));
         });
         Receive<Tick>(_ => { EvictSilentNodes(); Schedule(); ConsiderGrowing(); });
+        Receive<Terminated>(_ => Timers.StartSingleTimer("fence", RestartFence.Instance, TimeSpan.FromSeconds(5)));
+        Receive<RestartFence>(_ => StartFence());
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -66,14 +68,23 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.UnreachableMember));
         Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromSeconds(1));
+        StartFence();
         _log.Info("coordinator started on {0}", Akka.Cluster.Cluster.Get(Context.System).SelfAddress);
     }
+
+    /// <summary>The journal's fence lives as long as this coordinator; restarted after a pause when a write failed.</summary>
+    private void StartFence() => Context.Watch(Context.ActorOf(JournalFence.Props(), "journal-fence-" + Guid.NewGuid().ToString("N")[..8]));
 
     protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
 
     private sealed record Tick
     {
         public static readonly Tick Instance = new();
+    }
+
+    private sealed record RestartFence
+    {
+        public static readonly RestartFence Instance = new();
     }
 
     private sealed class NodeEntry(string address, IActorRef agent, int slots, string kind, string[] devices)

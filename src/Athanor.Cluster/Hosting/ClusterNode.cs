@@ -22,9 +22,10 @@ public sealed class ClusterNode : IAsyncDisposable
 {
     private readonly IHost _host;
 
-    private ClusterNode(IHost host, ActorSystem system, IActorRef jobs, IActorRef coordinator, IActorRef? agent)
+    private ClusterNode(IHost host, ActorSystem system, IActorRef jobs, IActorRef coordinator, IActorRef? agent, Task<string> fenceLost)
     {
         _host = host;
+        FenceLost = fenceLost;
         System = system;
         Jobs = jobs;
         Coordinator = coordinator;
@@ -38,11 +39,14 @@ public sealed class ClusterNode : IAsyncDisposable
     public IActorRef Coordinator { get; }
     public IActorRef? Agent { get; }
     public string Address => Akka.Cluster.Cluster.Get(System).SelfAddress.ToString();
+    /// <summary>Completes (with the reason) when another cluster turns out to write this node's journal: stop the node.</summary>
+    public Task<string> FenceLost { get; }
 
     public static async Task<ClusterNode> StartAsync(ClusterNodeOptions options, CancellationToken cancel = default)
     {
         options = options.Validated();
         IActorRef? jobs = null, coordinator = null, agent = null;
+        var fenceLost = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.DrainTimeout + TimeSpan.FromSeconds(20));
@@ -55,6 +59,7 @@ public sealed class ClusterNode : IAsyncDisposable
             akka.AddHocon(SqlJournalDefaults(), HoconAddMode.Append);
             akka.WithActors((system, registry) =>
             {
+                system.ActorOf(FenceWatcher.Props(fenceLost), "fence-watcher");
                 coordinator = system.ActorOf(ClusterSingletonProxy.Props("/user/coordinator",
                     ClusterSingletonProxySettings.Create(system).WithRole("coordinator")), "coordinator-proxy");
                 var sharding = ClusterSharding.Get(system);
@@ -94,7 +99,7 @@ public sealed class ClusterNode : IAsyncDisposable
         var host = builder.Build();
         await host.StartAsync(cancel);
         var system = host.Services.GetRequiredService<ActorSystem>();
-        return new ClusterNode(host, system, jobs!, coordinator!, agent);
+        return new ClusterNode(host, system, jobs!, coordinator!, agent, fenceLost.Task);
     }
 
     private sealed class CallerOwnedLifetime : IHostLifetime

@@ -30,3 +30,9 @@ public sealed record GetClusterState;
 public sealed record NodeState(string NodeAddress, int Slots, int BusySlots, string DeviceKind, string[] Devices);
 public sealed record RunningAttempt(string JobId, int Attempt, int World, RankPlacement[] Placement, bool Formed);
 public sealed record ClusterState(NodeState[] Nodes, string[] WaitingJobs, RunningAttempt[] Running);
+
+/// <summary>The journal's fence, written every few seconds by the one coordinator of the cluster that owns the journal.</summary>
+public sealed record FenceWritten(string CoordinatorAddress, DateTime TimeUtc);
+
+/// <summary>Published on the event stream when a fence write collided with someone else's (a second cluster, or rarely a singleton hand-over).</summary>
+public sealed record JournalFenceConflict(string Reason);

@@ -1,3 +1,5 @@
+using Athanor.IO;
+
 namespace Athanor.Reporting;
 
 /// <summary>
@@ -6,32 +8,14 @@ namespace Athanor.Reporting;
 /// </summary>
 public static class Crc32
 {
-    private static readonly uint[] Table = BuildTable();
+    private static readonly ReflectedCrc32 Zlib = new(0xEDB88320u);
 
-    public static uint Compute(ReadOnlySpan<byte> data) => Finish(Update(Start, data));
+    public static uint Compute(ReadOnlySpan<byte> data) => Zlib.Compute(data);
 
     /// <summary>The running value before any byte; feed it to <see cref="Update"/>, then <see cref="Finish"/>.</summary>
-    public const uint Start = 0xFFFFFFFFu;
+    public const uint Start = ReflectedCrc32.Start;
 
-    public static uint Update(uint crc, ReadOnlySpan<byte> data)
-    {
-        foreach (byte b in data)
-            crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        return crc;
-    }
+    public static uint Update(uint crc, ReadOnlySpan<byte> data) => Zlib.Update(crc, data);
 
-    public static uint Finish(uint crc) => crc ^ 0xFFFFFFFFu;
-
-    private static uint[] BuildTable()
-    {
-        var table = new uint[256];
-        for (uint n = 0; n < 256; n++)
-        {
-            uint c = n;
-            for (int k = 0; k < 8; k++)
-                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[n] = c;
-        }
-        return table;
-    }
+    public static uint Finish(uint crc) => ReflectedCrc32.Finish(crc);
 }

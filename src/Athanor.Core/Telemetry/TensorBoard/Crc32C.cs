@@ -1,3 +1,5 @@
+using Athanor.IO;
+
 namespace Athanor.Telemetry.TensorBoard;
 
 /// <summary>
@@ -6,15 +8,9 @@ namespace Athanor.Telemetry.TensorBoard;
 /// </summary>
 public static class Crc32C
 {
-    private static readonly uint[] Table = BuildTable();
+    private static readonly ReflectedCrc32 Castagnoli = new(0x82F63B78u);
 
-    public static uint Compute(ReadOnlySpan<byte> data)
-    {
-        uint crc = 0xFFFFFFFFu;
-        foreach (byte b in data)
-            crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        return crc ^ 0xFFFFFFFFu;
-    }
+    public static uint Compute(ReadOnlySpan<byte> data) => Castagnoli.Compute(data);
 
     /// <summary>
     /// TFRecord stores CRCs masked (rotated right by 15, plus a constant), because a CRC of data that
@@ -24,17 +20,4 @@ public static class Crc32C
 
     /// <summary>The masked CRC-32C of <paramref name="data"/>, as TFRecord writes it.</summary>
     public static uint Masked(ReadOnlySpan<byte> data) => Mask(Compute(data));
-
-    private static uint[] BuildTable()
-    {
-        var table = new uint[256];
-        for (uint n = 0; n < 256; n++)
-        {
-            uint c = n;
-            for (int k = 0; k < 8; k++)
-                c = (c & 1) != 0 ? 0x82F63B78u ^ (c >> 1) : c >> 1;
-            table[n] = c;
-        }
-        return table;
-    }
 }

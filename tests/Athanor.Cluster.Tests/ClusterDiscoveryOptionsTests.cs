@@ -54,6 +54,14 @@ public sealed class ClusterDiscoveryOptionsTests : IDisposable
     }
 
     [Fact]
+    public void AnApiCredentialPathThatDoesNotExistIsNamed()
+    {
+        var options = Options("kubernetes", selector: "a=b") with { KubernetesApiTokenPath = Path.Combine(_temp.Path, "no-token") };
+        var ex = Assert.Throws<ArgumentException>(() => options.Validated());
+        Assert.StartsWith($"--k8s-api-token-path '{Path.Combine(_temp.Path, "no-token")}' does not exist", ex.Message);
+    }
+
+    [Fact]
     public void PodListsYieldRunningPodsWithTheirContactPort()
     {
         const string list = """

@@ -64,18 +64,19 @@ public static class DashboardImage
         double X(double t) => plot.Left + (t - t0 - xMin) / (xMax - xMin) * plot.Width;
         double Y(double v) => plot.Bottom - (v - yMin) / (yMax - yMin) * plot.Height;
 
-        foreach (double tick in Ticks(yMin, yMax, 5))
+        var (yTicks, yLabels) = Ticks(yMin, yMax, 5);
+        for (int t = 0; t < yTicks.Length; t++)
         {
-            int y = (int)Math.Round(Y(tick));
+            int y = (int)Math.Round(Y(yTicks[t]));
             canvas.FillRect(new PixelRect(plot.Left, y, plot.Right, y + 1), Grid);
-            string label = Format(tick);
-            small.Draw(canvas, label, plot.Left - 6 - small.MeasureWidth(label), y - small.CapHeight / 2, Muted);
+            small.Draw(canvas, yLabels[t], plot.Left - 6 - small.MeasureWidth(yLabels[t]), y - small.CapHeight / 2, Muted);
         }
-        foreach (double tick in Ticks(xMin, xMax, 6))
+        var (xTicks, xLabels) = Ticks(xMin, xMax, 6);
+        for (int t = 0; t < xTicks.Length; t++)
         {
-            int x = (int)Math.Round(plot.Left + (tick - xMin) / (xMax - xMin) * plot.Width);
+            int x = (int)Math.Round(plot.Left + (xTicks[t] - xMin) / (xMax - xMin) * plot.Width);
             canvas.FillRect(new PixelRect(x, plot.Top, x + 1, plot.Bottom), Grid);
-            string label = Format(tick) + "s";
+            string label = xLabels[t] + "s";
             small.Draw(canvas, label, x - small.MeasureWidth(label) / 2, plot.Bottom + 5, Muted);
         }
         canvas.FillRect(new PixelRect(plot.Left, plot.Bottom, plot.Right, plot.Bottom + 1), Frame);
@@ -90,12 +91,12 @@ public static class DashboardImage
         }
     }
 
-    /// <summary>Round tick values (1, 2 or 5 times a power of ten) inside [min, max].</summary>
-    private static IEnumerable<double> Ticks(double min, double max, int target)
+    /// <summary>Round tick values inside [min, max] and their labels, as the loss plot draws them.</summary>
+    internal static (double[] Values, string[] Labels) Ticks(double min, double max, int target)
     {
-        double raw = (max - min) / target, power = Math.Pow(10, Math.Floor(Math.Log10(raw)));
-        double step = new[] { 1.0, 2, 5, 10 }.Select(f => f * power).First(s => s >= raw);
-        for (double t = Math.Ceiling(min / step) * step; t <= max + step * 1e-9; t += step) yield return Math.Abs(t) < step * 1e-9 ? 0 : t;
+        double step = NiceTicks.Step(max - min, target);
+        var values = NiceTicks.Values(min, max, step);
+        return (values, TickLabels.Format(values, step));
     }
 
     private static string Format(double v) =>

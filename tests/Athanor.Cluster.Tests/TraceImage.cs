@@ -43,12 +43,12 @@ public static class TraceImage
         double seconds = (t1 - t0) / 1e9;
         int barsLeft = Pad + LabelWidth;
         double X(ulong t) => barsLeft + (t - t0) / 1e9 / seconds * BarsWidth;
-        double step = Nice(seconds / 8);
-        for (double t = 0; t <= seconds + 1e-9; t += step)
+        var (ticks, labels) = DashboardImage.Ticks(0, seconds, 8);
+        for (int k = 0; k < ticks.Length; k++)
         {
-            int x = (int)Math.Round(barsLeft + t / seconds * BarsWidth);
+            int x = (int)Math.Round(barsLeft + ticks[k] / seconds * BarsWidth);
             canvas.FillRect(new PixelRect(x, top - 2, x + 1, canvas.Height - Pad), Grid);
-            string label = t.ToString("0.##", CultureInfo.InvariantCulture) + "s";
+            string label = labels[k] + "s";
             small.Draw(canvas, label, x - small.MeasureWidth(label) / 2, top - small.LineHeight - 4, Muted);
         }
         for (int i = 0; i < rows.Count; i++)
@@ -75,10 +75,4 @@ public static class TraceImage
         "attempt" => $"attempt {span.Attributes.GetValueOrDefault("attempt")}",
         _ => span.Name,
     };
-
-    private static double Nice(double raw)
-    {
-        double power = Math.Pow(10, Math.Floor(Math.Log10(raw)));
-        return new[] { 1.0, 2, 5, 10 }.Select(f => f * power).First(s => s >= raw);
-    }
 }

@@ -139,6 +139,10 @@ public sealed record ClusterNodeOptions
         }
         if (Discovery == "kubernetes" && string.IsNullOrWhiteSpace(KubernetesLabelSelector))
             throw new ArgumentException("--discovery kubernetes needs --k8s-label-selector (e.g. app.kubernetes.io/instance=athanor): it picks the cluster's pods");
+        foreach (var (flag, path) in new[] { ("--k8s-api-ca-path", KubernetesApiCaPath), ("--k8s-api-token-path", KubernetesApiTokenPath) })
+            if (path is not null && !File.Exists(path))
+                throw new ArgumentException($"{flag} '{path}' does not exist; accepted: the file of the API server's CA bundle / the service account token " +
+                    $"(default: the files Kubernetes mounts in the pod, under {KubernetesPodDiscovery.InPodDirectory})");
     }
 
     public static bool TryParseHostPort(string text, out string host, out int port)

@@ -13,16 +13,25 @@ public sealed record GradientBucket(long From, long Length, int Owner);
 public static class GradientBuckets
 {
     /// <summary>About 100 MB of fp32 gradients per collective: large enough for full bandwidth, small enough to overlap.</summary>
-    public const long DefaultElements = 25L << 20;
+    public const long DefaultElements = 25_000_000;
 
     /// <summary>
     /// The bucket size asked for through the environment: null (off) unless ATHANOR_OVERLAP_GRAD_REDUCE=1, then
     /// ATHANOR_GRAD_BUCKET_MB of fp32 gradients (default 100). Every rank of a job must agree.
     /// </summary>
-    public static long? FromEnvironment()
+    public static long? FromEnvironment() =>
+        FromSettings(Environment.GetEnvironmentVariable("ATHANOR_OVERLAP_GRAD_REDUCE"), Environment.GetEnvironmentVariable("ATHANOR_GRAD_BUCKET_MB"));
+
+    /// <summary><see cref="FromEnvironment"/> over given values of the two variables.</summary>
+    public static long? FromSettings(string? overlap, string? bucketMegabytes)
     {
-        if (Environment.GetEnvironmentVariable("ATHANOR_OVERLAP_GRAD_REDUCE") != "1") return null;
-        var text = Environment.GetEnvironmentVariable("ATHANOR_GRAD_BUCKET_MB");
+        switch (overlap)
+        {
+            case null or "" or "0": return null;
+            case "1": break;
+            case var other: throw new ArgumentException($"ATHANOR_OVERLAP_GRAD_REDUCE '{other}' is not valid; accepted: 1 (on) or 0 (off, the default)");
+        }
+        var text = bucketMegabytes;
         if (text is null) return DefaultElements;
         return double.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out double mb) && mb > 0
             ? Math.Max(1, (long)(mb * 1e6 / 4))

@@ -15,7 +15,7 @@ public sealed partial class ZeroAdamW
     private static readonly Regex LayerIndex = new(@"(?:^|\.)layers\.(\d+)\.", RegexOptions.Compiled);
 
     private readonly IReadOnlyList<GradientBucket>? _buckets;
-    private readonly int[][] _bucketsOfSlot = [];
+    private readonly int[][] _bucketsOfSlot = [], _slotsOfBucket = [];
     private readonly int[] _slotsPerBucket = [];
     private readonly Dictionary<int, int[]> _slotsOfLayer = [];
     private int[] _missing = [];
@@ -32,12 +32,12 @@ public sealed partial class ZeroAdamW
     /// <summary>The buckets, in flat order (for tests and logs).</summary>
     public IReadOnlyList<GradientBucket> Buckets => _buckets ?? [];
 
-    private (IReadOnlyList<GradientBucket>?, int[][], int[], Dictionary<int, int[]>) PlanOverlap(long? bucketElements)
+    private (IReadOnlyList<GradientBucket>?, int[][], int[][], int[], Dictionary<int, int[]>) PlanOverlap(long? bucketElements)
     {
-        if (bucketElements is not long max || _group.WorldSize == 1) return (null, [], [], []);
+        if (bucketElements is not long max || _group.WorldSize == 1) return (null, [], [], [], []);
         var buckets = GradientBuckets.Plan(_layout, _group.WorldSize, _stage, max);
         var bucketsOfSlot = new int[_layout.Slots.Count][];
-        var perBucket = new int[buckets.Count];
+        var slotsOfBucket = buckets.Select(_ => new List<int>()).ToArray();
         var layers = new Dictionary<int, List<int>>();
         for (int s = 0; s < _layout.Slots.Count; s++)
         {
@@ -47,7 +47,7 @@ public sealed partial class ZeroAdamW
                 if (buckets[b].From < slot.Offset + slot.Length && slot.Offset < buckets[b].From + buckets[b].Length)
                 {
                     overlapping.Add(b);
-                    perBucket[b]++;
+                    slotsOfBucket[b].Add(s);
                 }
             bucketsOfSlot[s] = [.. overlapping];
             var match = LayerIndex.Match(slot.Name);
@@ -58,7 +58,8 @@ public sealed partial class ZeroAdamW
                 list.Add(s);
             }
         }
-        return (buckets, bucketsOfSlot, perBucket, layers.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()));
+        return (buckets, bucketsOfSlot, slotsOfBucket.Select(l => l.ToArray()).ToArray(), slotsOfBucket.Select(l => l.Count).ToArray(),
+            layers.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()));
     }
 
     /// <summary>Call before the backward of a step's last micro-batch: from then on, finished layers start their buckets.</summary>
@@ -90,10 +91,10 @@ public sealed partial class ZeroAdamW
     {
         var bucket = _buckets![b];
         long end = bucket.From + bucket.Length;
-        foreach (var slot in _layout.Slots)
+        foreach (int s in _slotsOfBucket[b])
         {
+            var slot = _layout.Slots[s];
             long from = Math.Max(slot.Offset, bucket.From), to = Math.Min(slot.Offset + slot.Length, end);
-            if (to <= from) continue;
             using var dst = _flatGrad!.narrow(0, from, to - from);
             if (slot.Parameter.grad is Tensor g)
                 using (var flat = g.reshape(-1))

@@ -45,7 +45,7 @@ public sealed partial class ZeroAdamW : IDataParallelOptimizer
         var device = layout.Slots.Count > 0 ? layout.Slots[0].Parameter.device : CPU;
         (_start, _count) = stage == 0 ? (0, padded) : layout.Shard(group.Rank, w);
         _lowPrecision = layout.Slots.Any(s => s.Parameter.dtype != ScalarType.Float32);
-        (_buckets, _bucketsOfSlot, _slotsPerBucket, _slotsOfLayer) = PlanOverlap(bucketElements);
+        (_buckets, _bucketsOfSlot, _slotsOfBucket, _slotsPerBucket, _slotsOfLayer) = PlanOverlap(bucketElements);
         // Bucketed stage 2 reduces each shard onto its owner in place, so the shard is a view of the flat vector.
         bool separateShard = stage == 2 && _buckets is null;
 

@@ -22,6 +22,8 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     private readonly HashSet<string> _proposed = [];
     private readonly Dictionary<string, Attempt> _running = [];
     private readonly Dictionary<string, string> _waitNotes = [];
+    private readonly Dictionary<string, DateTime> _waitingSince = [];
+    private static readonly TimeSpan OwnRanksWait = TimeSpan.FromSeconds(30);
     private readonly TimeSpan _nodeTimeout;
     private readonly DateTime _startedUtc = DateTime.UtcNow;
     private readonly TimeSpan _minRunBeforeRescale;
@@ -33,7 +35,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         _minRunBeforeRescale = minRunBeforeRescale;
         Receive<RegisterNode>(OnRegister);
         Receive<JobWaiting>(OnWaiting);
-        Receive<JobDone>(m => { _waiting.Remove(m.JobId); _proposed.Remove(m.JobId); });
+        Receive<JobDone>(m => { _waiting.Remove(m.JobId); _waitingSince.Remove(m.JobId); _proposed.Remove(m.JobId); });
         Receive<AttemptApproved>(OnApproved);
         Receive<AttemptDeclined>(m => { _proposed.Remove(m.JobId); ReleaseTentative(m.JobId); });
         Receive<RankReady>(OnRankReady);
@@ -142,6 +144,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
             // down are freed as they report; a dead node's stay busy until it is removed).
             _running.Remove(m.JobId);
         }
+        if (!_waiting.ContainsKey(m.JobId)) _waitingSince[m.JobId] = DateTime.UtcNow;
         _waiting[m.JobId] = m;
         Schedule();
     }
@@ -155,6 +158,11 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         foreach (var job in _waiting.Values.OrderByDescending(j => j.Requirements.Priority).ThenBy(j => j.SubmittedUtc).ToList())
         {
             if (_proposed.Contains(job.JobId) || _running.ContainsKey(job.JobId)) continue;
+            // Ranks of the job's previous attempt still winding down on live nodes (a graceful stop for a rescale takes a
+            // step and a checkpoint): wait for their slots, or the job re-forms as small as before and the growth repeats.
+            // A rank that never reports is not waited for beyond OwnRanksWait.
+            if (_nodes.Values.Any(n => n.SuspectSince is null && n.Busy.ContainsValue(job.JobId))
+                && DateTime.UtcNow - _waitingSince.GetValueOrDefault(job.JobId, DateTime.UtcNow) < OwnRanksWait) continue;
             var nodes = _nodes.Values.Where(n => n.Kind == job.Requirements.DeviceKind && n.SuspectSince is null)
                 .OrderBy(n => n.Address, StringComparer.Ordinal).ToList();
             int free = nodes.Sum(n => n.FreeSlots.Count());
@@ -195,6 +203,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     {
         _proposed.Remove(m.JobId);
         _waiting.Remove(m.JobId, out var waiting);
+        _waitingSince.Remove(m.JobId);
         var attempt = new Attempt(m.JobId, m.Attempt, m.Placement, waiting?.Requirements);
         _running[m.JobId] = attempt;
         var groupId = Guid.NewGuid();
@@ -254,6 +263,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         var placement = Enumerable.Range(0, m.World).Select(r => new RankPlacement(r, r == m.Rank ? m.NodeAddress : "", r == m.Rank ? m.Slot : -1)).ToArray();
         _running[m.JobId] = new Attempt(m.JobId, m.Attempt, placement, null) { Formed = true, StartedUtc = DateTime.UtcNow };
         _waiting.Remove(m.JobId);
+        _waitingSince.Remove(m.JobId);
     }
 
     private void StopAll(Attempt a, bool graceful, string reason)

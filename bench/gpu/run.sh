@@ -2,7 +2,7 @@
 # On the GPU host, from a copy of the repository with bench/pack/ (made by bench/gpu/pack.sh) beside it:
 #   bash bench/gpu/run.sh [selftest] [bench] [bench-variants] [lora8b] [ckpt] [memory] [train] [node]   (default: all)
 #   bash bench/gpu/run.sh [scale-n] [kill] [13b-n]   (issue 10, on 4 or 8 GPUs: SCALE_PRESETS, SCALE_STAGES, SCALE_WORLDS narrow it)
-#   bash bench/gpu/run.sh [nccl] [dp2] [quick2] [prefetch] [overlap] [scale] [dp2-7b] [dp2-memory] [train2] [top2]   (2 GPUs; not in the default)
+#   bash bench/gpu/run.sh [nccl] [dp2] [quick2] [prefetch] [zero3-keep] [overlap] [scale] [dp2-7b] [dp2-memory] [train2] [top2]   (2 GPUs; not in the default)
 # Runs `cluster doctor --selftest`, then Athanor's benchmark and the PyTorch reference back to back on the
 # same GPU, then a bf16 training job end to end with an interrupted-and-resumed twin. Logs go to $OUT (or
 # bench/out) and every RESULT line to $OUT/results.txt.
@@ -99,6 +99,13 @@ for w in $what; do case $w in
       --set output_dir=runs/13b-n > "$OUT/13b-n.log" 2>&1; echo "exit $?" | tee -a "$OUT/results.txt"
     grep -E "memory plan|step +(1|25|50)/|error" "$OUT/13b-n.log" | tee -a "$OUT/results.txt"
     cp runs/13b-n/metrics.jsonl "$OUT/13b-n.metrics.jsonl" 2>/dev/null; rm -rf runs/13b-n ;;
+  zero3-keep) # ZeRO-3 keeping activations (FSDP's way, the default without checkpointing) against recomputing every layer, and FSDP2
+    for ck in "" "--grad-ckpt"; do
+      echo "== 1b world 2 zero 3 ${ck:-(activations kept)}" | tee -a "$OUT/results.txt"
+      timeout 120 $C bench --preset 1b --device cuda --world 2 --zero 3 $ck --steps 15 --warmup 3 2>&1 | grep -E "RESULT|rror" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+    done
+    echo "== 1b world 2 fsdp2 (reference)" | tee -a "$OUT/results.txt"
+    timeout 120 $TORCHRUN 2 bench/pack/torch_llama_bench.py --preset 1b --dp fsdp --steps 15 --warmup 3 2>&1 | grep RESULT | sed 's/^/reference /' | tee -a "$OUT/results.txt" ;;
   overlap) # ZeRO 1-2 with gradient buckets reduced during backward (side stream) and without, against FSDP2, same call
     $C doctor --selftest 2>&1 | grep -E "nccl|FAIL" | tee -a "$OUT/results.txt"
     for zero in 2 1; do for ov in 1 0; do

@@ -58,7 +58,7 @@ public static class TrainingBenchmark
     /// <summary>The memory planner's per-GPU peak for this configuration, printed beside the measured one (NaN if it has none).</summary>
     private static double PlannerPeak(BenchOptions o, int world)
     {
-        try { return Estimation.BenchmarkPrediction.PredictPeakBytes(o.Preset, o.Batch, o.Seq, o.LoraRank, o.GradCkpt || o.Zero == 3, world, o.Zero) / (1L << 30); }
+        try { return Estimation.BenchmarkPrediction.PredictPeakBytes(o.Preset, o.Batch, o.Seq, o.LoraRank, o.GradCkpt, world, o.Zero) / (1L << 30); }
         catch (Exception ex) when (ex is Estimation.PlannerInputException or ArgumentException) { return double.NaN; }
     }
 
@@ -94,7 +94,7 @@ public static class TrainingBenchmark
         FusedKernelSwitch.Enabled = o.Fused;
         Func<string, TorchSharp.Modules.Parameter, bool> takesDecay = (name, p) => p.dim() >= 2;
         var layout = new FlatLayout(model.named_parameters(), takesDecay);
-        using var sharding = o.Zero == 3 ? new ParameterSharding(model, group, takesDecay) : null;
+        using var sharding = o.Zero == 3 ? new ParameterSharding(model, group, takesDecay, recomputeEvery: o.GradCkpt ? 1 : 0) : null;
         using IDataParallelOptimizer optimizer = sharding is null
             ? new ZeroAdamW(layout, group, stage: o.Zero, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, bucketElements: GradientBuckets.FromEnvironment())
             : new Zero3AdamW(sharding, layout, weightDecay: 0.1, beta1: 0.9, beta2: 0.95);
@@ -104,7 +104,7 @@ public static class TrainingBenchmark
         bool fused = optimizer switch { ZeroAdamW z => z.Fused, Zero3AdamW z => z.Fused, _ => false };
         model.train();
         log?.Invoke($"{o.Preset}: {parameters / 1e9:F3}B parameters, seq {o.Seq}, batch {o.Batch}{(group.WorldSize > 1 ? $" per rank, {group.WorldSize} ranks, ZeRO {o.Zero}" : "")}, {device}" +
-            $"{(o.LoraRank > 0 ? $", LoRA r{o.LoraRank}" : "")}{(o.GradCkpt || o.Zero == 3 ? ", activation checkpointing" : "")}, fused {(fused ? "on" : "off")}, chunked loss {(o.ChunkedLoss ? "on" : "off")}" +
+            $"{(o.LoraRank > 0 ? $", LoRA r{o.LoraRank}" : "")}{(o.GradCkpt ? ", activation checkpointing" : "")}, fused {(fused ? "on" : "off")}, chunked loss {(o.ChunkedLoss ? "on" : "off")}" +
             (bucketed is null ? "" : $", gradients reduced in {bucketed.Buckets.Count} buckets during backward"));
 
         var gen = new Generator((ulong)(99 + group.Rank), CPU); // tokens are drawn on the CPU (TorchSharp has no CUDA generator)

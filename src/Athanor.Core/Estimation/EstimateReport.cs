@@ -154,7 +154,7 @@ public sealed record EstimateReport(MemoryEstimate Estimate, GpuType Gpu, double
         Row("optimizer", e.OptimizerBytes, p.Offload ? "on CPU (--offload)" : "fp32 master + Adam m, v, " + By(p.ZeroStage >= 1));
         Row("model states", e.ModelStateBytes, "weights + gradients + optimizer");
         Row("activations", e.ActivationBytes, Inv($"at the peak, {PhaseName(e.Phase)}") +
-            (p.GradientCheckpointing || p.ZeroStage >= 3 ? " (block inputs + one block recomputed)" : ""));
+            (p.GradientCheckpointing ? " (block inputs + one block recomputed)" : ""));
         Row("buffers", e.BufferBytes, Inv($"optimizer buffers {G(e.OptimizerBufferBytes)}, working {G(e.WorkingBytes)}, ") +
             Inv($"ZeRO-3 gather {G(e.GatherBytes)}, workspace {G(e.WorkspaceBytes)}"));
         Row("total", e.TotalBytes, Inv($"of {G(GpuMemoryBytes)} ({GpuMemoryGiB:0.##} GiB, {Gpu.Name}): ") + (Fits ? "fits" : "does NOT fit"));

@@ -49,8 +49,8 @@ public static class MemoryEstimator
     private static IReadOnlyList<PhaseBytes> Phases(ModelShape s, TrainingPlan plan, double trained, double nonBlockTrained, MemoryModelConstants c)
     {
         double tokens = (double)plan.Batch * plan.Sequence;
-        // ZeRO-3 runs each layer's forward without keeping activations and recomputes it in backward.
-        bool ckpt = plan.GradientCheckpointing || plan.ZeroStage >= 3;
+        // ZeRO-3 keeps activations like any stage unless checkpointing is on (then each layer is recomputed in backward).
+        bool ckpt = plan.GradientCheckpointing;
         int rank = plan.TrainsAdapters ? plan.LoraRank : 0;
         bool headTrained = !plan.TrainsAdapters;
 

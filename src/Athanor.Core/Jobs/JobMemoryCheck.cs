@@ -22,8 +22,7 @@ public static class JobMemoryCheck
         Batch = config.PerDeviceTrainBatchSize,
         Accumulation = config.GradientAccumulationSteps,
         Sequence = config.CutoffLen,
-        // ZeRO-3 recomputes every layer in backward whatever the setting.
-        GradientCheckpointing = config.CheckpointInterval > 0 || config.ZeroStage == 3,
+        GradientCheckpointing = config.CheckpointInterval > 0,
         GradientBytes = config.Bf16 ? 2 : 4,
         Offload = config.OffloadOptimizer,
     };

@@ -188,6 +188,7 @@ public static class JobPreparation
             GradientAccumulation = globalBatch / perStep,
             WorldSize = worldSize,
             ZeroStage = zeroStage,
+            Zero3RecomputeEvery = config.CheckpointInterval,
             OffloadOptimizer = config.OffloadOptimizer,
             LearningRate = config.LearningRate,
             Epochs = config.NumTrainEpochs,

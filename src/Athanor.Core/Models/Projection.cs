@@ -53,12 +53,24 @@ public sealed class Projection : nn.Module<Tensor, Tensor>, IParameterOwner
         foreach (var (name, module) in adapter.Modules) register_module(name, module);
     }
 
+    /// <summary>
+    /// Computes x W^T in place of the plain linear when set from outside (ZeRO-3 without recomputation routes it
+    /// through a function that does not let autograd keep W); the bias is still added here.
+    /// </summary>
+    public Func<Projection, Tensor, Tensor>? WeightProduct { get; set; }
+
     public override Tensor forward(Tensor x)
     {
-        var y = nn.functional.linear(x, weight, bias);
+        var y = WeightProduct is null ? nn.functional.linear(x, weight, bias) : WithBias(WeightProduct(this, x));
         if (Adapter is null) return y;
         using var delta = Adapter.Delta(x);
         return y.add_(delta);
+    }
+
+    private Tensor WithBias(Tensor product)
+    {
+        if (bias is null) return product;
+        using (product) return product + bias;
     }
 }
 

@@ -87,9 +87,10 @@ public sealed partial class Trainer
     /// <summary>ZeRO-3: shards the whole model, or materializes a meta-device one from its source (a checkpoint when resuming a full fine-tune).</summary>
     private ParameterSharding Shard(Func<string, TorchSharp.Modules.Parameter, bool> takesDecay, string? resumedFrom)
     {
-        if (Deferred is not { } deferred) return new ParameterSharding(_model, _group, takesDecay);
+        int recompute = _settings.Zero3RecomputeEvery;
+        if (Deferred is not { } deferred) return new ParameterSharding(_model, _group, takesDecay, recompute);
         var source = resumedFrom is not null && _lora is null ? new SafetensorsSource(resumedFrom) : deferred.Source;
-        try { return ParameterSharding.Materialize(_model, _group, takesDecay, source, deferred.Device, deferred.Dtype); }
+        try { return ParameterSharding.Materialize(_model, _group, takesDecay, source, deferred.Device, deferred.Dtype, recompute); }
         finally
         {
             (source as IDisposable)?.Dispose();

@@ -11,6 +11,11 @@ public sealed record TrainerSettings
     public int WorldSize { get; init; } = 1;
     /// <summary>ZeRO stage: 0 replicates optimizer state, 1 shards it, 2 also shards gradients.</summary>
     public int ZeroStage { get; init; }
+    /// <summary>
+    /// ZeRO-3: which decoder layers recompute in backward instead of keeping their activations (activation checkpointing's
+    /// interval: 1 every layer, k every k-th, 0 none; the others are gathered again for backward, as FSDP does).
+    /// </summary>
+    public int Zero3RecomputeEvery { get; init; } = 1;
     /// <summary>ZeRO-3: master weights and Adam moments in host memory, the update on the CPU.</summary>
     public bool OffloadOptimizer { get; init; }
     /// <summary>

@@ -145,15 +145,18 @@ public class MemoryEstimatorTests
     }
 
     [Fact]
-    public void Zero3GathersTwoLayersReplicatesTheHeadAndRecomputesEveryLayer()
+    public void Zero3GathersTwoLayersReplicatesTheHeadAndRecomputesOnlyWithCheckpointing()
     {
-        var z3 = Estimate(new TrainingPlan { ZeroStage = 3, Gpus = 8 });
+        var z3 = Estimate(new TrainingPlan { ZeroStage = 3, Gpus = 8, GradientCheckpointing = true });
         double block = BlockLinear + 2 * 4096;
         // Per layer parameter 8 bytes: in backward the gathered layer and its bf16 gradient (2 + 2) and the fp32 flat
         // copy reduce-scattered from it (4).
         Assert.Equal(2 * block * 2 + block * 4, z3.GatherBytes);
-        // Checkpointing is implied: only block inputs are stored.
+        // With checkpointing only block inputs are stored; without it ZeRO-3 keeps what stage 2 keeps.
         Assert.Equal(2048.0 * (32 * 2 * 4096 + 4 * 4096), Phase(z3, PeakPhase.Loss).ActivationBytes);
+        var kept = Estimate(new TrainingPlan { ZeroStage = 3, Gpus = 8 });
+        Assert.Equal(Phase(Estimate(new TrainingPlan { ZeroStage = 2, Gpus = 8 }), PeakPhase.Loss).ActivationBytes, Phase(kept, PeakPhase.Loss).ActivationBytes);
+        Assert.True(Phase(kept, PeakPhase.Loss).ActivationBytes > 10 * Phase(z3, PeakPhase.Loss).ActivationBytes);
         // Embedding, final norm and LM head stay whole in bf16 (the paper's term has 1/8 of them).
         double nonBlock = 2.0 * 32000 * 4096 + 4096;
         // Their bf16 gradients are whole too (2 per value; the fp32 copies for the reduction are zeroed here).

@@ -50,10 +50,11 @@ public class JobMemoryCheckTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
-    public void ZeroThreeIsPlannedWithEveryLayerRecomputed()
+    public void ZeroThreeRecomputesLayersOnlyWhenCheckpointingIsOn()
     {
         var plan = JobMemoryCheck.PlanFor(Job(FinetuningType.Lora, zero: 3), 2);
-        Assert.True(plan.GradientCheckpointing);
+        Assert.False(plan.GradientCheckpointing);
+        Assert.True(JobMemoryCheck.PlanFor(Job(FinetuningType.Lora, zero: 3) with { GradientCheckpointing = true }, 2).GradientCheckpointing);
         Assert.Equal(2, plan.Gpus);
         Assert.Equal(4, plan.Batch);
         Assert.Equal(2048, plan.Sequence);

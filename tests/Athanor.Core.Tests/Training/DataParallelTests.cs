@@ -22,7 +22,7 @@ public class DataParallelTests
 
     /// <summary>Trains with one thread per rank over a loopback TCP ring; returns rank 0's metric rows.</summary>
     private static List<JsonObject> Train(string dir, int world, int stage, string? resume = null, int stopAfter = 0, LoraSettings? lora = null,
-        bool onMeta = false, long? buckets = null, bool checkpointing = false)
+        bool onMeta = false, long? buckets = null, bool checkpointing = false, int recomputeEvery = 1)
     {
         var data = TinySetup.Data(trainCount: 30, validationCount: 7);
         var group = new LocalGroup(world);
@@ -44,7 +44,7 @@ public class DataParallelTests
             if (checkpointing) ActivationCheckpointing.Apply(model, every: 1);
             var observer = rank == 0 && stopAfter > 0 ? new StopAfter(stopAfter, cancel) : null;
             var deferred = onMeta ? new DeferredWeights(new RandomInitSource(seed: 9, initializerRange: 0.02), TorchSharp.torch.CPU, TorchSharp.torch.ScalarType.Float32) : null;
-            var settings = SettingsFor(dir, world, stage) with { ResumeFrom = resume, GradientBucketElements = buckets };
+            var settings = SettingsFor(dir, world, stage) with { ResumeFrom = resume, GradientBucketElements = buckets, Zero3RecomputeEvery = recomputeEvery };
             new Trainer(model, lora, data, settings, observer, collective) { Deferred = deferred }.Run(cancel.Token);
         }, TaskCreationOptions.LongRunning)).ToArray();
         Assert.True(Task.WaitAll(ranks, TimeSpan.FromMinutes(2)), "data-parallel run hung");
@@ -157,6 +157,35 @@ public class DataParallelTests
         if (stage == 2)
             AssertSameCurve(Train(temp.Sub("w1-lora"), 1, 0, lora: lora), Train(temp.Sub("lora-bucketed"), world, stage, lora: lora, buckets: 997,
                 checkpointing: checkpointing), $"LoRA at world {world} / ZeRO-2 with gradient buckets");
+    }
+
+    [Theory]
+    [InlineData(2, 0, false)]
+    [InlineData(3, 0, true)]
+    [InlineData(2, 2, false)]
+    [InlineData(2, 2, true)]
+    public void ZeroThreeKeepingActivationsMatchesOneRank(int world, int recomputeEvery, bool withLora)
+    {
+        // Without checkpointing, ZeRO-3 layers keep their activations and are gathered again for backward (recomputeEvery 0:
+        // every layer; 2: layer 0 recomputes, layer 1 keeps); the weights' gradients come from ShardedLinear, the norms' and
+        // adapters' from autograd on parameters that stay materialized. Full fine-tune and LoRA must match one rank.
+        using var temp = new TestPaths.TempFolder();
+        var lora = withLora ? new LoraSettings(4, 8, 0, LoraSettings.AllLinear) : null;
+        var single = Train(temp.Sub("w1"), 1, 0, lora: lora);
+        AssertSameCurve(single, Train(temp.Sub("kept"), world, 3, lora: lora, recomputeEvery: recomputeEvery),
+            $"world {world} / ZeRO-3 recomputing every {recomputeEvery} layers{(withLora ? ", LoRA" : "")}");
+    }
+
+    [Fact]
+    public void AMetaBuiltZeroThreeRunThatKeepsActivationsResumesAtAnotherWorldSize()
+    {
+        using var temp = new TestPaths.TempFolder();
+        var straight = Train(temp.Sub("straight"), 2, 3, onMeta: true);
+        var dir = temp.Sub("resumed");
+        Train(dir, 2, 3, stopAfter: 5, onMeta: true, recomputeEvery: 0);
+        Directory.Delete(Path.Combine(dir, "checkpoint-5"), recursive: true);
+        AssertSameCurve(straight, Train(dir, 3, 3, resume: "auto", onMeta: true, recomputeEvery: 0),
+            "meta-built ZeRO-3 keeping activations, saved at world 2, resumed at world 3");
     }
 
     [Fact]

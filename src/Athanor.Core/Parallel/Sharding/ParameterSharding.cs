@@ -21,8 +21,10 @@ public sealed class ParameterSharding : IDisposable
 
     /// <summary>Shards a model that exists whole on this rank (every rank ends with rank 0's values).</summary>
     /// <param name="takesDecay">which trainable parameters get weight decay (as the optimizer's flat layout decides)</param>
-    public ParameterSharding(CausalLM model, ICollective group, Func<string, Parameter, bool> takesDecay)
-        : this(model, group, Describe(model, takesDecay), CommonDtype(model), model.parameters().First().device, fill: null)
+    /// <param name="recomputeEvery">which layers recompute in backward instead of keeping their activations, as activation
+    /// checkpointing counts them: 1 every layer, k every k-th, 0 none</param>
+    public ParameterSharding(CausalLM model, ICollective group, Func<string, Parameter, bool> takesDecay, int recomputeEvery = 1)
+        : this(model, group, Describe(model, takesDecay), CommonDtype(model), model.parameters().First().device, fill: null, recomputeEvery)
     {
     }
 
@@ -34,7 +36,7 @@ public sealed class ParameterSharding : IDisposable
     /// rank the same ones).
     /// </summary>
     public static ParameterSharding Materialize(CausalLM model, ICollective group, Func<string, Parameter, bool> takesDecay,
-        IParameterSource source, Device device, ScalarType dtype)
+        IParameterSource source, Device device, ScalarType dtype, int recomputeEvery = 1)
     {
         var described = Describe(model, takesDecay);
         var originals = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
@@ -54,7 +56,7 @@ public sealed class ParameterSharding : IDisposable
                 if (d.Persistent) Fill(d.Name, value);
                 ParameterReplacement.Replace(model, d.Name, new Parameter(value, d.Trainable));
             }
-        try { return new ParameterSharding(model, group, described, dtype, device, (p, target) => Fill(p.Name, target)); }
+        try { return new ParameterSharding(model, group, described, dtype, device, (p, target) => Fill(p.Name, target), recomputeEvery); }
         finally
         {
             foreach (var original in originals.Values) original.Dispose();
@@ -89,10 +91,12 @@ public sealed class ParameterSharding : IDisposable
 
     /// <param name="fill">fills a layer parameter's place in its unit's flat vector; null: copy the parameter's own values and broadcast rank 0's</param>
     private ParameterSharding(CausalLM model, ICollective group, List<Described> described, ScalarType dtype, Device device,
-        Action<UnitParameter, Tensor>? fill)
+        Action<UnitParameter, Tensor>? fill, int recomputeEvery)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(recomputeEvery);
         _model = model;
         _group = group;
+        RecomputeEvery = recomputeEvery;
         int layers = model.Config.NumLayers;
         var live = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         var units = new List<ShardedUnit>();
@@ -114,10 +118,17 @@ public sealed class ParameterSharding : IDisposable
         Units = units;
         foreach (var unit in units) unit.Shard(group, unit.Persistent ? null : fill);
         _layerUnits = units.Where(u => !u.Persistent).ToArray();
+        _kept = new KeptActivations(this, model, _layerUnits);
         Install();
     }
 
     private readonly ShardedUnit[] _layerUnits;
+    private readonly KeptActivations _kept;
+
+    /// <summary>1: every layer recomputes in backward (activations not kept); k: every k-th; 0: none keeps fewer than all.</summary>
+    public int RecomputeEvery { get; }
+
+    internal bool Recomputes(int layer) => RecomputeEvery > 0 && layer % RecomputeEvery == 0;
 
     public IReadOnlyList<ShardedUnit> Units { get; }
     public ICollective Group => _group;
@@ -138,7 +149,10 @@ public sealed class ParameterSharding : IDisposable
         return list;
     }
 
-    /// <summary>Routes every decoder layer through gather, compute, release (and in training through <see cref="Zero3Layer"/>).</summary>
+    /// <summary>
+    /// Routes every decoder layer through gather, compute, release; in training through <see cref="Zero3Layer"/>
+    /// (recomputed in backward) or <see cref="KeptActivations"/> (activations kept, the layer gathered again in backward).
+    /// </summary>
     private void Install()
     {
         var rng = LoraModel.DropoutRng(_model);
@@ -147,7 +161,9 @@ public sealed class ParameterSharding : IDisposable
             var unit = _layerUnits[index];
             if (layer.training && is_grad_enabled())
             {
+                // A frozen embedding (LoRA) gives an input without grad: a leaf that asks for one keeps the layer in the graph.
                 var input = x.requires_grad ? x : x.detach().requires_grad_(true);
+                if (!Recomputes(index)) return _kept.Run(layer, index, input);
                 return Zero3Layer.apply(layer, input, new Zero3Layer.Context(this, unit, index, rng))[0];
             }
             unit.Gather(_group);
@@ -226,6 +242,7 @@ public sealed class ParameterSharding : IDisposable
     public void Dispose()
     {
         _model.Model.RunLayer = (layer, _, x) => layer.forward(x);
+        _kept.Dispose();
         foreach (var unit in Units) unit.Dispose();
     }
 }

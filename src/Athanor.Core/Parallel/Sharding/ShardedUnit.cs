@@ -21,6 +21,7 @@ public sealed class ShardedUnit : IDisposable
     private readonly Device _device;
     private Tensor? _gatheredTrainable, _gatheredFrozen;
     private PendingCollective? _pendingTrainable, _pendingFrozen;
+    private readonly HashSet<UnitParameter> _kept = [], _keptOwnStorage = [];
 
     internal ShardedUnit(string name, bool persistent, IReadOnlyList<UnitParameter> trainable, IReadOnlyList<UnitParameter> frozen,
         long logicalStart, int rank, int world, ScalarType dtype, Device device)
@@ -58,6 +59,16 @@ public sealed class ShardedUnit : IDisposable
     public bool Gathered => _gatheredTrainable is not null || _gatheredFrozen is not null;
 
     /// <summary>
+    /// Parameters that stay materialized while the unit is released, in storage of their own: the small ones (norms,
+    /// biases, adapters) of a layer that keeps its activations, which autograd holds from forward to backward. Releasing
+    /// or re-pointing them would change what autograd saved; they are refreshed from the shares at each gather that asks.
+    /// </summary>
+    internal void KeepWhileReleased(IEnumerable<UnitParameter> parameters)
+    {
+        foreach (var p in parameters) _kept.Add(p);
+    }
+
+    /// <summary>
     /// Keeps this rank's shares and (unless persistent) releases the parameters. Without fill, every rank's values
     /// become rank 0's; with it, each parameter's place is filled by it (the same values on every rank).
     /// </summary>
@@ -85,20 +96,38 @@ public sealed class ShardedUnit : IDisposable
     /// All-gathers the unit's parameters into fresh buffers and points the parameters at them (non-persistent units).
     /// A unit whose gather was started ahead (<see cref="StartGather"/>) only has the caller's stream wait for it.
     /// </summary>
-    public void Gather(ICollective group, bool trainableOnly = false)
+    /// <param name="refreshKept">copy the gathered values into the kept parameters (<see cref="KeepWhileReleased"/>); off in a
+    /// backward that uses what forward saved, where they must not change</param>
+    public void Gather(ICollective group, bool trainableOnly = false, bool refreshKept = true)
     {
         if (Persistent) return;
-        if (Gathered)
-        {
-            WaitForGather();
-            return;
-        }
         using var _ = no_grad();
-        _gatheredTrainable = AllGather(group, LocalTrainable, TrainableShare);
-        Point(Trainable, _gatheredTrainable);
-        if (trainableOnly) return;
-        _gatheredFrozen = AllGather(group, LocalFrozen!, FrozenShare);
-        Point(Frozen, _gatheredFrozen);
+        if (Gathered) WaitForGather();
+        else
+        {
+            _gatheredTrainable = AllGather(group, LocalTrainable, TrainableShare);
+            Point(Trainable, _gatheredTrainable);
+            if (!trainableOnly)
+            {
+                _gatheredFrozen = AllGather(group, LocalFrozen!, FrozenShare);
+                Point(Frozen, _gatheredFrozen);
+            }
+        }
+        if (refreshKept) RefreshKept();
+    }
+
+    private void RefreshKept()
+    {
+        foreach (var p in _kept)
+        {
+            var flat = Trainable.Contains(p) ? _gatheredTrainable : _gatheredFrozen;
+            if (flat is null) continue;
+            using var piece = flat.narrow(0, p.Offset, p.Length);
+            using var shaped = piece.view(p.Shape);
+            if (_keptOwnStorage.Add(p))
+                using (var own = shaped.clone()) p.Parameter.set_(own);
+            else p.Parameter.copy_(shaped);
+        }
     }
 
     /// <summary>
@@ -138,7 +167,7 @@ public sealed class ShardedUnit : IDisposable
         if (Persistent) return;
         WaitForGather(); // the side stream must be done writing before the buffers go back to the allocator
         using var _ = no_grad();
-        foreach (var p in Trainable.Concat(Frozen))
+        foreach (var p in Trainable.Concat(Frozen).Where(p => !_keptOwnStorage.Contains(p)))
             using (var empty = torch.empty(0, _dtype, _device)) p.Parameter.set_(empty);
         _gatheredTrainable?.Dispose();
         _gatheredFrozen?.Dispose();
@@ -201,9 +230,10 @@ public sealed class ShardedUnit : IDisposable
         return flat;
     }
 
-    private static void Point(IReadOnlyList<UnitParameter> parameters, Tensor flat)
+    /// <summary>Points the parameters at their places in a gathered vector (not the kept ones, which have storage of their own).</summary>
+    private void Point(IReadOnlyList<UnitParameter> parameters, Tensor flat)
     {
-        foreach (var p in parameters)
+        foreach (var p in parameters.Where(p => !_keptOwnStorage.Contains(p)))
             using (var piece = flat.narrow(0, p.Offset, p.Length))
             using (var shaped = piece.view(p.Shape))
                 p.Parameter.set_(shaped);

@@ -54,6 +54,7 @@ public static class TorchRuntime
                 if (_initialized)
                     throw new InvalidOperationException("CUDA must be initialized before the first tensor (libtorch was already loaded as the CPU build)");
                 var found = LibtorchLocator.Locate(out var problem) ?? throw new InvalidOperationException(problem);
+                CudaAllocatorSettings.Apply(); // before libtorch's CUDA allocator starts and reads it
                 LibtorchLocator.Preload(found.Folder);
                 torch.InitializeDeviceType(DeviceType.CUDA);
                 if (!torch.cuda.is_available())

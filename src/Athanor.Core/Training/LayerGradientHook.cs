@@ -10,6 +10,8 @@ namespace Athanor.Training;
 /// passes through this identity function: the gradient reaches it only after the whole layer has been
 /// back-propagated (recomputed first, under activation checkpointing), and the parameters' gradient accumulation
 /// runs before any other node of the autograd engine, so at that moment the layer's parameter gradients are complete.
+/// Put on a layer's output instead, its backward runs before any of the layer's own nodes: the layer's backward is
+/// about to begin (ZeRO-3 gathers the layer there, <see cref="Parallel.Sharding.KeptActivations"/>).
 /// </summary>
 public sealed class LayerGradientHook : MultiTensorFunction<LayerGradientHook>
 {

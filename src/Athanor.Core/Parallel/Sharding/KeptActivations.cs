@@ -9,7 +9,7 @@ namespace Athanor.Parallel.Sharding;
 /// ZeRO-3 for the layers that keep their activations (FSDP's way; <see cref="Zero3Layer"/> recomputes instead): a layer
 /// is gathered, runs with autograd on, and is released; its projections go through <see cref="ShardedLinear"/>, so the
 /// graph holds their inputs but not the gathered weights, and its small parameters (norms, biases, adapters) stay
-/// materialized in storage of their own. In backward, the layer's output hook gathers it again (and starts the layer
+/// materialized in storage of their own. In backward, a hook on the layer's output gathers it again (and starts the layer
 /// before it) and its input hook, once the layer's gradients are complete, hands them to the optimizer's
 /// reduce-scatter and releases the layer. Compute: 6 x parameters per token instead of 8.
 /// </summary>
@@ -67,7 +67,8 @@ internal sealed class KeptActivations : IDisposable
             output = layer.forward(watched);
         }
         finally { unit.Release(); }
-        using (output) return LayerBackwardStart.apply(output, index, _starts)[0];
+        // The same identity function on the output: its backward runs before any of the layer's nodes.
+        using (output) return LayerGradientHook.apply(output, index, _starts)[0];
     }
 
     private void BackwardStarts(int index)

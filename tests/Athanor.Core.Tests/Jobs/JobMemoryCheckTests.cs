@@ -50,6 +50,22 @@ public class JobMemoryCheckTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void APlanThatFitsWithLittleHeadroomIsWarnedAboutWithWhatGivesRoom()
+    {
+        var job = Job(FinetuningType.Full, zero: 3);
+        double needed = JobMemoryCheck.Estimate(job, Llama7b, 8).TotalBytes;
+        var lines = new List<string>();
+        JobMemoryCheck.Verify(job, Llama7b, 8, needed / 0.95, "cuda:0", lines.Add);
+        output.WriteLine(string.Join("\n", lines));
+        Assert.Equal(2, lines.Count);
+        Assert.StartsWith("warning: the plan uses 95% of cuda:0", lines[1]);
+        Assert.Contains("gradient_checkpointing: true", lines[1]);
+        lines.Clear();
+        JobMemoryCheck.Verify(job, Llama7b, 8, needed / 0.85, "cuda:0", lines.Add);
+        Assert.Single(lines);
+    }
+
+    [Fact]
     public void ZeroThreeRecomputesLayersOnlyWhenCheckpointingIsOn()
     {
         var plan = JobMemoryCheck.PlanFor(Job(FinetuningType.Lora, zero: 3), 2);

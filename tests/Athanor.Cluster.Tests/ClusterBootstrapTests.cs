@@ -142,11 +142,22 @@ public sealed class ClusterBootstrapTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
-    public void TwoClustersOnOneJournalAreCaughtAndOneOfThemLeaves()
+    public void TwoClustersOnOneJournalAreCaughtAndOneOfThemLeaves() =>
+        OneOfTwoClustersLeaves("sqlite:" + Path.Combine(_folders.Root, "shared-journal.db"));
+
+    [Fact]
+    public void TwoClustersOnOnePostgresJournalAreCaughtToo()
+    {
+        // The fence relies on the journal refusing a second event with the same persistence id and sequence number;
+        // PostgreSQL's refusal reads differently from SQLite's (23505, duplicate key).
+        using var postgres = new PostgresServer();
+        OneOfTwoClustersLeaves("postgres:" + postgres.CreateDatabase("fence_" + Guid.NewGuid().ToString("N")[..6]));
+    }
+
+    private void OneOfTwoClustersLeaves(string journal)
     {
         // Misconfigured: each node founds a cluster of its own (its own seed) but both use one journal, where they
         // would recover and run the same jobs. The journal's fence catches it and one node leaves, saying why.
-        var journal = "sqlite:" + Path.Combine(_folders.Root, "shared-journal.db");
         var nodes = new[] { "a", "b" }.Select(name =>
         {
             int akka = NodeProcess.FreePort();

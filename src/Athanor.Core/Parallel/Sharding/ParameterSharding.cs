@@ -9,10 +9,10 @@ namespace Athanor.Parallel.Sharding;
 /// <summary>
 /// ZeRO-3 applied to a model from outside: the embedding and the head (final norm, LM head) stay whole on every
 /// rank; every decoder layer is a <see cref="ShardedUnit"/> whose parameters exist only while it runs. The
-/// decoder's layer runner is replaced so a layer is gathered before it computes and released after; in training
-/// it goes through <see cref="Zero3Layer"/>, which recomputes the layer in backward (activations are not kept, as
-/// with activation checkpointing) and reduce-scatters its gradients as soon as they exist. The model code itself
-/// stays single-device.
+/// decoder's layer runner is replaced so a layer is gathered before it computes and released after. In training a
+/// layer either keeps its activations and is gathered again for backward (<see cref="KeptActivations"/>, FSDP's way)
+/// or, with activation checkpointing, goes through <see cref="Zero3Layer"/>, which recomputes it in backward; either
+/// way its gradients are reduce-scattered as soon as they exist. The model code itself stays single-device.
 /// </summary>
 public sealed class ParameterSharding : IDisposable
 {
@@ -125,7 +125,7 @@ public sealed class ParameterSharding : IDisposable
     private readonly ShardedUnit[] _layerUnits;
     private readonly KeptActivations _kept;
 
-    /// <summary>1: every layer recomputes in backward (activations not kept); k: every k-th; 0: none keeps fewer than all.</summary>
+    /// <summary>1: every layer recomputes in backward; k: every k-th (the others keep their activations); 0: every layer keeps them.</summary>
     public int RecomputeEvery { get; }
 
     internal bool Recomputes(int layer) => RecomputeEvery > 0 && layer % RecomputeEvery == 0;

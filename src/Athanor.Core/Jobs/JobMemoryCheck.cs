@@ -52,7 +52,9 @@ public static class JobMemoryCheck
             return;
         }
         // Only what the trainer can do: no 4-bit base weights; offload only at stage 3.
-        var advice = PlanRecommender.Recommend(spec, plan, deviceBytes, allowOffload: plan.ZeroStage == 3, allowQlora: false);
+        // Proposed with headroom when one exists (a plan at 99% of the device fits on paper and runs out in practice).
+        var advice = PlanRecommender.Recommend(spec, plan, TightShare * deviceBytes, allowOffload: plan.ZeroStage == 3, allowQlora: false);
+        if (!advice.Fits) advice = PlanRecommender.Recommend(spec, plan, deviceBytes, allowOffload: plan.ZeroStage == 3, allowQlora: false);
         string nearest = advice.Fits
             ? "The nearest configuration that fits: " + string.Join(", ", advice.Changes.Select(JobKeys)) +
               FormattableString.Invariant($" ({advice.Estimate.TotalBytes / 1e9:0.0} GB per GPU)")

@@ -31,6 +31,22 @@ public class EstimateCommandTests
     }
 
     [Fact]
+    public void APlanThatFitsTightlyIsSaidToAndAProposalLeavesRoom()
+    {
+        using var temp = new TempFolder();
+        var tight = Estimate(temp.Path, "--model", "65b", "--method", "lora", "--lora-rank", "16", "--zero", "3", "--gpus", "2", "--gpu", "h100", "--grad-ckpt");
+        Assert.True(tight.ExitCode == 0, tight.All);
+        Assert.Contains("recommendation: fits as given (85.2 GB per GPU of 85.9 GB)", tight.Stdout);
+        Assert.Contains("tight: 99% of the GPU", tight.Stdout);
+        // Without checkpointing it does not fit; checkpointing alone would be the tight plan above, so the proposal goes further.
+        var over = Estimate(temp.Path, "--model", "65b", "--method", "lora", "--lora-rank", "16", "--zero", "3", "--gpus", "2", "--gpu", "h100");
+        Assert.True(over.ExitCode == 0, over.All);
+        Assert.DoesNotContain("fits with --grad-ckpt (85.2 GB", over.Stdout);
+        Assert.Contains("recommendation: fits with", over.Stdout);
+        Assert.DoesNotContain("tight:", over.Stdout);
+    }
+
+    [Fact]
     public void JsonHasEveryPartAndTheyAddUp()
     {
         var o = Json("--model", "13b", "--method", "lora", "--zero", "2", "--gpus", "4", "--seq", "4096", "--batch", "2", "--grad-ckpt");

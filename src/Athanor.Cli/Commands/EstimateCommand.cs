@@ -74,7 +74,7 @@ public sealed class EstimateCommand : ICommand
 
         var estimate = MemoryEstimator.Estimate(model, plan);
         var gpuBytes = gpuMem * (1L << 30);
-        var report = new EstimateReport(estimate, gpu, gpuMem, PlanRecommender.Recommend(model, plan, gpuBytes),
+        var report = new EstimateReport(estimate, gpu, gpuMem, PlanRecommender.RecommendWithHeadroom(model, plan, gpuBytes),
             tokens is long t ? EpochEstimate.For(model, plan, gpu, mfu, t, prices) : null,
             r.Has("--plan") ? ShardingPlan.For(model.Shape, plan.Gpus) : null);
 

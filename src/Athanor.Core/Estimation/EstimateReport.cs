@@ -162,6 +162,8 @@ public sealed record EstimateReport(MemoryEstimate Estimate, GpuType Gpu, double
             Line(Inv($"host memory: {G(e.HostBytesPerRank)} GB per rank, {G(e.HostBytesTotal)} GB for all {p.Gpus} ranks (optimizer partition + fp32 gradients)"));
         Line();
         Line("recommendation: " + Recommendation.Summary());
+        if (Recommendation.AsGiven && e.TotalBytes > PlanRecommender.HeadroomShare * GpuMemoryBytes)
+            Line(Inv($"  tight: {100 * e.TotalBytes / GpuMemoryBytes:0}% of the GPU; the allocator's reserve and the CUDA/NCCL contexts took 3-10% more than plans in measured runs"));
         if (!Recommendation.AsGiven)
         {
             var r = Recommendation.Estimate;

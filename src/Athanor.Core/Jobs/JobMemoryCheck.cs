@@ -31,7 +31,7 @@ public static class JobMemoryCheck
         MemoryEstimator.Estimate(Spec(config, model), PlanFor(config, world));
 
     /// <summary>Above this share of the device a plan that fits is still warned about (measured use ran 3-10% over the plan).</summary>
-    public const double TightShare = 0.92;
+    public const double TightShare = PlanRecommender.HeadroomShare;
 
     /// <summary>Logs the prediction (with a warning when it leaves little headroom); throws <see cref="JobException"/> when it exceeds deviceBytes.</summary>
     public static void Verify(JobConfig config, ModelConfig model, int world, double deviceBytes, string device, Action<string>? log = null)
@@ -52,9 +52,7 @@ public static class JobMemoryCheck
             return;
         }
         // Only what the trainer can do: no 4-bit base weights; offload only at stage 3.
-        // Proposed with headroom when one exists (a plan at 99% of the device fits on paper and runs out in practice).
-        var advice = PlanRecommender.Recommend(spec, plan, TightShare * deviceBytes, allowOffload: plan.ZeroStage == 3, allowQlora: false);
-        if (!advice.Fits) advice = PlanRecommender.Recommend(spec, plan, deviceBytes, allowOffload: plan.ZeroStage == 3, allowQlora: false);
+        var advice = PlanRecommender.RecommendWithHeadroom(spec, plan, deviceBytes, allowOffload: plan.ZeroStage == 3, allowQlora: false);
         string nearest = advice.Fits
             ? "The nearest configuration that fits: " + string.Join(", ", advice.Changes.Select(JobKeys)) +
               FormattableString.Invariant($" ({advice.Estimate.TotalBytes / 1e9:0.0} GB per GPU)")

@@ -16,6 +16,24 @@ public class PlanRecommenderTests
     }
 
     [Fact]
+    public void WithHeadroomTheProposalStaysBelowTheTightShareWhenItCan()
+    {
+        // LLaMA-65B LoRA over two 80 GiB GPUs keeping activations: checkpointing alone fits at 99%; with headroom the
+        // walk goes on (no QLoRA allowed here, as in the trainer: to four GPUs).
+        var given = new TrainingPlan { Method = FineTuningMethod.Lora, LoraRank = 16, ZeroStage = 3, Gpus = 2 };
+        var model = ModelPresets.Get("65b");
+        var tight = PlanRecommender.Recommend(model, given, GiB80, allowQlora: false);
+        Assert.Equal(["--grad-ckpt"], tight.Changes);
+        Assert.True(tight.Estimate.TotalBytes > PlanRecommender.HeadroomShare * GiB80);
+        var roomy = PlanRecommender.RecommendWithHeadroom(model, given, GiB80, allowQlora: false);
+        Assert.Equal(["--grad-ckpt", "--gpus 4"], roomy.Changes);
+        Assert.True(roomy.Estimate.TotalBytes <= PlanRecommender.HeadroomShare * GiB80);
+        Assert.Equal(GiB80, roomy.GpuMemoryBytes);
+        // A plan that already fits is kept as given, tight or not.
+        Assert.True(PlanRecommender.RecommendWithHeadroom(model, given with { GradientCheckpointing = true }, GiB80).AsGiven);
+    }
+
+    [Fact]
     public void AHigherZeroStageIsTriedFirst()
     {
         // 30B full on 16 GPUs: 520 GB of model states replicated, 160 at stage 1, 91 at stage 2 (plus the unfused path's

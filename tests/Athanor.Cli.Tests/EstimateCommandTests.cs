@@ -44,6 +44,8 @@ public class EstimateCommandTests
         Assert.DoesNotContain("fits with --grad-ckpt (85.2 GB", over.Stdout);
         Assert.Contains("recommendation: fits with", over.Stdout);
         Assert.DoesNotContain("tight:", over.Stdout);
+        Assert.True(Json("--model", "65b", "--method", "lora", "--lora-rank", "16", "--zero", "3", "--gpus", "2", "--gpu", "h100", "--grad-ckpt")["tight"]!.GetValue<bool>());
+        Assert.False(Json("--model", "65b", "--method", "lora", "--lora-rank", "16", "--zero", "3", "--gpus", "4", "--gpu", "h100", "--grad-ckpt")["tight"]!.GetValue<bool>());
     }
 
     [Fact]

@@ -10,6 +10,8 @@ public sealed record EstimateReport(MemoryEstimate Estimate, GpuType Gpu, double
 {
     public double GpuMemoryBytes => GpuMemoryGiB * (1L << 30);
     public bool Fits => Estimate.Fits(GpuMemoryBytes);
+    /// <summary>Fits, but above <see cref="PlanRecommender.HeadroomShare"/> of the GPU: likely to run out in practice.</summary>
+    public bool Tight => Fits && Estimate.TotalBytes > PlanRecommender.HeadroomShare * GpuMemoryBytes;
 
     private static double Gb(double bytes) => Math.Round(bytes / 1e9, 3);
     private static string G(double bytes) => (bytes / 1e9).ToString("0.00", CultureInfo.InvariantCulture);
@@ -65,6 +67,7 @@ public sealed record EstimateReport(MemoryEstimate Estimate, GpuType Gpu, double
             ["gpu_mem_gib"] = GpuMemoryGiB,
             ["gpu_mem_gb"] = Gb(GpuMemoryBytes),
             ["fits"] = Fits,
+            ["tight"] = Tight,
             ["host_gb_per_rank"] = Gb(e.HostBytesPerRank),
             ["host_gb_total"] = Gb(e.HostBytesTotal),
             ["recommendation"] = RecommendationJson(),
@@ -162,7 +165,7 @@ public sealed record EstimateReport(MemoryEstimate Estimate, GpuType Gpu, double
             Line(Inv($"host memory: {G(e.HostBytesPerRank)} GB per rank, {G(e.HostBytesTotal)} GB for all {p.Gpus} ranks (optimizer partition + fp32 gradients)"));
         Line();
         Line("recommendation: " + Recommendation.Summary());
-        if (Recommendation.AsGiven && e.TotalBytes > PlanRecommender.HeadroomShare * GpuMemoryBytes)
+        if (Tight)
             Line(Inv($"  tight: {100 * e.TotalBytes / GpuMemoryBytes:0}% of the GPU; the allocator's reserve and the CUDA/NCCL contexts took 3-10% more than plans in measured runs"));
         if (!Recommendation.AsGiven)
         {

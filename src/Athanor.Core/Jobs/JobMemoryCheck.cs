@@ -30,9 +30,6 @@ public static class JobMemoryCheck
     public static MemoryEstimate Estimate(JobConfig config, ModelConfig model, int world) =>
         MemoryEstimator.Estimate(Spec(config, model), PlanFor(config, world));
 
-    /// <summary>Above this share of the device a plan that fits is still warned about (measured use ran 3-10% over the plan).</summary>
-    public const double TightShare = PlanRecommender.HeadroomShare;
-
     /// <summary>Logs the prediction (with a warning when it leaves little headroom); throws <see cref="JobException"/> when it exceeds deviceBytes.</summary>
     public static void Verify(JobConfig config, ModelConfig model, int world, double deviceBytes, string device, Action<string>? log = null)
     {
@@ -45,7 +42,7 @@ public static class JobMemoryCheck
         log?.Invoke($"memory plan: {Gb(estimate.TotalBytes)} GB per GPU predicted ({breakdown}); {device} has {Gb(deviceBytes)} GB");
         if (estimate.Fits(deviceBytes))
         {
-            if (estimate.TotalBytes > TightShare * deviceBytes)
+            if (estimate.TotalBytes > PlanRecommender.HeadroomShare * deviceBytes)
                 log?.Invoke($"warning: the plan uses {(100 * estimate.TotalBytes / deviceBytes).ToString("0", CultureInfo.InvariantCulture)}% of {device}; a GPU also holds the allocator's reserve and " +
                     "the CUDA and NCCL contexts (3-10% more in measured runs), so this job may run out of memory. Headroom: " +
                     (config.CheckpointInterval == 0 ? "gradient_checkpointing: true, or " : "") + "a smaller per_device_train_batch_size with more accumulation");

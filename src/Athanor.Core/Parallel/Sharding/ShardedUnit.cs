@@ -21,7 +21,8 @@ public sealed class ShardedUnit : IDisposable
     private readonly Device _device;
     private Tensor? _gatheredTrainable, _gatheredFrozen;
     private PendingCollective? _pendingTrainable, _pendingFrozen;
-    private readonly HashSet<UnitParameter> _kept = [], _keptOwnStorage = [];
+    private readonly List<(UnitParameter Parameter, bool Trainable)> _kept = [];
+    private readonly HashSet<UnitParameter> _keptOwnStorage = [];
 
     internal ShardedUnit(string name, bool persistent, IReadOnlyList<UnitParameter> trainable, IReadOnlyList<UnitParameter> frozen,
         long logicalStart, int rank, int world, ScalarType dtype, Device device)
@@ -65,7 +66,7 @@ public sealed class ShardedUnit : IDisposable
     /// </summary>
     internal void KeepWhileReleased(IEnumerable<UnitParameter> parameters)
     {
-        foreach (var p in parameters) _kept.Add(p);
+        foreach (var p in parameters) _kept.Add((p, Trainable.Contains(p)));
     }
 
     /// <summary>
@@ -118,9 +119,9 @@ public sealed class ShardedUnit : IDisposable
 
     private void RefreshKept()
     {
-        foreach (var p in _kept)
+        foreach (var (p, trainable) in _kept)
         {
-            var flat = Trainable.Contains(p) ? _gatheredTrainable : _gatheredFrozen;
+            var flat = trainable ? _gatheredTrainable : _gatheredFrozen;
             if (flat is null) continue;
             using var piece = flat.narrow(0, p.Offset, p.Length);
             using var shaped = piece.view(p.Shape);

@@ -19,6 +19,7 @@ public sealed class DeviceRoutedCollective(ICollective host, ICollective device)
     public PendingCollective StartAllGather(Tensor input, Tensor output) => For(output).StartAllGather(input, output);
     public PendingCollective StartAllReduceSum(Tensor tensor) => For(tensor).StartAllReduceSum(tensor);
     public PendingCollective StartReduceSum(Tensor tensor, int root) => For(tensor).StartReduceSum(tensor, root);
+    public PendingCollective StartReduceScatterSum(Tensor input, Tensor output) => For(output).StartReduceScatterSum(input, output);
     public void Broadcast(Tensor tensor, int root) => For(tensor).Broadcast(tensor, root);
 
     /// <summary>Both paths: a barrier that returns only when every rank's GPU work and host side have caught up.</summary>

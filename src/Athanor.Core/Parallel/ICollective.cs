@@ -51,6 +51,16 @@ public interface ICollective : IDisposable
         return PendingCollective.Done;
     }
 
+    /// <summary>
+    /// Starts a reduce-scatter (<see cref="ReduceScatterSum"/>) that may overlap the work queued after it (on GPUs: on a
+    /// side stream); input must stay alive and output unread until the handle has been waited for. By default it runs now.
+    /// </summary>
+    PendingCollective StartReduceScatterSum(Tensor input, Tensor output)
+    {
+        ReduceScatterSum(input, output);
+        return PendingCollective.Done;
+    }
+
     /// <summary>Copies root's tensor into every rank's tensor.</summary>
     void Broadcast(Tensor tensor, int root);
 

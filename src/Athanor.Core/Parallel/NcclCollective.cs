@@ -97,6 +97,20 @@ public sealed class NcclCollective : ICollective
 
     public void ReduceScatterSum(Tensor input, Tensor output)
     {
+        var (bytes, launch) = Scattering(input, output);
+        Run("reduce-scatter", bytes, launch);
+    }
+
+    /// <summary>The reduce-scatter on the side stream (ZeRO-3: a layer's gradients reduced while the layer before it computes).</summary>
+    public PendingCollective StartReduceScatterSum(Tensor input, Tensor output)
+    {
+        var (bytes, launch) = Scattering(input, output);
+        return OnSideStream("reduce-scatter (overlapped)", bytes, launch);
+    }
+
+    /// <summary>A reduce-scatter's checked buffers: its size in bytes and the launch on a given stream.</summary>
+    private (long Bytes, Func<IntPtr, bool> Launch) Scattering(Tensor input, Tensor output)
+    {
         var (send, type) = Buffer(input, nameof(input));
         var (receive, outType) = Buffer(output, nameof(output));
         long n = input.numel();
@@ -106,7 +120,7 @@ public sealed class NcclCollective : ICollective
         if (output.numel() != share)
             throw new ArgumentException($"reduce-scatter output holds {output.numel()} elements; expected {n} / {WorldSize} = {share}", nameof(output));
         if (outType != type) throw new ArgumentException($"reduce-scatter input is {input.dtype} but output is {output.dtype}", nameof(output));
-        Run("reduce-scatter", n * input.ElementSize, stream => _comm.ReduceScatter(send, receive, share, type, NcclReduceOp.Sum, stream));
+        return (n * input.ElementSize, stream => _comm.ReduceScatter(send, receive, share, type, NcclReduceOp.Sum, stream));
     }
 
     public void AllGather(Tensor input, Tensor output)

@@ -17,6 +17,8 @@ public sealed class TrainingRecorder
     private readonly int _worldSize, _loggingSteps, _totalSteps;
     private readonly double _flopsPerToken, _peakPerRank;
     private readonly double[] _phaseSeconds = new double[TrainingPhaseNames.Count];
+    private readonly double[] _windowPhaseSeconds = new double[TrainingPhaseNames.Count];
+    private TimeSpan _windowGcPauseFrom = GC.GetTotalPauseDuration();
     private bool _sampled;
 
     public TrainingRecorder(TrainingTelemetry settings, int rank, int worldSize, int zeroStage, int loggingSteps, int totalSteps,
@@ -64,7 +66,11 @@ public sealed class TrainingRecorder
 
     internal void PhaseEnded(TrainingPhase phase, double seconds)
     {
-        if (phase is TrainingPhase.Eval or TrainingPhase.Checkpoint) RecordPhase(phase, seconds);
+        if (phase is TrainingPhase.Eval or TrainingPhase.Checkpoint)
+        {
+            RecordPhase(phase, seconds);
+            _windowPhaseSeconds[(int)phase] += seconds; // between steps: the next logged row carries it
+        }
         else _phaseSeconds[(int)phase] += seconds;
     }
 
@@ -78,7 +84,10 @@ public sealed class TrainingRecorder
     public void StepDone(int step, double loss, double learningRate, double gradNorm, long tokens, double seconds)
     {
         for (int p = 0; p < _phaseSeconds.Length; p++)
+        {
             if (_phaseSeconds[p] > 0) RecordPhase((TrainingPhase)p, _phaseSeconds[p]);
+            _windowPhaseSeconds[p] += _phaseSeconds[p];
+        }
         TrainingInstruments.StepDuration.Record(seconds, _tags);
         if (!_leader) return;
         var tags = JobTags;
@@ -89,6 +98,24 @@ public sealed class TrainingRecorder
         TrainingInstruments.Tokens.Add(tokens, tags);
         if (seconds > 0) TrainingInstruments.TokensPerSecond.Record(tokens / seconds, tags);
         TrainingInstruments.Mfu.Record(Utilization(tokens, seconds), tags);
+    }
+
+    /// <summary>
+    /// Where the steps since the last call went, as mean seconds per step: each phase of the loop (host time: a phase
+    /// that reads a result from the GPU waits for it) and the .NET runtime's GC pauses. The leader logs it with each
+    /// metrics.jsonl row, so one slow step can be told apart from a slow phase.
+    /// </summary>
+    public System.Text.Json.Nodes.JsonObject TakeWindowPhases(int steps)
+    {
+        var row = new System.Text.Json.Nodes.JsonObject();
+        double per = 1.0 / Math.Max(1, steps);
+        for (int p = 0; p < _windowPhaseSeconds.Length; p++)
+            if (_windowPhaseSeconds[p] > 0) row[((TrainingPhase)p).Name()] = Math.Round(_windowPhaseSeconds[p] * per, 4);
+        var gc = GC.GetTotalPauseDuration();
+        row["gc_pause"] = Math.Round((gc - _windowGcPauseFrom).TotalSeconds * per, 4);
+        _windowGcPauseFrom = gc;
+        Array.Clear(_windowPhaseSeconds);
+        return row;
     }
 
     /// <summary>MFU of <paramref name="tokens"/> (the global batch's) processed in <paramref name="seconds"/>.</summary>

@@ -196,6 +196,8 @@ public sealed partial class Trainer
                 {
                     ["step"] = state.Step, ["epoch"] = Math.Round(epoch, 4), ["loss"] = meanLoss, ["lr"] = lr,
                     ["grad_norm"] = gradNorm, ["tokens_per_s"] = Math.Round(windowTokens / windowClock.Elapsed.TotalSeconds, 1),
+                    ["step_s"] = Math.Round(windowClock.Elapsed.TotalSeconds / windowSteps, 4),
+                    ["phase_s"] = _telemetry.TakeWindowPhases(windowSteps),
                 };
                 if (onGpu)
                 {

@@ -43,8 +43,30 @@ public class TrainerTests
         var rows = File.ReadAllLines(Path.Combine(temp.Path, MetricsLog.FileName)).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!.AsObject()).ToList();
         Assert.Equal(40, rows.Count(r => r.ContainsKey("loss")));
         Assert.Equal(4, rows.Count(r => r.ContainsKey("eval_loss")));
-        foreach (var key in new[] { "step", "loss", "lr", "grad_norm", "tokens_per_s" })
+        foreach (var key in new[] { "step", "loss", "lr", "grad_norm", "tokens_per_s", "step_s", "phase_s" })
             Assert.True(rows[0].ContainsKey(key), key);
+    }
+
+    [Fact]
+    public void EachRowSaysWhereItsStepsTimeWent()
+    {
+        using var temp = new TestPaths.TempFolder();
+        using var model = TinySetup.Model();
+        new Trainer(model, null, TinySetup.Data(), TinySetup.Settings(temp.Path) with { MaxSteps = 12, LoggingSteps = 3, SaveSteps = 6 }).Run();
+        var rows = File.ReadAllLines(Path.Combine(temp.Path, MetricsLog.FileName)).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!.AsObject())
+            .Where(r => r.ContainsKey("loss")).ToList();
+        Assert.Equal([3, 6, 9, 12], rows.Select(r => (int)r["step"]!));
+        foreach (var row in rows)
+        {
+            double step = (double)row["step_s"]!;
+            var phases = row["phase_s"]!.AsObject();
+            foreach (var key in new[] { "data", "forward", "backward", "all_reduce", "optimizer", "gc_pause" })
+                Assert.True(phases.ContainsKey(key), $"{key} missing in {phases.ToJsonString()}");
+            double loop = phases.Where(p => p.Key != "gc_pause").Sum(p => (double)p.Value!);
+            // The phases are parts of the step (per step, means over the row's window); the rest is bookkeeping.
+            Assert.True(loop <= step * 1.001 + 1e-4 && loop > 0.5 * step, $"phases {loop} s against a step of {step} s: {row.ToJsonString()}");
+            Assert.Equal(row["step"]!.GetValue<int>() == 9, phases.ContainsKey("checkpoint")); // saved at 6, counted in the next row
+        }
     }
 
     [Fact]

@@ -93,6 +93,18 @@ internal static class NcclChecks
         Expect("all-reduce on the side stream", dtype, bucket, pattern * ranksSum);
         if (r == w - 1) Expect("reduce to its owner on the side stream", dtype, owned, pattern * ranksSum);
 
+        // ZeRO-3's layer gradients: a reduce-scatter on the side stream, then an all-gather prefetch queued behind it.
+        var grads = zeros(n, dtype, device);
+        grads.add_(pattern * (r + 1));
+        var gradShare = empty(n / w, dtype, device);
+        var scattering = c.StartReduceScatterSum(grads, gradShare);
+        var next = empty(m * w, dtype, device);
+        var nextGather = c.StartAllGather(source, next);
+        scattering.Wait();
+        nextGather.Wait();
+        Expect("reduce-scatter on the side stream", dtype, gradShare, pattern.narrow(0, r * (n / w), n / w) * ranksSum);
+        Expect("all-gather queued behind it", dtype, next, expectedGather);
+
         int root = w - 1;
         var b = r == root ? pattern.to(dtype) : zeros(n, dtype, device);
         c.Broadcast(b, root);

@@ -184,25 +184,28 @@ public sealed class ShardedUnit : IDisposable
         Scatter(Trainable, full);
     }
 
-    /// <summary>Reduces one micro-batch's gradients of the trainable parameters (null: zero) and adds this rank's share into shard.</summary>
-    internal void ReduceGradients(ICollective group, IReadOnlyList<Tensor?> grads, Tensor shard)
+    /// <summary>
+    /// Starts reducing one micro-batch's gradients of the trainable parameters (null: zero); the returned reduction,
+    /// once finished, has added this rank's share into shard (a view it then disposes). On GPUs the reduce-scatter runs on the side stream, so
+    /// it overlaps whatever is queued before <see cref="GradientReduction.Finish"/>.
+    /// </summary>
+    internal GradientReduction StartReducingGradients(ICollective group, IReadOnlyList<Tensor?> grads, Tensor shard)
     {
         using var _ = no_grad();
-        using var flat = zeros(TrainableShare * _world, ScalarType.Float32, shard.device);
+        var flat = zeros(TrainableShare * _world, ScalarType.Float32, shard.device);
         for (int i = 0; i < Trainable.Count; i++)
             if (grads[i] is Tensor g)
                 using (var dst = flat.narrow(0, Trainable[i].Offset, Trainable[i].Length))
                 using (var src = g.reshape(-1))
                     dst.copy_(src);
-        if (_world == 1)
-        {
-            shard.add_(flat);
-            return;
-        }
-        using var mine = zeros(TrainableShare, ScalarType.Float32, shard.device);
-        group.ReduceScatterSum(flat, mine);
-        shard.add_(mine);
+        if (_world == 1) return new GradientReduction(PendingCollective.Done, flat, flat, shard);
+        var mine = zeros(TrainableShare, ScalarType.Float32, shard.device);
+        return new GradientReduction(group.StartReduceScatterSum(flat, mine), flat, mine, shard);
     }
+
+    /// <summary>Reduces one micro-batch's gradients and adds this rank's share into shard (a view it disposes), in stream order.</summary>
+    internal void ReduceGradients(ICollective group, IReadOnlyList<Tensor?> grads, Tensor shard) =>
+        StartReducingGradients(group, grads, shard).Finish();
 
     private Tensor AllGather(ICollective group, Tensor local, long share)
     {

@@ -76,9 +76,30 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
         }
         sharding.GradientsReady = (unit, grads) =>
         {
-            using var shard = _gradShard.narrow(0, _offsets[unit], unit.TrainableShare);
-            unit.ReduceGradients(_group, grads, shard);
+            // This layer's reduce-scatter overlaps the backward of the layer before it; the previous one is added first,
+            // so the shard's additions keep backward's order and only one layer's gradient buffer is in flight.
+            var shard = _gradShard.narrow(0, _offsets[unit], unit.TrainableShare);
+            FinishReductions();
+            var reduction = unit.StartReducingGradients(_group, grads, shard);
+            if (OverlapReduce) _inFlight = reduction;
+            else reduction.Finish();
         };
+    }
+
+    /// <summary>
+    /// Whether a layer's gradient reduce-scatter runs on the side stream while the next layer's backward computes (on
+    /// by default; ATHANOR_ZERO3_OVERLAP_REDUCE=0 runs each in line, for comparison).
+    /// </summary>
+    public bool OverlapReduce { get; set; } = Environment.GetEnvironmentVariable("ATHANOR_ZERO3_OVERLAP_REDUCE") != "0";
+
+    private GradientReduction? _inFlight;
+
+    /// <summary>Completes the layer reduction still in flight: before the gradient shard is read (and before it is freed).</summary>
+    private void FinishReductions()
+    {
+        var pending = _inFlight;
+        _inFlight = null;
+        pending?.Finish();
     }
 
     public int Stage => 3;
@@ -88,10 +109,10 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
     public Tensor SyncAndClipGradientsDeferred(double maxNorm)
     {
         using var _ = no_grad();
+        FinishReductions();
         foreach (var unit in _sharding.Units.Where(u => u.Persistent && u.Trainable.Count > 0))
         {
-            using var shard = _gradShard.narrow(0, _offsets[unit], unit.TrainableShare);
-            unit.ReduceGradients(_group, unit.Trainable.Select(p => p.Parameter.grad).ToList(), shard);
+            unit.ReduceGradients(_group, unit.Trainable.Select(p => p.Parameter.grad).ToList(), _gradShard.narrow(0, _offsets[unit], unit.TrainableShare));
         }
         Tensor sumSq;
         if (_fused)
@@ -212,6 +233,7 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
     public void Dispose()
     {
         _sharding.GradientsReady = null;
+        FinishReductions();
         foreach (var t in new[] { _master, _expAvg, _expAvgSq, _gradShard, _decayMask }) t?.Dispose();
         _pendingNorm?.Dispose();
     }

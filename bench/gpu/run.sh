@@ -94,7 +94,7 @@ for w in $what; do case $w in
     rm -f "$OUT"/kill-node*.log ;;
   13b-n) # issue 10: the 13B-class full fine-tune with ZeRO-3 over every GPU of the machine, 50 steps, planner beside it
     gpus=$(nvidia-smi -L | wc -l); rm -rf runs/13b-n
-    $C estimate --model examples/gpu/llama-2-13b-shape --method full --zero 3 --gpus "$gpus" --seq 2048 --batch 1 --grad-ckpt 2>&1 | tail -n 12 | tee -a "$OUT/results.txt"
+    $C estimate --model examples/gpu/llama-2-13b-shape --method full --zero 3 --gpus "$gpus" --seq 2048 --batch 4 --grad-ckpt 2>&1 | tail -n 12 | tee -a "$OUT/results.txt"
     timeout 560 $C train examples/llama2_13b_full_zero3.yaml --world "$gpus" --set world_size="$gpus" --set max_steps=50 --set save_steps=50 \
       --set output_dir=runs/13b-n > "$OUT/13b-n.log" 2>&1; echo "exit $?" | tee -a "$OUT/results.txt"
     grep -E "memory plan|step +(1|25|50)/|error" "$OUT/13b-n.log" | tee -a "$OUT/results.txt"
@@ -144,6 +144,8 @@ for w in $what; do case $w in
     $C nodes --server 127.0.0.1:50051 >> "$OUT/submit.log" 2>&1
     kill -TERM $node_pid; wait $node_pid
     tail -n 12 "$OUT/submit.log" ;;
+  top2-variants) # variants of the top-end jobs, each in fresh node processes (VARIANTS: name|env|job|flags per line)
+    C=$C OUT=$OUT bash bench/gpu/top2-variants.sh ;;
   top2) # issue 11: a 65B LoRA and a 13B full fine-tune, ZeRO-3 over 2 GPUs, submitted to two `cluster node` processes (one per GPU)
     C=$C OUT=$OUT bash bench/gpu/top2.sh ;;
   memory) # peak memory as max_memory_allocated measures it: caching off, device memory sampled (see docs/benchmarks.md)

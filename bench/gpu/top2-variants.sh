@@ -13,7 +13,7 @@ while IFS='|' read -r name env job flags; do
   mkdir -p "$OUT/$name"
   echo "#### $name: env [$env] job $job flags [$flags]" | tee -a "$OUT/results.txt"
   # shellcheck disable=SC2086 # env and flags are lists
-  env $env C="$C" OUT="$OUT/$name" TOP_JOBS="$job" TOP_RESUME="${TOP_RESUME:-none}" EXTRA="--set max_restarts=1 $flags" bash bench/gpu/top2.sh
+  env TOP_RESUME="${TOP_RESUME:-none}" $env C="$C" OUT="$OUT/$name" TOP_JOBS="$job" EXTRA="--set max_restarts=1 $flags" bash bench/gpu/top2.sh
   cat "$OUT/$name/results.txt" >> "$OUT/results.txt"
   [ -f "$OUT/$name/top-$job.metrics.jsonl" ] && cp "$OUT/$name/top-$job.metrics.jsonl" "$OUT/$name.metrics.jsonl"
 done <<< "$VARIANTS"

@@ -43,6 +43,12 @@ while [ "$step" -le "$KILL_AT" ] && [ $SECONDS -lt $deadline ]; do
   sleep 1; step=$(status "$id" | field step); step=${step:-0}
 done
 victim=$((NODES - 1))
+if [ "$step" -le "$KILL_AT" ]; then # never got there: say where the job stands and what its log says, kill nothing
+  echo "did not reach step $KILL_AT: $(status "$id")" | tee -a "$OUT/results.txt"
+  "$C" logs "$id" --server 127.0.0.1:50051 2>&1 | tail -n 30 | tee -a "$OUT/results.txt"
+  for ((n = 0; n < NODES; n++)); do kill -TERM "${pids[$n]}" 2>/dev/null; done
+  wait 2>/dev/null; exit 1
+fi
 kill -9 "${pids[$victim]}"; killed_at=$(date +%s.%N)
 echo "killed node $victim (pid ${pids[$victim]}) at step $step" | tee -a "$OUT/results.txt"
 attempts=$(status "$id" | field attempts)

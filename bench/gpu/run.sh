@@ -2,7 +2,7 @@
 # On the GPU host, from a copy of the repository with bench/pack/ (made by bench/gpu/pack.sh) beside it:
 #   bash bench/gpu/run.sh [selftest] [bench] [bench-variants] [lora8b] [ckpt] [memory] [train] [node]   (default: all)
 #   bash bench/gpu/run.sh [scale-n] [kill] [13b-n]   (issue 10, on 4 or 8 GPUs: SCALE_PRESETS, SCALE_STAGES, SCALE_WORLDS narrow it)
-#   bash bench/gpu/run.sh [nccl] [dp2] [quick2] [prefetch] [zero3-keep] [overlap] [scale] [dp2-7b] [dp2-memory] [train2] [top2]   (2 GPUs; not in the default)
+#   bash bench/gpu/run.sh [nccl] [dp2] [quick2] [prefetch] [zero3-keep] [overlap] [scale] [dp2-7b] [dp2-memory] [train2] [top2] [top2-variants]   (2 GPUs; not in the default)
 # Runs `cluster doctor --selftest`, then Athanor's benchmark and the PyTorch reference back to back on the
 # same GPU, then a bf16 training job end to end with an interrupted-and-resumed twin. Logs go to $OUT (or
 # bench/out) and every RESULT line to $OUT/results.txt.

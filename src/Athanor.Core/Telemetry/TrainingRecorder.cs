@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 
 namespace Athanor.Telemetry;
 
@@ -105,9 +106,9 @@ public sealed class TrainingRecorder
     /// that reads a result from the GPU waits for it) and the .NET runtime's GC pauses. The leader logs it with each
     /// metrics.jsonl row, so one slow step can be told apart from a slow phase.
     /// </summary>
-    public System.Text.Json.Nodes.JsonObject TakeWindowPhases(int steps)
+    public JsonObject TakeWindowPhases(int steps)
     {
-        var row = new System.Text.Json.Nodes.JsonObject();
+        var row = new JsonObject();
         double per = 1.0 / Math.Max(1, steps);
         for (int p = 0; p < _windowPhaseSeconds.Length; p++)
             if (_windowPhaseSeconds[p] > 0) row[((TrainingPhase)p).Name()] = Math.Round(_windowPhaseSeconds[p] * per, 4);

@@ -25,12 +25,7 @@ public static class GradientBuckets
     /// <summary><see cref="FromEnvironment"/> over given values of the two variables.</summary>
     public static long? FromSettings(string? overlap, string? bucketMegabytes)
     {
-        switch (overlap)
-        {
-            case null or "" or "0": return null;
-            case "1": break;
-            case var other: throw new ArgumentException($"ATHANOR_OVERLAP_GRAD_REDUCE '{other}' is not valid; accepted: 1 (on) or 0 (off, the default)");
-        }
+        if (!EnvironmentSwitch.Parse("ATHANOR_OVERLAP_GRAD_REDUCE", overlap, defaultOn: false)) return null;
         var text = bucketMegabytes;
         if (text is null) return DefaultElements;
         return double.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out double mb) && mb > 0

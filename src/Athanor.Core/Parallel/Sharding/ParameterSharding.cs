@@ -177,7 +177,7 @@ public sealed class ParameterSharding : IDisposable
     /// Whether the next layer's gather overlaps this layer's compute (on GPUs; CPU ranks just gather it earlier).
     /// It keeps two layers gathered at a time. ATHANOR_ZERO3_PREFETCH=0 turns it off, for comparison.
     /// </summary>
-    public bool Prefetch { get; set; } = Environment.GetEnvironmentVariable("ATHANOR_ZERO3_PREFETCH") != "0";
+    public bool Prefetch { get; set; } = EnvironmentSwitch.Read("ATHANOR_ZERO3_PREFETCH", defaultOn: true);
 
     /// <summary>Starts gathering decoder layer <paramref name="index"/> ahead of its use (nothing outside the model or with prefetch off).</summary>
     internal void PrefetchLayer(int index)

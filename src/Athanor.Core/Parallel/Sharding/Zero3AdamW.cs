@@ -90,7 +90,7 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
     /// Whether a layer's gradient reduce-scatter runs on the side stream while the next layer's backward computes (on
     /// by default; ATHANOR_ZERO3_OVERLAP_REDUCE=0 runs each in line, for comparison).
     /// </summary>
-    public bool OverlapReduce { get; set; } = Environment.GetEnvironmentVariable("ATHANOR_ZERO3_OVERLAP_REDUCE") != "0";
+    public bool OverlapReduce { get; set; } = EnvironmentSwitch.Read("ATHANOR_ZERO3_OVERLAP_REDUCE", defaultOn: true);
 
     private GradientReduction? _inFlight;
 

@@ -61,6 +61,14 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
             $"after {recovery.TotalSeconds:F1}s; steps lost <= {stepAtKill - checkpointBefore}; attempts {Int(done, "attempts")}");
         Assert.Equal(90, Int(done, "step"));
         Assert.True(Int(resumed, "world_size") is 1 or 2);
+        // Every rank of the resumed attempt said in the job's log how its bring-up went. (The log of the first
+        // attempt is not asserted: the job's entity may have lived on the killed node, and its log is kept in memory.)
+        var logs = client.Run(a.Server, "logs", id).Output;
+        int world = Int(resumed, "world_size");
+        string connect = world > 1 ? "connecting to the other ranks [0-9.]+ s, " : ""; // one rank has no peers
+        for (int rank = 0; rank < world; rank++)
+            Assert.Matches($@"rank {rank}/{world} on akka\.tcp://\S+ \(cpu:0\): first step done [0-9.]+ s after start \(waiting for every rank to be placed [0-9.]+ s, " +
+                $@"preparing data [0-9.]+ s, {connect}building the model [0-9.]+ s, setting up training and taking the first step [0-9.]+ s\)", logs);
         Assert.True(recovery < TimeSpan.FromSeconds(60), $"recovery took {recovery}");
         Assert.True(File.Exists(Path.Combine(_folders.OutputRoot, "job", "model.safetensors")));
     }

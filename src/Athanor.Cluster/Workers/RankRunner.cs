@@ -40,6 +40,7 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
     private volatile string? _abortReason;
     private Thread? _thread;
     private volatile string? _spanTraceParent;
+    private readonly RankBringUp _bringUp = new();
 
     public RankRunner(StartRank start, string slotDevice, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout)
     {
@@ -53,7 +54,11 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
         Receive<FormGroup>(OnForm);
         Receive<StopRank>(OnStop);
         Receive<Finished>(OnFinished);
-        Receive<Heartbeat>(_ => _coordinator.Tell(new RankAlive(_start.JobId, _start.Attempt, _start.Rank, _start.World, _nodeAddress, _start.Slot)));
+        Receive<Heartbeat>(_ =>
+        {
+            _coordinator.Tell(new RankAlive(_start.JobId, _start.Attempt, _start.Rank, _start.World, _nodeAddress, _start.Slot));
+            if (_bringUp.Overdue() is string late) ReportBringUp(late);
+        });
         Receive<FormTimeout>(_ =>
         {
             if (_thread is null) Finish(AttemptOutcome.Failed, $"the group did not form within {_formTimeout.TotalSeconds:F0}s");
@@ -78,6 +83,7 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
         _coordinator.Tell(new RankReady(_start.JobId, _start.Attempt, _start.Rank, $"{_host}:{endpoint.Port}"));
         Timers.StartPeriodicTimer("alive", Heartbeat.Instance, TimeSpan.FromSeconds(2));
         Timers.StartSingleTimer("form", FormTimeout.Instance, _formTimeout);
+        _bringUp.Begin("waiting for every rank to be placed");
     }
 
     protected override void PostStop()
@@ -85,6 +91,15 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
         _stop.Cancel();
         _collective?.Abort("rank stopped");
         try { _listener?.Stop(); } catch (SocketException) { }
+    }
+
+    /// <summary>This rank in the job's log: which rank, where, on what device.</summary>
+    private string Who => $"rank {_start.Rank}/{_start.World} on {_nodeAddress} ({_slotDevice})";
+
+    private void ReportBringUp(string text)
+    {
+        _log.Info("job {0}: {1}: {2}", _start.JobId, Who, text);
+        _jobs.Tell(new ReportLog(_start.JobId, _start.Attempt, $"{Who}: {text}"));
     }
 
     private void OnForm(FormGroup m)
@@ -137,9 +152,11 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
         return (outcome, reason);
     }
 
-    private static T Traced<T>(string name, Func<T> work)
+    /// <summary>One bring-up stage: a span of its own, and the stage the rank reports if it is overdue.</summary>
+    private T Stage<T>(string span, string stage, Func<T> work)
     {
-        using var span = ClusterInstruments.Source.StartActivity(name);
+        _bringUp.Begin(stage);
+        using var activity = ClusterInstruments.Source.StartActivity(span);
         return work();
     }
 
@@ -160,7 +177,7 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
             if (config.Device == "cuda" && _slotDevice.StartsWith("cuda:", StringComparison.Ordinal)) config = config with { Device = _slotDevice };
             var log = _start.Rank == 0 ? (Action<string>)(text => _jobs.Tell(new ReportLog(jobId, _start.Attempt, text))) : _ => { };
             if (_start.Rank == 0) JobOutputs.WriteEffectiveConfig(config);
-            var inputs = Traced("prepare_data", () => JobPreparation.PrepareInputs(config, log, _start.World));
+            var inputs = Stage("prepare_data", "preparing data", () => JobPreparation.PrepareInputs(config, log, _start.World));
             var settings = JobPreparation.MapSettings(config, inputs.Data.Train.Count, _start.World, config.ZeroStage);
             if (_start.World == 1)
             {
@@ -171,18 +188,18 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
             }
             else
             {
-                var ring = Traced("connect", () => TcpRingCollective.Connect(_start.Rank, endpoints, _listener!, _start.GroupId, TimeSpan.FromSeconds(60)));
+                var ring = Stage("connect", "connecting to the other ranks", () => TcpRingCollective.Connect(_start.Rank, endpoints, _listener!, _start.GroupId, TimeSpan.FromSeconds(60)));
                 _listener = null; // owned by the collective now
                 _collective = ring;
                 // GPU ranks move tensors over NCCL; the ring stays for host values and carries NCCL's unique id.
                 if (config.Device != "cpu")
                 {
                     int gpu = JobDevice.For(config, _start.Rank).index;
-                    _collective = Traced("nccl_init", () => GpuGroup.Form(ring, gpu, NcclOperationTimeout, _stop.Token));
+                    _collective = Stage("nccl_init", $"forming the NCCL communicator on cuda:{gpu}", () => GpuGroup.Form(ring, gpu, NcclOperationTimeout, _stop.Token));
                 }
             }
             if (_abortReason is string early) throw new CollectiveException(early);
-            var (model, lora, deferred) = Traced("load_model", () => JobPreparation.BuildModel(config, inputs.ModelConfig, _start.Rank == 0 ? log : null, _start.Rank));
+            var (model, lora, deferred) = Stage("load_model", "building the model", () => JobPreparation.BuildModel(config, inputs.ModelConfig, _start.Rank == 0 ? log : null, _start.Rank));
             using (model)
             {
                 var observer = new EntityReporter(_jobs, jobId, _start.Attempt);
@@ -191,7 +208,9 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
                     Deferred = deferred,
                     ExtraEvaluation = _start.Rank == 0 ? TrainingEvalHook.Create(config, inputs.Tokenizer) : null,
                     Telemetry = new TrainingTelemetry { JobId = jobId },
+                    StepCompleted = _ => { if (_bringUp.Complete()) ReportBringUp(_bringUp.Summary()); },
                 };
+                _bringUp.Begin("setting up training and taking the first step");
                 TrainingResult result;
                 try { result = trainer.Run(_stop.Token); }
                 catch (DeviceOutOfMemoryException oom) { throw new JobException(OutOfMemoryAdvice.Explain(config, _start.World, oom)); }

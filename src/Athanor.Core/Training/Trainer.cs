@@ -44,6 +44,9 @@ public sealed partial class Trainer
     /// <summary>Labels and peak FLOP/s for the run's spans and metrics (docs/observability.md).</summary>
     public TrainingTelemetry Telemetry { get; init; } = TrainingTelemetry.Default;
 
+    /// <summary>Called with the step number after every step, on every rank (the observer hears only the leader).</summary>
+    public Action<int>? StepCompleted { get; init; }
+
     private TrainingRecorder _telemetry = null!;
 
     public Trainer(CausalLM model, LoraSettings? lora, TrainingData data, TrainerSettings settings,
@@ -185,6 +188,7 @@ public sealed partial class Trainer
             var elapsed = clock.Elapsed;
             var remaining = TimeSpan.FromSeconds(elapsed.TotalSeconds / stepsThisRun * (totalSteps - state.Step));
             _telemetry.StepDone(state.Step, loss, lr, gradNorm, tokens, stepClock.Elapsed.TotalSeconds);
+            StepCompleted?.Invoke(state.Step);
             _observer.OnStep(new StepMetrics(state.Step, totalSteps, epoch, loss, lr, gradNorm,
                 tokens / Math.Max(1e-9, stepClock.Elapsed.TotalSeconds), stepClock.Elapsed.TotalSeconds, elapsed, remaining));
 

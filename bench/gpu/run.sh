@@ -2,6 +2,7 @@
 # On the GPU host, from a copy of the repository with bench/pack/ (made by bench/gpu/pack.sh) beside it:
 #   bash bench/gpu/run.sh [selftest] [bench] [bench-variants] [lora8b] [ckpt] [memory] [train] [node]   (default: all)
 #   bash bench/gpu/run.sh [scale-n] [kill] [13b-n]   (issue 10, on 4 or 8 GPUs: SCALE_PRESETS, SCALE_STAGES, SCALE_WORLDS narrow it)
+#   bash bench/gpu/run.sh [kill1]   (one GPU: a node running the job is killed and the job moves to another node on the same GPU)
 #   bash bench/gpu/run.sh [nccl] [dp2] [quick2] [prefetch] [zero3-keep] [overlap] [scale] [dp2-7b] [dp2-memory] [train2] [top2] [top2-variants]   (2 GPUs; not in the default)
 # Runs `cluster doctor --selftest`, then Athanor's benchmark and the PyTorch reference back to back on the
 # same GPU, then a bf16 training job end to end with an interrupted-and-resumed twin. Logs go to $OUT (or
@@ -92,6 +93,10 @@ for w in $what; do case $w in
     C=$C OUT=$OUT NODES=$((gpus / 2)) PER=2 JOB=examples/qwen3_0.6b_gpu.yaml KILL_AT=${KILL_AT:-25} SAVE_STEPS=10 \
       EXTRA="--set max_steps=${KILL_STEPS:-80} --set per_device_train_batch_size=4 --set gradient_accumulation_steps=6" bash bench/gpu/kill.sh
     rm -f "$OUT"/kill-node*.log ;;
+  kill1) # one GPU: node 0 coordinates, nodes 1 and 2 both offer cuda:0; the node running the job is killed mid-run
+    C=$C OUT=$OUT NODES=3 PER=1 DEVICES=cuda:0 WORLD=1 ROLES0=coordinator JOB=examples/qwen3_0.6b_gpu.yaml KILL_AT=${KILL_AT:-25} SAVE_STEPS=10 \
+      EXTRA="--set max_steps=${KILL_STEPS:-60} --set per_device_train_batch_size=4 --set gradient_accumulation_steps=6" bash bench/gpu/kill.sh
+    tar -czf "$OUT/kill1-logs.tgz" -C "$OUT" $(cd "$OUT" && ls kill-node*.log) && rm -f "$OUT"/kill-node*.log ;;
   13b-n) # issue 10: the 13B-class full fine-tune with ZeRO-3 over every GPU of the machine, 50 steps, planner beside it
     gpus=$(nvidia-smi -L | wc -l); rm -rf runs/13b-n
     $C estimate --model examples/gpu/llama-2-13b-shape --method full --zero 3 --gpus "$gpus" --seq 2048 --batch 4 --grad-ckpt 2>&1 | tail -n 12 | tee -a "$OUT/results.txt"

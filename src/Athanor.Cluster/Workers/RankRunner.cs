@@ -172,11 +172,13 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
         var jobId = _start.JobId;
         try
         {
+            // Every attempt continues from the job's newest complete checkpoint.
             var config = JobSpec.Parse(_start.YamlText, _start.Overrides, _start.SourceName) with { ResumeFromCheckpoint = "auto" };
             // A job on "cuda" runs each rank on its slot's GPU.
             if (config.Device == "cuda" && _slotDevice.StartsWith("cuda:", StringComparison.Ordinal)) config = config with { Device = _slotDevice };
             var log = _start.Rank == 0 ? (Action<string>)(text => _jobs.Tell(new ReportLog(jobId, _start.Attempt, text))) : _ => { };
             if (_start.Rank == 0) JobOutputs.WriteEffectiveConfig(config);
+            config = JobPreparation.PinResume(config); // the folder now, so the model is built knowing it and the trainer loads that one
             var inputs = Stage("prepare_data", "preparing data", () => JobPreparation.PrepareInputs(config, log, _start.World));
             var settings = JobPreparation.MapSettings(config, inputs.Data.Train.Count, _start.World, config.ZeroStage);
             if (_start.World == 1)

@@ -1,3 +1,4 @@
+using Athanor.Checkpoints;
 using Athanor.Configuration;
 using Athanor.Data;
 using Athanor.Data.Pipeline;
@@ -25,10 +26,26 @@ public static class JobPreparation
     /// <summary>A single-process run (world size 1).</summary>
     public static PreparedJob Prepare(JobConfig config, Action<string> log)
     {
+        config = PinResume(config);
         var inputs = PrepareInputs(config, log);
         var (model, lora, deferred) = BuildModel(config, inputs.ModelConfig, log);
         return new PreparedJob(config, inputs.Tokenizer, model, lora, inputs.Data, MapSettings(config, inputs.Data.Train.Count, worldSize: 1, config.ZeroStage), deferred);
     }
+
+    /// <summary>
+    /// The job with resume_from_checkpoint pinned to the folder it will resume from ("auto" resolved now, null when
+    /// there is none), so the model is built knowing it and the trainer then loads that very folder.
+    /// </summary>
+    public static JobConfig PinResume(JobConfig config) =>
+        config.ResumeFromCheckpoint is null ? config
+            : config with { ResumeFromCheckpoint = new CheckpointStore(config.OutputDir).Resolve(config.ResumeFromCheckpoint) };
+
+    /// <summary>
+    /// The checkpoint a full fine-tune pinned by <see cref="PinResume"/> takes every weight from (the trainer loads them
+    /// strictly: a missing tensor is an error), so the base weights need not be read or drawn first; null otherwise.
+    /// </summary>
+    private static string? WeightsFromCheckpoint(JobConfig config) =>
+        config.FinetuningType == FinetuningType.Full && config.ResumeFromCheckpoint is { } folder && folder != "auto" ? folder : null;
 
     /// <summary>The cheap checks of a job (settings, model folder, tokenizer, weights), before any worker starts.</summary>
     public static void Preflight(JobConfig config)
@@ -83,7 +100,11 @@ public static class JobPreparation
     public static (CausalLM Model, LoraSettings? Lora, DeferredWeights? Deferred) BuildModel(JobConfig config, ModelConfig modelConfig, Action<string>? log, int rank = 0)
     {
         if (config.ZeroStage == 3) return BuildSharded(config, modelConfig, log, rank);
-        var (model, lora) = BuildOnCpu(config, modelConfig, () => new CausalLM(modelConfig, initSeed: config.Seed), log);
+        // A resumed full fine-tune: reading the base model (or drawing random weights) would only be overwritten.
+        var checkpoint = WeightsFromCheckpoint(config);
+        var (model, lora) = BuildOnCpu(config, modelConfig, () => new CausalLM(modelConfig, initSeed: config.Seed, initialize: checkpoint is null), log,
+            loadBase: checkpoint is null);
+        if (checkpoint is not null) log?.Invoke($"weights: all from {checkpoint} (the base weights are not read)");
         try
         {
             JobDevice.Place(model, config, rank, log);

@@ -65,6 +65,7 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
         // attempt is not asserted: the job's entity may have lived on the killed node, and its log is kept in memory.)
         var logs = client.Run(a.Server, "logs", id).Output;
         int world = Int(resumed, "world_size");
+        Assert.Matches($@"attempt {Int(resumed, "attempts")}: {world} workers on akka\.tcp://\S+ \(1\)", logs); // where it was placed
         string connect = world > 1 ? "connecting to the other ranks [0-9.]+ s, " : ""; // one rank has no peers
         for (int rank = 0; rank < world; rank++)
             Assert.Matches($@"rank {rank}/{world} on akka\.tcp://\S+ \(cpu:0\): first step done [0-9.]+ s after start \(waiting for every rank to be placed [0-9.]+ s, " +

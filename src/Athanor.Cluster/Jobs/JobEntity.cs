@@ -253,8 +253,10 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
                 _state.WorldSize = a.Placement.Length;
                 _state.Phase = JobPhase.Running;
                 _state.UpdatedUtc = a.TimeUtc;
-                Add("state", JobPhase.Running, $"attempt {a.Attempt}: {a.Placement.Length} workers on " +
-                    string.Join(", ", a.Placement.Select(p => p.NodeAddress).Distinct()), _state.Step, time: a.TimeUtc);
+                var placed = $"attempt {a.Attempt}: {a.Placement.Length} workers on " +
+                    string.Join(", ", a.Placement.GroupBy(p => p.NodeAddress).Select(n => $"{n.Key} ({n.Count()})"));
+                Add("state", JobPhase.Running, placed, _state.Step, time: a.TimeUtc);
+                Add("log", null, placed, _state.Step, time: a.TimeUtc); // a state event carries no text to clients
                 break;
             case CheckpointCommitted c:
                 _state.LastCheckpointStep = c.Step;

@@ -6,6 +6,14 @@ internal static class TestPaths
 
     public static string Model(string name) => Data("Models", name);
 
+    /// <summary>The repository's root (the folder holding Cluster.sln), for its examples and docs.</summary>
+    public static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Cluster.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException("no Cluster.sln above " + AppContext.BaseDirectory);
+    }
+
     /// <summary>A fresh folder under the system temp dir, removed when disposed.</summary>
     public sealed class TempFolder : IDisposable
     {

@@ -8,7 +8,7 @@ public class ConfigurationDocsTests
     [Fact]
     public void EveryKeyHasARowInTheReference()
     {
-        var docs = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "configuration.md"));
+        var docs = File.ReadAllText(Path.Combine(TestPaths.RepoRoot(), "docs", "configuration.md"));
         var written = JobConfigWriter.ToYaml(new JobConfig { ModelNameOrPath = "/m", OutputDir = "/o" })
             .Split('\n')
             .Where(l => l.Length > 0 && !l.StartsWith('#'))
@@ -17,15 +17,5 @@ public class ConfigurationDocsTests
 
         foreach (var key in written.Concat(notStored))
             Assert.True(docs.Contains($"| `{key}` |", StringComparison.Ordinal), $"docs/configuration.md has no row for {key}");
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln")))
-                return dir.FullName;
-        }
-        throw new DirectoryNotFoundException("no Cluster.sln above " + AppContext.BaseDirectory);
     }
 }

@@ -11,13 +11,6 @@ namespace Athanor.Tests.Jobs;
 /// </summary>
 public class ResumedJobBuildTests
 {
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("no Cluster.sln above " + AppContext.BaseDirectory);
-    }
-
     /// <summary>A 2-layer model on the demo's identity data, checkpoints every 5 steps: seconds per run.</summary>
     private static JobConfig Job(string folder, string output, bool lora, string extra = "", int maxSteps = 10)
     {
@@ -36,7 +29,7 @@ public class ResumedJobBuildTests
             finetuning_type: {(lora ? "lora" : "full")}
             {(lora ? "lora_rank: 4" : "")}
             dataset: identity
-            dataset_dir: {Path.Combine(RepoRoot(), "examples", "demo", "data")}
+            dataset_dir: {Path.Combine(TestPaths.RepoRoot(), "examples", "demo", "data")}
             template: default
             cutoff_len: 96
             max_samples: 40

@@ -76,29 +76,37 @@ public static class OptimizerState
             return file.Contains(name);
         });
 
-        /// <summary>Values [start, start + length) of the named logical vector (exp_avg or exp_avg_sq).</summary>
+        /// <summary>Values [start, start + length) of the named logical vector (exp_avg, exp_avg_sq or master), on the CPU.</summary>
         public Tensor ReadRange(string name, long start, long length)
         {
             var result = zeros(length);
-            long covered = 0;
+            try { ReadRangeInto(name, start, result); }
+            catch { result.Dispose(); throw; }
+            return result;
+        }
+
+        /// <summary>
+        /// Values [start, start + destination's length) of the named logical vector, written straight into destination
+        /// (a contiguous 1-D tensor on any device), read from the files piece by piece with no full-size host copy.
+        /// </summary>
+        public void ReadRangeInto(string name, long start, Tensor destination)
+        {
+            long length = destination.numel(), covered = 0;
             foreach (var part in parts)
             {
                 var overlapping = part.Pieces().Where(g => Math.Max(start, g.Start) < Math.Min(start + length, g.Start + g.Length)).ToList();
                 if (overlapping.Count == 0) continue;
                 using var file = SafetensorsFile.Open(Path.Combine(folder, part.File));
-                using var all = file.Load(name);
                 foreach (var g in overlapping)
                 {
                     long from = Math.Max(start, g.Start), to = Math.Min(start + length, g.Start + g.Length);
-                    using var src = all.narrow(0, g.FileOffset + from - g.Start, to - from);
-                    using var dst = result.narrow(0, from - start, to - from);
-                    dst.copy_(src);
+                    using var dst = destination.narrow(0, from - start, to - from);
+                    file.CopyInto(name, g.FileOffset + from - g.Start, dst);
                     covered += to - from;
                 }
             }
             if (covered != length)
                 throw new InvalidDataException($"{folder}: optimizer files cover {covered} of the {length} values asked for at {start}: a part is missing");
-            return result;
         }
     }
 

@@ -218,7 +218,8 @@ public sealed partial class ZeroAdamW : IDataParallelOptimizer
     /// Fills this rank's state from a reader of the logical flat vectors. With withMaster, the saved fp32
     /// master weights replace the ones taken from the (bf16) parameters.
     /// </summary>
-    public void LoadState(Func<string, long, long, Tensor> readRange, long stepCount, bool withMaster = false)
+    /// <param name="readInto">writes the named logical vector's values from a start index into a tensor of this rank's slice</param>
+    public void LoadState(Action<string, long, Tensor> readInto, long stepCount, bool withMaster = false)
     {
         long end = Math.Min(_start + _count, _layout.Length);
         long length = Math.Max(0, end - _start);
@@ -227,16 +228,10 @@ public sealed partial class ZeroAdamW : IDataParallelOptimizer
         _expAvgSq.zero_();
         if (length > 0)
         {
-            using var m = readRange("exp_avg", _start, length).to(_expAvg.device);
-            using var v = readRange("exp_avg_sq", _start, length).to(_expAvg.device);
-            using (var dst = _expAvg.narrow(0, 0, length)) dst.copy_(m);
-            using (var dst = _expAvgSq.narrow(0, 0, length)) dst.copy_(v);
+            using (var dst = _expAvg.narrow(0, 0, length)) readInto("exp_avg", _start, dst);
+            using (var dst = _expAvgSq.narrow(0, 0, length)) readInto("exp_avg_sq", _start, dst);
             if (withMaster)
-            {
-                using var master = readRange("master", _start, length).to(_master.device);
-                using var dst = _master.narrow(0, 0, length);
-                dst.copy_(master);
-            }
+                using (var dst = _master.narrow(0, 0, length)) readInto("master", _start, dst);
         }
         StepCount = stepCount;
     }
@@ -258,7 +253,7 @@ public sealed partial class ZeroAdamW : IDataParallelOptimizer
     {
         RefreshFromParameters();
         var reader = OptimizerState.Open(folder, _layout);
-        LoadState(reader.ReadRange, stepCount, withMaster: reader.Has("master"));
+        LoadState(reader.ReadRangeInto, stepCount, withMaster: reader.Has("master"));
     }
 
     public void Dispose()

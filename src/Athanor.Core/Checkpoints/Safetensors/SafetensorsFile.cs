@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Athanor.Checkpoints.Safetensors;
@@ -99,6 +100,36 @@ public sealed unsafe class SafetensorsFile : IDisposable
         if (asType is not { } target || target == tensor.dtype) return tensor;
         using (tensor)
             return tensor.to_type(target);
+    }
+
+    /// <summary>
+    /// Copies elements [<paramref name="elementOffset"/>, + destination's count) of the flattened tensor
+    /// <paramref name="name"/> into <paramref name="destination"/> (contiguous, any device, converted to its dtype),
+    /// through one reused staging buffer of at most <paramref name="chunkBytes"/>: a multi-GiB optimizer vector goes to
+    /// the GPU without a host copy of its own size (fresh host memory is slow to come by on some VMs).
+    /// </summary>
+    public void CopyInto(string name, long elementOffset, Tensor destination, long chunkBytes = 64L << 20)
+    {
+        var info = Info(name);
+        long count = destination.numel();
+        long total = info.Shape.Aggregate(1L, (a, b) => a * b);
+        if (elementOffset < 0 || elementOffset + count > total)
+            throw new ArgumentOutOfRangeException(nameof(elementOffset), $"{Path}: '{name}' has {total} elements; asked for [{elementOffset}, {elementOffset + count})");
+        if (!destination.is_contiguous()) throw new ArgumentException("the destination must be contiguous", nameof(destination));
+        if (count == 0) return;
+        long elementSize = info.ByteLength / Math.Max(1, total);
+        long chunkElements = Math.Max(1, Math.Min(count, chunkBytes / elementSize));
+        using var staging = torch.empty(chunkElements, info.ScalarType, torch.CPU);
+        using var flat = destination.view(-1);
+        var data = DataPointer() + info.Begin;
+        for (long done = 0; done < count; done += chunkElements)
+        {
+            long n = Math.Min(chunkElements, count - done);
+            using var part = staging.narrow(0, 0, n);
+            new ReadOnlySpan<byte>(data + (elementOffset + done) * elementSize, checked((int)(n * elementSize))).CopyTo(part.bytes);
+            using var target = flat.narrow(0, done, n);
+            target.copy_(part);
+        }
     }
 
     /// <summary>

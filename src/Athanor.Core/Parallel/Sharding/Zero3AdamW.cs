@@ -222,9 +222,8 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
         {
             foreach (var (name, target) in new[] { ("exp_avg", _expAvg), ("exp_avg_sq", _expAvgSq) }.Concat(withMaster ? [("master", _master)] : []))
             {
-                using var values = reader.ReadRange(name, segment.Start, segment.Length).to(target.device);
                 using var dst = target.narrow(0, segment.FileOffset, segment.Length);
-                dst.copy_(values);
+                reader.ReadRangeInto(name, segment.Start, dst);
             }
         }
         StepCount = stepCount;

@@ -76,15 +76,6 @@ public static class OptimizerState
             return file.Contains(name);
         });
 
-        /// <summary>Values [start, start + length) of the named logical vector (exp_avg, exp_avg_sq or master), on the CPU.</summary>
-        public Tensor ReadRange(string name, long start, long length)
-        {
-            var result = zeros(length);
-            try { ReadRangeInto(name, start, result); }
-            catch { result.Dispose(); throw; }
-            return result;
-        }
-
         /// <summary>
         /// Values [start, start + destination's length) of the named logical vector, written straight into destination
         /// (a contiguous 1-D tensor on any device), read from the files piece by piece with no full-size host copy.

@@ -1,6 +1,6 @@
-using System.Text.Json.Nodes;
 using Athanor.Configuration;
 using Athanor.Jobs;
+using Athanor.Tests.Training;
 using Athanor.Training;
 
 namespace Athanor.Tests.Jobs;
@@ -51,13 +51,6 @@ public class ResumedJobBuildTests
         new Trainer(prepared.Model, prepared.Lora, prepared.Data, prepared.Settings) { Deferred = prepared.Deferred }.Run();
     }
 
-    private static List<string> Losses(string outputDir) =>
-        File.ReadAllLines(Path.Combine(outputDir, MetricsLog.FileName))
-            .Select(l => JsonNode.Parse(l)!.AsObject())
-            .Where(o => o.ContainsKey("loss"))
-            .Select(o => $"{o["step"]}:{o["loss"]!.GetValue<double>():R}")
-            .ToList();
-
     private static void CopyFolder(string from, string to)
     {
         foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
@@ -76,7 +69,7 @@ public class ResumedJobBuildTests
         var straight = temp.Sub("straight");
         var log = new List<string>();
         Train(Job(temp.Path, straight, lora), log);
-        var expected = Losses(straight);
+        var expected = TrainingCurves.StepLosses(straight);
         Assert.Equal(10, expected.Count);
         Assert.DoesNotContain(log, l => l.StartsWith("weights: all from", StringComparison.Ordinal));
 
@@ -87,7 +80,7 @@ public class ResumedJobBuildTests
         var resumedLog = new List<string>();
         Train(Job(temp.Path, resumed, lora, "resume_from_checkpoint: auto"), resumedLog);
 
-        Assert.Equal(expected, Losses(resumed));
+        Assert.Equal(expected, TrainingCurves.StepLosses(resumed));
         var skipped = resumedLog.Where(l => l.StartsWith("weights: all from", StringComparison.Ordinal)).ToList();
         if (lora) Assert.Empty(skipped); // the adapters are in the checkpoint, the base weights are not
         else Assert.Equal($"weights: all from {Path.Combine(resumed, "checkpoint-5")} (the base weights are not read)", Assert.Single(skipped));

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Athanor.Checkpoints;
 using Athanor.Lora;
 using Athanor.Training;
@@ -7,13 +6,6 @@ namespace Athanor.Tests.Training;
 
 public class ResumeTests
 {
-    private static List<string> Losses(string outputDir) =>
-        File.ReadAllLines(Path.Combine(outputDir, MetricsLog.FileName))
-            .Select(l => JsonNode.Parse(l)!.AsObject())
-            .Where(o => o.ContainsKey("loss"))
-            .Select(o => $"{o["step"]}:{o["loss"]!.GetValue<double>():R}")
-            .ToList();
-
     private static void Run(string dir, bool lora, string? resume = null, CancellationTokenSource? cancel = null, int stopAfter = 0)
     {
         using var model = TinySetup.Model();
@@ -32,7 +24,7 @@ public class ResumeTests
         using var temp = new TestPaths.TempFolder();
         var straight = temp.Sub("straight");
         Run(straight, lora);
-        var expected = Losses(straight);
+        var expected = TrainingCurves.StepLosses(straight);
         Assert.Equal(12, expected.Count);
 
         // Interrupted after step 6; the step-6 save is then "lost" (as in a crash), so auto resumes from step 4.
@@ -40,10 +32,10 @@ public class ResumeTests
         using (var cts = new CancellationTokenSource())
             Run(interrupted, lora, cancel: cts, stopAfter: 6);
         Directory.Delete(Path.Combine(interrupted, "checkpoint-6"), recursive: true);
-        Assert.Equal(6, Losses(interrupted).Count);
+        Assert.Equal(6, TrainingCurves.StepLosses(interrupted).Count);
 
         Run(interrupted, lora, resume: "auto");
-        Assert.Equal(expected, Losses(interrupted));
+        Assert.Equal(expected, TrainingCurves.StepLosses(interrupted));
     }
 
     [Fact]

@@ -12,4 +12,12 @@ internal static class TrainingCurves
             .Where(o => o.ContainsKey("loss"))
             .Select(o => o["loss"]!.GetValue<double>())
             .ToList();
+
+    /// <summary>"step:loss" of every logged loss, the loss written round-trip exact: two runs compare bit for bit.</summary>
+    public static List<string> StepLosses(string outputDir) =>
+        File.ReadAllLines(Path.Combine(outputDir, MetricsLog.FileName))
+            .Select(l => JsonNode.Parse(l)!.AsObject())
+            .Where(o => o.ContainsKey("loss"))
+            .Select(o => $"{o["step"]}:{o["loss"]!.GetValue<double>():R}")
+            .ToList();
 }

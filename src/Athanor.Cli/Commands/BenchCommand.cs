@@ -11,41 +11,41 @@ public sealed class BenchCommand : ICommand
     public string Usage => """
         usage: cluster bench [--preset tiny|160m|1b|3b|7b|8b] [--device cpu|cuda|cuda:N] [--lora-rank R]
                              [--grad-ckpt] [--seq N] [--batch N] [--steps N] [--warmup N] [--peak-tflops T]
-                             [--no-fused] [--no-chunked-loss] [--no-profile] [--world N] [--zero 0-3]
+                             [--no-fused] [--no-chunked-loss] [--world N] [--zero 0-3]
 
         Trains on random tokens with the shapes, recipe and FLOP count of the PyTorch reference
         (shared/reference/torch_llama_bench.py) and prints its last line format, then Athanor's extra keys:
           RESULT tokens_per_s_per_gpu=... mfu=... peak_mem_gib=... step_ms=... world=N preset=... ...
+        The steps are a job's: the model is built and trained by the same code as `cluster train` (docs/benchmarks.md).
         On CUDA, libtorch comes from ATHANOR_LIBTORCH or the PyTorch that python3 imports. peak_mem_gib is the
         peak of device memory above the start, sampled with PYTORCH_NO_CUDA_MEMORY_CACHING=1 (peak_source=
-        sampled-uncached: what torch.cuda.max_memory_allocated measures), else the device
-        memory in use. On CUDA a profiling pass adds forward/backward/optimizer times and host_overhead, the
-        share of a step the GPU waits for the host.
+        sampled-uncached: what torch.cuda.max_memory_allocated measures), else the device memory in use
+        (device_used_gib: tensors, the caching allocator's reserve and the CUDA context).
           --no-fused         plain libtorch ops instead of Athanor's fused kernels
           --no-chunked-loss  full fp32 logits and libtorch's cross_entropy, as the reference does
-          --no-profile       skip the profiling pass
           --world N          N data-parallel ranks in this process: one per GPU with --device cuda (NCCL
                              between them), or threads over a loopback ring on the CPU; --batch is per rank
           --zero S           ZeRO stage of the data-parallel optimizer (0-3; default 0); stage 3 shards every
-                             decoder layer and recomputes it in backward (checkpointing is implied)
+                             decoder layer (with --grad-ckpt each layer is recomputed in backward, else its
+                             activations are kept, as a job's gradient_checkpointing decides)
         """;
 
     public int Run(IReadOnlyList<string> args, CancellationToken cancel)
     {
         var r = new ArgumentReader("cluster bench", args,
             ["--preset", "--device", "--lora-rank", "--seq", "--batch", "--steps", "--warmup", "--peak-tflops", "--world", "--zero"],
-            ["--grad-ckpt", "--no-fused", "--no-chunked-loss", "--no-profile"]);
+            ["--grad-ckpt", "--no-fused", "--no-chunked-loss"]);
         r.AtMostPositionals(0, "no arguments besides flags");
         var device = r.One("--device") ?? "cpu";
         if (device is not ("cpu" or "cuda") && !device.StartsWith("cuda:", StringComparison.Ordinal))
             throw new UsageException($"cluster bench: --device '{device}' is not valid; accepted: cpu, cuda, cuda:N");
         var options = new BenchOptions(
             Preset: r.One("--preset") ?? "1b", Device: device,
-            Seq: Int(r, "--seq", 2048, 2), Batch: Int(r, "--batch", 4, 1), Steps: Int(r, "--steps", 20, 1), Warmup: Int(r, "--warmup", 5, 0),
+            Seq: Int(r, "--seq", 2048, 2), Batch: Int(r, "--batch", 4, 1), Steps: Int(r, "--steps", 20, 1), Warmup: Int(r, "--warmup", 5, 1),
             LoraRank: Int(r, "--lora-rank", 0, 0),
             PeakTflops: r.One("--peak-tflops") is string t ? double.TryParse(t, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
                 : throw new UsageException($"cluster bench: --peak-tflops '{t}' is not a positive number") : 989.0,
-            GradCkpt: r.Has("--grad-ckpt"), Fused: !r.Has("--no-fused"), ChunkedLoss: !r.Has("--no-chunked-loss"), Profile: !r.Has("--no-profile"),
+            GradCkpt: r.Has("--grad-ckpt"), Fused: !r.Has("--no-fused"), ChunkedLoss: !r.Has("--no-chunked-loss"),
             World: Int(r, "--world", 1, 1), Zero: Int(r, "--zero", 0, 0));
         if (options.Zero > 3) throw new UsageException($"cluster bench: --zero '{options.Zero}' is not valid; accepted: 0, 1, 2, 3");
         if (!BenchPresets.All.ContainsKey(options.Preset))

@@ -7,5 +7,5 @@ namespace Athanor.Benchmarks;
 /// on the CPU) train data-parallel with ZeRO stage Zero, each on its own micro-batch of Batch sequences.
 /// </summary>
 public sealed record BenchOptions(string Preset = "1b", string Device = "cpu", int Seq = 2048, int Batch = 4, int Steps = 20, int Warmup = 5,
-    int LoraRank = 0, double PeakTflops = 989.0, bool GradCkpt = false, bool Fused = true, bool ChunkedLoss = true, bool Profile = true,
+    int LoraRank = 0, double PeakTflops = 989.0, bool GradCkpt = false, bool Fused = true, bool ChunkedLoss = true,
     int World = 1, int Zero = 0);

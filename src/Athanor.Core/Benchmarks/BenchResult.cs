@@ -2,12 +2,13 @@ using System.Globalization;
 
 namespace Athanor.Benchmarks;
 
-/// <summary>Where a step's time goes, measured with the device synchronized between phases (a separate, untimed pass).</summary>
-public sealed record StepBreakdown(double ForwardMs, double BackwardMs, double OptimizerMs, double GpuOnlyStepMs, double HostOverhead);
-
+/// <summary>
+/// What a benchmark measured. PeakMemGib is comparable with the reference's torch.cuda.max_memory_allocated when
+/// PeakSource is sampled-uncached; DeviceUsedGib is cudaMemGetInfo's "in use" (tensors, the caching allocator's
+/// reserve and the CUDA context), the figure that decides whether a job fits.
+/// </summary>
 public sealed record BenchResult(double TokensPerSecond, double Mfu, double PeakMemGib, double StepMs, long Parameters, double Loss, string Preset, int World,
-    BenchOptions Options, double DeviceUsedGib = double.NaN, StepBreakdown? Breakdown = null, string PeakSource = "none",
-    double PlannerPeakGib = double.NaN)
+    BenchOptions Options, double DeviceUsedGib = double.NaN, string PeakSource = "none", double PlannerPeakGib = double.NaN)
 {
     /// <summary>The reference benchmark's RESULT line format (its keys first), so one script reads both.</summary>
     public string ResultLine()
@@ -18,9 +19,6 @@ public sealed record BenchResult(double TokensPerSecond, double Mfu, double Peak
             $"fused={(Options.Fused ? 1 : 0)} chunked_loss={(Options.ChunkedLoss ? 1 : 0)} zero={Options.Zero} peak_source={PeakSource}");
         if (!double.IsNaN(PlannerPeakGib)) line += string.Create(CultureInfo.InvariantCulture, $" planner_peak_gib={PlannerPeakGib:F2}");
         if (!double.IsNaN(DeviceUsedGib)) line += string.Create(CultureInfo.InvariantCulture, $" device_used_gib={DeviceUsedGib:F2}");
-        if (Breakdown is { } b)
-            line += string.Create(CultureInfo.InvariantCulture,
-                $" forward_ms={b.ForwardMs:F1} backward_ms={b.BackwardMs:F1} optimizer_ms={b.OptimizerMs:F1} gpu_step_ms={b.GpuOnlyStepMs:F1} host_overhead={b.HostOverhead:F3}");
         return line;
     }
 }

@@ -36,17 +36,9 @@ public static class JobDevice
         return new Device(DeviceType.CUDA, index);
     }
 
-    /// <summary>Moves a freshly built model to its rank's device, in bf16 there if asked, with checkpointing as configured.</summary>
-    public static void Place(CausalLM model, JobConfig config, int rank, Action<string>? log)
+    /// <summary>Turns activation checkpointing on as the job configures it.</summary>
+    public static void ApplyCheckpointing(CausalLM model, JobConfig config, Action<string>? log)
     {
-        var device = For(config, rank);
-        if (device.type == DeviceType.CUDA)
-        {
-            model.to(device);
-            // Parameters in bf16; the optimizer keeps the fp32 master copy and state (ZeroAdamW).
-            if (config.Bf16) model.to(ScalarType.BFloat16);
-            log?.Invoke($"device: {device}, {(config.Bf16 ? "bf16 compute with fp32 master weights" : "fp32")}; GPU memory in use {DeviceMemory.UsedGib():F1} GiB");
-        }
         if (config.CheckpointInterval > 0)
         {
             ActivationCheckpointing.Apply(model, config.CheckpointInterval);

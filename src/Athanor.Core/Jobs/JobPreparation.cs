@@ -102,12 +102,46 @@ public static class JobPreparation
         if (config.ZeroStage == 3) return BuildSharded(config, modelConfig, log, rank);
         // A resumed full fine-tune: reading the base model (or drawing random weights) would only be overwritten.
         var checkpoint = WeightsFromCheckpoint(config);
+        if (JobDevice.For(config, rank).type == DeviceType.CUDA) return BuildOnGpu(config, modelConfig, log, rank, checkpoint);
         var (model, lora) = BuildOnCpu(config, modelConfig, () => new CausalLM(modelConfig, initSeed: config.Seed, initialize: checkpoint is null), log,
             loadBase: checkpoint is null);
         if (checkpoint is not null) log?.Invoke($"weights: all from {checkpoint} (the base weights are not read)");
         try
         {
-            JobDevice.Place(model, config, rank, log);
+            JobDevice.ApplyCheckpointing(model, config, log);
+            return (model, lora, null);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A rank's model on its GPU: built on the meta device, adapters attached, then each parameter made on the GPU in the
+    /// compute dtype and filled there from its source (<see cref="DevicePlacement"/>). The random initialization is
+    /// ZeRO-3's (<see cref="RandomInitSource"/>: parallel, the same values at every stage and world size); the CPU keeps
+    /// the model's own initialization, which the CPU tests' loss curves are pinned to.
+    /// </summary>
+    private static (CausalLM Model, LoraSettings? Lora, DeferredWeights? Deferred) BuildOnGpu(JobConfig config, ModelConfig modelConfig,
+        Action<string>? log, int rank, string? checkpoint)
+    {
+        var device = JobDevice.For(config, rank);
+        var dtype = config.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        var (model, lora) = BuildOnCpu(config, modelConfig, () => ModelConstruction.BuildOnMeta(modelConfig), log, loadBase: false);
+        try
+        {
+            IParameterSource? source = checkpoint is not null ? null
+                : config.Init == WeightInit.Pretrained ? new SafetensorsSource(config.ModelNameOrPath)
+                : new RandomInitSource(config.Seed, modelConfig.InitializerRange);
+            try { DevicePlacement.Materialize(model, device, dtype, source); }
+            finally { (source as IDisposable)?.Dispose(); }
+            if (checkpoint is not null) log?.Invoke($"weights: all from {checkpoint} (the base weights are not read)");
+            log?.Invoke($"device: {device}, {(config.Bf16 ? "bf16 compute with fp32 master weights" : "fp32")}, weights made there one at a time " +
+                $"from {(checkpoint is not null ? "the checkpoint" : config.Init == WeightInit.Pretrained ? config.ModelNameOrPath : "a random initialization")}; " +
+                $"GPU memory in use {DeviceMemory.UsedGib(device.index):F1} GiB");
+            JobDevice.ApplyCheckpointing(model, config, log);
             return (model, lora, null);
         }
         catch

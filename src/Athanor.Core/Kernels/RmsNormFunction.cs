@@ -10,6 +10,7 @@ public sealed class RmsNormFunction : autograd.SingleTensorFunction<RmsNormFunct
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
+        Training.BackwardResults.RememberInputs(ctx, vars);
         var x = (Tensor)vars[0];
         var weight = (Tensor)vars[1];
         double eps = Convert.ToDouble(vars[2]);
@@ -34,7 +35,7 @@ public sealed class RmsNormFunction : autograd.SingleTensorFunction<RmsNormFunct
 
     // Backward runs on libtorch's device thread: the scope frees what it makes, and the results are released after backward.
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput) =>
-        Training.BackwardResults.Scoped([gradOutput], () => BackwardCore(ctx, gradOutput));
+        Training.BackwardResults.Guarded(ctx, [gradOutput], () => BackwardCore(ctx, gradOutput));
 
     private List<Tensor> BackwardCore(autograd.AutogradContext ctx, Tensor gradOutput)
     {

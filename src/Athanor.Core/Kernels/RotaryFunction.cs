@@ -15,6 +15,7 @@ public sealed class RotaryFunction : autograd.SingleTensorFunction<RotaryFunctio
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
+        Training.BackwardResults.RememberInputs(ctx, vars);
         var x = (Tensor)vars[0];
         var cos = ((Tensor)vars[1]).contiguous();
         var sin = ((Tensor)vars[2]).contiguous();
@@ -35,7 +36,7 @@ public sealed class RotaryFunction : autograd.SingleTensorFunction<RotaryFunctio
 
     // Backward runs on libtorch's device thread: the scope frees what it makes, and the results are released after backward.
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput) =>
-        Training.BackwardResults.Scoped([gradOutput], () => BackwardCore(ctx, gradOutput));
+        Training.BackwardResults.Guarded(ctx, [gradOutput], () => BackwardCore(ctx, gradOutput));
 
     private List<Tensor> BackwardCore(autograd.AutogradContext ctx, Tensor gradOutput)
     {

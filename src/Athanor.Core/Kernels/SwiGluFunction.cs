@@ -12,6 +12,7 @@ public sealed class SwiGluFunction : autograd.SingleTensorFunction<SwiGluFunctio
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
+        Training.BackwardResults.RememberInputs(ctx, vars);
         var gate = ((Tensor)vars[0]).contiguous();
         var up = ((Tensor)vars[1]).contiguous();
         int device = FusedRuntime.DeviceIndex(gate);
@@ -37,7 +38,7 @@ public sealed class SwiGluFunction : autograd.SingleTensorFunction<SwiGluFunctio
 
     // Backward runs on libtorch's device thread: the scope frees what it makes, and the results are released after backward.
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput) =>
-        Training.BackwardResults.Scoped([gradOutput], () => BackwardCore(ctx, gradOutput));
+        Training.BackwardResults.Guarded(ctx, [gradOutput], () => BackwardCore(ctx, gradOutput));
 
     private List<Tensor> BackwardCore(autograd.AutogradContext ctx, Tensor gradOutput)
     {

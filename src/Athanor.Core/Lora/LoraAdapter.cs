@@ -54,6 +54,6 @@ public sealed class LoraAdapter : IProjectionAdapter
     public Tensor WeightDelta()
     {
         using var scope = NewDisposeScope();
-        return B.weight!.matmul(A.weight!).mul_(Scaling).MoveToOuterDisposeScope();
+        return B.weight!.mm(A.weight!).mul_(Scaling).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using static TorchSharp.torch.autograd;
 
 namespace Athanor.Training;
 
@@ -25,25 +26,67 @@ public static class BackwardResults
     }
 
     /// <summary>
-    /// Runs a custom function's backward body in a dispose scope, so the saved tensors it unpacks and its
-    /// temporaries are freed at once (on libtorch's device thread there is no scope of the trainer's to catch
-    /// them, and the garbage collector is too late for GPU memory); the gradients it returns are kept for
-    /// <see cref="Release"/>. TorchSharp also wraps each incoming gradient in a new Tensor outside any scope:
-    /// those wrappers are dropped here too, or every step would leave one activation-sized gradient per call.
+    /// Called in a custom function's forward with its arguments: the shape, dtype and device of each tensor among them,
+    /// so a failed backward can still hand back a gradient of the right shape for each (<see cref="Guarded"/>).
     /// </summary>
-    public static List<Tensor> Scoped(IEnumerable<Tensor?> incoming, Func<List<Tensor>> body)
+    public static void RememberInputs(AutogradContext ctx, object[] vars) =>
+        ctx.save_data(InputsKey, vars.Select(v => v is Tensor t ? new InputShape(t.shape, t.dtype, t.device) : null).ToArray());
+
+    private const string InputsKey = "athanor.inputs";
+
+    private sealed record InputShape(long[] Shape, ScalarType Dtype, Device Device);
+
+    /// <summary>
+    /// The boundary every custom function's backward goes through. The body runs in a dispose scope, so the saved
+    /// tensors it unpacks and its temporaries are freed at once (on libtorch's device thread there is no scope of the
+    /// trainer's to catch them, and the garbage collector is too late for GPU memory); the gradients it returns are
+    /// kept for <see cref="Release"/>. TorchSharp also wraps each incoming gradient in a new Tensor outside any scope:
+    /// those wrappers are dropped here too, or every step would leave one activation-sized gradient per call.
+    /// Nothing the body throws crosses libtorch's engine (that ends the process): the failure is recorded for
+    /// <see cref="ThrowIfFailed"/> and zero gradients of the inputs' shapes (<see cref="RememberInputs"/>) are returned,
+    /// so backward finishes and the step is then abandoned with the error. Zeros, not undefined tensors: TorchSharp
+    /// 0.107 crashes materializing an undefined gradient for the next custom function up the graph.
+    /// </summary>
+    public static List<Tensor> Guarded(AutogradContext ctx, IEnumerable<Tensor?> incoming, Func<List<Tensor>> body) =>
+        Guarded(incoming, body, () => Placeholders(ctx));
+
+    /// <summary><see cref="Guarded(AutogradContext, IEnumerable{Tensor?}, Func{List{Tensor}})"/> with the failure's gradients made by <paramref name="placeholders"/>.</summary>
+    public static List<Tensor> Guarded(IEnumerable<Tensor?> incoming, Func<List<Tensor>> body, Func<List<Tensor>> placeholders)
     {
         List<Tensor> results;
-        using (var scope = NewDisposeScope())
+        try
         {
+            using var scope = NewDisposeScope();
             results = body();
             // Out of every scope: only Release frees them, so no trainer's scope can race it from another thread.
             foreach (var r in results)
                 if (r is not null && !r.IsInvalid) Keep(r.DetachFromDisposeScope());
         }
+        catch (Exception ex)
+        {
+            Fail(ex);
+            results = placeholders();
+        }
         foreach (var g in incoming)
             if (g is not null && !results.Any(r => ReferenceEquals(r, g))) g.Dispose();
         return results;
+    }
+
+    private static List<Tensor> Placeholders(AutogradContext ctx)
+    {
+        var inputs = (InputShape?[])ctx.get_data(InputsKey)
+            ?? throw new InvalidOperationException("a custom function's forward did not call BackwardResults.RememberInputs");
+        try
+        {
+            using var _ = no_grad();
+            return inputs.Select(i => i is null ? null! : Keep(zeros(i.Shape, i.Dtype, i.Device).DetachFromDisposeScope())).ToList();
+        }
+        catch (Exception ex)
+        {
+            // Not even zeros could be made (the device is full): undefined gradients are all that is left.
+            Fail(ex);
+            return inputs.Select(_ => (Tensor)null!).ToList();
+        }
     }
 
     private static volatile Exception? _failure;
@@ -53,21 +96,6 @@ public static class BackwardResults
     /// process, so the function returns placeholder gradients and the trainer rethrows after backward.
     /// </summary>
     public static void Fail(Exception ex) => Interlocked.CompareExchange(ref _failure, ex, null);
-
-    /// <summary>
-    /// The backward of a custom function over one decoder layer: body in a dispose scope (<see cref="Scoped"/>), and
-    /// if it throws, the failure recorded and zero gradients returned for (nothing, the layer's input, nothing).
-    /// </summary>
-    /// <param name="savedInput">unpacks the layer's saved input, only on failure (an unpacked wrapper outside any scope would hold it until GC)</param>
-    public static List<Tensor> LayerBackward(List<Tensor> gradOutputs, Func<List<Tensor>> body, Func<Tensor> savedInput)
-    {
-        try { return Scoped(gradOutputs, body); }
-        catch (Exception ex)
-        {
-            Fail(ex);
-            return [null!, zeros_like(savedInput()), null!];
-        }
-    }
 
     /// <summary>Call after backward: rethrows the first failure a backward body recorded since the last call (its gradients are garbage).</summary>
     public static void ThrowIfFailed()

@@ -18,6 +18,7 @@ public sealed class CheckpointedLayer : MultiTensorFunction<CheckpointedLayer>
     /// <summary>vars: the DecoderLayer, its input tensor, and the dropout Generator or null.</summary>
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
+        BackwardResults.RememberInputs(ctx, vars);
         var layer = (DecoderLayer)vars[0];
         var input = (Tensor)vars[1];
         var rng = vars[2] as Generator;
@@ -30,8 +31,8 @@ public sealed class CheckpointedLayer : MultiTensorFunction<CheckpointedLayer>
 
     public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
     {
-        // An exception thrown here would cross libtorch's engine and end the process: keep it for the caller.
-        return BackwardResults.LayerBackward(gradOutputs, () => Recompute(ctx, gradOutputs), () => ctx.get_saved_variables()[0]);
+        // Arguments: the layer, its input and the dropout generator.
+        return BackwardResults.Guarded(ctx, gradOutputs, () => Recompute(ctx, gradOutputs));
     }
 
     private static List<Tensor> Recompute(AutogradContext ctx, List<Tensor> gradOutputs)

@@ -20,6 +20,7 @@ public sealed class LayerGradientHook : MultiTensorFunction<LayerGradientHook>
     /// <summary>vars: the input tensor, the layer index, and the Action&lt;int&gt; to call.</summary>
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
+        BackwardResults.RememberInputs(ctx, vars);
         ctx.save_data("index", vars[1]);
         ctx.save_data("done", vars[2]);
         return [((Tensor)vars[0]).alias()];
@@ -29,11 +30,9 @@ public sealed class LayerGradientHook : MultiTensorFunction<LayerGradientHook>
     {
         var done = (Action<int>)ctx.get_data("done");
         int index = (int)ctx.get_data("index");
-        return BackwardResults.Scoped(gradOutputs, () =>
+        return BackwardResults.Guarded(ctx, gradOutputs, () =>
         {
-            // An exception must not cross libtorch's engine: it is kept, and the trainer rethrows it after backward.
-            try { done(index); }
-            catch (Exception ex) { BackwardResults.Fail(ex); }
+            done(index);
             return [gradOutputs[0], null!, null!];
         });
     }

@@ -24,6 +24,7 @@ public sealed class LmHeadCrossEntropy : MultiTensorFunction<LmHeadCrossEntropy>
 
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
+        BackwardResults.RememberInputs(ctx, vars);
         var hidden = (Tensor)vars[0];
         var weight = (Tensor)vars[1];
         var targets = (Tensor)vars[2];
@@ -43,7 +44,7 @@ public sealed class LmHeadCrossEntropy : MultiTensorFunction<LmHeadCrossEntropy>
             var t = targets.narrow(0, start, count);
             var valid = t.ne(ignoreIndex);
             var index = t.masked_fill(valid.logical_not(), 0).unsqueeze(1);
-            var logits = h.matmul(weight.t()).to_type(ScalarType.Float32);
+            var logits = h.mm(weight.t()).to_type(ScalarType.Float32);
             var lse = logits.logsumexp(1, keepdim: true);
             var picked = logits.gather(1, index);
             total.add_((lse - picked).squeeze(1).masked_fill(valid.logical_not(), 0).sum());
@@ -54,15 +55,15 @@ public sealed class LmHeadCrossEntropy : MultiTensorFunction<LmHeadCrossEntropy>
             grad.mul_(valid.unsqueeze(1).to_type(ScalarType.Float32));
             var g = grad.to_type(weight.dtype);
             if (hiddenGrad is not null)
-                using (var dst = hiddenGrad.narrow(0, start, count)) dst.copy_(g.matmul(weight));
-            if (weightGrad is not null) weightGrad.add_(g.t().matmul(h));
+                using (var dst = hiddenGrad.narrow(0, start, count)) dst.copy_(g.mm(weight));
+            if (weightGrad is not null) weightGrad.add_(g.t().mm(h));
         }
         ctx.save_data("grads", (hiddenGrad, weightGrad, weight.dtype));
         return [total];
     }
 
     public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs) =>
-        BackwardResults.Scoped(gradOutputs, () => Scale(ctx, gradOutputs));
+        BackwardResults.Guarded(ctx, gradOutputs, () => Scale(ctx, gradOutputs));
 
     private static List<Tensor> Scale(AutogradContext ctx, List<Tensor> gradOutputs)
     {

@@ -240,11 +240,11 @@ public sealed partial class Trainer
             }
 
             bool last = state.Step == totalSteps || state.StoppedEarly;
-            if (state.Step % _settings.SaveSteps == 0 || last)
+            if (_settings.SaveCheckpoints && (state.Step % _settings.SaveSteps == 0 || last))
                 lastCheckpoint = Save(state, optimizer);
         }
 
-        if (cancelled && state.Step > 0 && lastCheckpoint != _store.FolderFor(state.Step))
+        if (cancelled && _settings.SaveCheckpoints && state.Step > 0 && lastCheckpoint != _store.FolderFor(state.Step))
             lastCheckpoint = Save(state, optimizer);
 
         var result = new TrainingResult(state.Step, firstLoss, lastLoss, state.BestEvalLoss, state.StoppedEarly, cancelled, lastCheckpoint, clock.Elapsed);
@@ -284,7 +284,8 @@ public sealed partial class Trainer
             using (_telemetry.Phase(TrainingPhase.Data)) built = MicroBatch.Build(chunk, _data.PadTokenId, _device);
             using var batch = built;
             Tensor loss;
-            using (_telemetry.Phase(TrainingPhase.Forward)) loss = CausalLmLoss.Sum(_model, batch.InputIds, batch.Labels);
+            using (_telemetry.Phase(TrainingPhase.Forward))
+                loss = _settings.ChunkedLoss ? CausalLmLoss.Sum(_model, batch.InputIds, batch.Labels) : CausalLmLoss.SumUnchunked(_model, batch.InputIds, batch.Labels);
             using (_telemetry.Phase(TrainingPhase.Backward))
             {
                 if (ReferenceEquals(chunk, chunks[^1])) _bucketed?.ArmForLastMicroBatch(); // its gradients are the step's final ones

@@ -43,6 +43,13 @@ public sealed record TrainerSettings
     public bool LoggingFirstStep { get; init; }
     public int SaveSteps { get; init; } = 500;
     public int? SaveTotalLimit { get; init; }
+    /// <summary>false writes no checkpoint at all, not even the last (benchmarks: only the steps count).</summary>
+    public bool SaveCheckpoints { get; init; } = true;
+    /// <summary>
+    /// The loss through <see cref="LmHeadCrossEntropy"/>, chunked so the fp32 logits never exist whole; false computes
+    /// full fp32 logits and libtorch's cross_entropy, as plain PyTorch trainers do (A/B benchmarks).
+    /// </summary>
+    public bool ChunkedLoss { get; init; } = true;
     /// <summary>Checkpoints without optimizer state (weights, trainer state and RNG only): a fraction of the size.</summary>
     public bool SaveOnlyModel { get; init; }
     public int? EvalSteps { get; init; }

@@ -19,11 +19,11 @@ public class BackwardResultsTests
     {
         var incoming = ones(4);
         Tensor? temporary = null;
-        var results = BackwardResults.Scoped([incoming, null], () =>
+        var results = BackwardResults.Guarded([incoming, null], () =>
         {
             temporary = incoming * 2;
             return [temporary + 1, null!];
-        });
+        }, () => [null!, null!]);
         Assert.True(incoming.IsInvalid, "the wrapper of the incoming gradient must be disposed");
         Assert.True(temporary!.IsInvalid, "temporaries of the body must be disposed with its scope");
         Assert.False(results[0].IsInvalid);
@@ -39,7 +39,7 @@ public class BackwardResultsTests
     public void An_incoming_gradient_passed_straight_through_is_not_disposed()
     {
         var incoming = ones(3);
-        var results = BackwardResults.Scoped([incoming], () => [incoming]);
+        var results = BackwardResults.Guarded([incoming], () => [incoming], () => [null!]);
         Assert.False(incoming.IsInvalid);
         Thread.Sleep(BackwardResults.Grace * 3);
         BackwardResults.Release();

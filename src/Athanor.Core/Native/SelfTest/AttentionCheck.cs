@@ -26,8 +26,8 @@ internal static class AttentionCheck
         double masked = Time(device, () => nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask));
         double math = Time(device, () =>
         {
-            var scores = q.matmul(k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(d)).masked_fill_(mask.logical_not(), double.NegativeInfinity);
-            return scores.softmax(-1).matmul(v);
+            var scores = Models.SafeMatmul.Batched(q, k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(d)).masked_fill_(mask.logical_not(), double.NegativeInfinity);
+            return Models.SafeMatmul.Batched(scores.softmax(-1), v);
         });
         if (math / fused < 3)
             throw new InvalidOperationException($"causal SDPA took {fused:F2} ms against {math:F2} ms for the math path written out: no fused kernel ran");

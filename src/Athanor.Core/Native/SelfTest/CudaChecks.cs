@@ -46,20 +46,20 @@ internal static class CudaChecks
         var generator = new Generator(1234, CPU);
         var a = randn(n, n, ScalarType.BFloat16, generator: generator).to(device);
         var b = randn(n, n, ScalarType.BFloat16, generator: generator).to(device);
-        for (int i = 0; i < 3; i++) a.matmul(b).Dispose();
+        for (int i = 0; i < 3; i++) a.mm(b).Dispose();
 
         var stream = TorchCudaStream.Current(0);
         using var start = CudaEvent.Create();
         using var end = CudaEvent.Create();
         start.Record(stream);
-        for (int i = 0; i < iterations; i++) a.matmul(b).Dispose();
+        for (int i = 0; i < iterations; i++) a.mm(b).Dispose();
         end.Record(stream);
         end.Synchronize();
         double seconds = CudaEvent.ElapsedMilliseconds(start, end) / 1000.0;
         double tflops = 2.0 * n * n * n * iterations / seconds / 1e12;
 
-        var product = a.matmul(b).to(ScalarType.Float32);
-        var reference = a.to(ScalarType.Float32).matmul(b.to(ScalarType.Float32));
+        var product = a.mm(b).to(ScalarType.Float32);
+        var reference = a.to(ScalarType.Float32).mm(b.to(ScalarType.Float32));
         double error = (product - reference).abs().max().item<float>() / reference.abs().max().item<float>();
         if (error > 2e-2) throw new InvalidOperationException($"bf16 matmul differs from fp32 by {error:E2} of the largest value");
         if (!(tflops > 1)) throw new InvalidOperationException($"implausible throughput {tflops:F2} TFLOP/s");

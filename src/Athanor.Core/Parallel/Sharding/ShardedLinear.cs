@@ -20,6 +20,7 @@ public sealed class ShardedLinear : MultiTensorFunction<ShardedLinear>
     /// <summary>vars: the input, the <see cref="Projection"/> and the Action&lt;Projection, Tensor&gt; that takes dL/dW (trainable W only).</summary>
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
+        BackwardResults.RememberInputs(ctx, vars);
         var x = (Tensor)vars[0];
         var projection = (Projection)vars[1];
         ctx.save_for_backward([x]);
@@ -32,14 +33,7 @@ public sealed class ShardedLinear : MultiTensorFunction<ShardedLinear>
     {
         var projection = (Projection)ctx.get_data("projection");
         var sink = (Action<Projection, Tensor>)ctx.get_data("sink");
-        try { return BackwardResults.Scoped(gradOutputs, () => Gradients(ctx, gradOutputs[0], projection, sink)); }
-        catch (Exception ex)
-        {
-            // An exception must not cross libtorch's engine: it is kept, and the trainer rethrows it after backward.
-            BackwardResults.Fail(ex);
-            using var x = ctx.get_saved_variables()[0];
-            return [zeros_like(x), null!, null!];
-        }
+        return BackwardResults.Guarded(ctx, gradOutputs, () => Gradients(ctx, gradOutputs[0], projection, sink));
     }
 
     private static List<Tensor> Gradients(AutogradContext ctx, Tensor g, Projection projection, Action<Projection, Tensor> sink)
@@ -48,13 +42,13 @@ public sealed class ShardedLinear : MultiTensorFunction<ShardedLinear>
         var weight = projection.Weight;
         if (weight.numel() == 0)
             throw new InvalidOperationException("ZeRO-3: a projection's weight was not gathered again before its backward");
-        var inputGrad = g.matmul(weight);
+        var inputGrad = SafeMatmul.Rows(g, weight);
         if (weight.requires_grad)
         {
             using var g2 = g.reshape(-1, g.shape[^1]);
             using var x2 = x.reshape(-1, x.shape[^1]);
             using var gt = g2.t();
-            sink(projection, gt.matmul(x2).DetachFromDisposeScope());
+            sink(projection, gt.mm(x2).DetachFromDisposeScope());
         }
         return [inputGrad, null!, null!];
     }

@@ -25,6 +25,7 @@ public sealed class Zero3Layer : MultiTensorFunction<Zero3Layer>
     /// <summary>vars: the DecoderLayer, its input tensor and the <see cref="Context"/>.</summary>
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
+        BackwardResults.RememberInputs(ctx, vars);
         var layer = (DecoderLayer)vars[0];
         var input = (Tensor)vars[1];
         var context = (Context)vars[2];
@@ -41,7 +42,7 @@ public sealed class Zero3Layer : MultiTensorFunction<Zero3Layer>
     public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
     {
         // An exception thrown here would cross libtorch's engine and end the process: keep it for the caller.
-        return BackwardResults.LayerBackward(gradOutputs, () => Recompute(ctx, gradOutputs), () => ctx.get_saved_variables()[0]);
+        return BackwardResults.Guarded(ctx, gradOutputs, () => Recompute(ctx, gradOutputs));
     }
 
     private static List<Tensor> Recompute(AutogradContext ctx, List<Tensor> gradOutputs)

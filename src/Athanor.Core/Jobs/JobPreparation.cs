@@ -2,6 +2,7 @@ using Athanor.Checkpoints;
 using Athanor.Configuration;
 using Athanor.Data;
 using Athanor.Data.Pipeline;
+using Athanor.Kernels;
 using Athanor.Lora;
 using Athanor.Models;
 using Athanor.Native;
@@ -137,6 +138,7 @@ public static class JobPreparation
                 : new RandomInitSource(config.Seed, modelConfig.InitializerRange);
             try { DevicePlacement.Materialize(model, device, dtype, source); }
             finally { (source as IDisposable)?.Dispose(); }
+            model.Kernels.Plan = KernelPlanner.Choose(device, modelConfig, dtype, (long)config.PerDeviceTrainBatchSize * config.CutoffLen, log);
             if (checkpoint is not null) log?.Invoke($"weights: all from {checkpoint} (the base weights are not read)");
             log?.Invoke($"device: {device}, {(config.Bf16 ? "bf16 compute with fp32 master weights" : "fp32")}, weights made there one at a time " +
                 $"from {(checkpoint is not null ? "the checkpoint" : config.Init == WeightInit.Pretrained ? config.ModelNameOrPath : "a random initialization")}; " +
@@ -157,6 +159,8 @@ public static class JobPreparation
         var dtype = device.type == DeviceType.CUDA && config.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
         // The base weights stay on the meta device until materialized; LoRA adapters are made (or loaded) for real.
         var (model, lora) = BuildOnCpu(config, modelConfig, () => ModelConstruction.BuildOnMeta(modelConfig), log, loadBase: false);
+        if (device.type == DeviceType.CUDA)
+            model.Kernels.Plan = KernelPlanner.Choose(device, modelConfig, dtype, (long)config.PerDeviceTrainBatchSize * config.CutoffLen, log);
         IParameterSource source = config.Init == WeightInit.Pretrained
             ? new SafetensorsSource(config.ModelNameOrPath)
             : new RandomInitSource(config.Seed, modelConfig.InitializerRange);

@@ -9,10 +9,12 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
     private readonly RotaryEmbedding _rope;
     private readonly Projection _q, _k, _v, _o;
     private readonly RmsNorm? _qNorm, _kNorm;
+    private readonly ModelKernels? _kernels;
 
-    public Attention(ModelConfig config, RotaryEmbedding rope) : base(nameof(Attention))
+    public Attention(ModelConfig config, RotaryEmbedding rope, ModelKernels? kernels = null) : base(nameof(Attention))
     {
         _config = config;
+        _kernels = kernels;
         _rope = rope;
         int h = config.HiddenSize, d = config.HeadDim;
         _q = new Projection(h, config.NumHeads * d, config.QkvBias);
@@ -25,8 +27,8 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
         register_module("o_proj", _o);
         if (config.QkNorm)
         {
-            _qNorm = new RmsNorm(d, config.RmsNormEps);
-            _kNorm = new RmsNorm(d, config.RmsNormEps);
+            _qNorm = new RmsNorm(d, config.RmsNormEps, kernels);
+            _kNorm = new RmsNorm(d, config.RmsNormEps, kernels);
             register_module("q_norm", _qNorm);
             register_module("k_norm", _kNorm);
         }
@@ -56,8 +58,9 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
         v = v.transpose(1, 2);
 
         var (cos, sin) = cache is null ? _rope.Angles(t, x.device, x.dtype) : cache.Angles;
-        q = RotaryEmbedding.Apply(q, cos, sin);
-        k = RotaryEmbedding.Apply(k, cos, sin);
+        bool fused = _kernels?.Plan.Rotary == true;
+        q = RotaryEmbedding.Apply(q, cos, sin, fused);
+        k = RotaryEmbedding.Apply(k, cos, sin, fused);
         if (cache is not null) (k, v) = cache.Append(layer, k, v);
 
         int groups = _config.NumHeads / _config.NumKeyValueHeads;

@@ -22,7 +22,7 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
     {
         Config = config;
         _rope = new RotaryEmbedding(config.HeadDim, config.Rope);
-        _model = new DecoderModel(config, _rope);
+        _model = new DecoderModel(config, _rope, Kernels);
         register_module("model", _model);
         if (!config.TieWordEmbeddings)
         {
@@ -33,6 +33,9 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
     }
 
     public ModelConfig Config { get; }
+
+    /// <summary>Which ops run as fused CUDA kernels (none until set: <see cref="Athanor.Kernels.KernelPlanner"/> measures it on the GPU).</summary>
+    public ModelKernels Kernels { get; } = new();
     public DecoderModel Model => _model;
 
     /// <summary>The output projection's weight (the embedding matrix when embeddings are tied).</summary>

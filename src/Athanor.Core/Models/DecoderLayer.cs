@@ -9,12 +9,12 @@ public sealed class DecoderLayer : nn.Module<Tensor, Tensor>
     private readonly Attention _attention;
     private readonly Mlp _mlp;
 
-    public DecoderLayer(ModelConfig config, RotaryEmbedding rope) : base(nameof(DecoderLayer))
+    public DecoderLayer(ModelConfig config, RotaryEmbedding rope, ModelKernels? kernels = null) : base(nameof(DecoderLayer))
     {
-        _inputNorm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
-        _attention = new Attention(config, rope);
-        _postAttentionNorm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
-        _mlp = new Mlp(config);
+        _inputNorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, kernels);
+        _attention = new Attention(config, rope, kernels);
+        _postAttentionNorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, kernels);
+        _mlp = new Mlp(config, kernels);
         register_module("input_layernorm", _inputNorm);
         register_module("self_attn", _attention);
         register_module("post_attention_layernorm", _postAttentionNorm);

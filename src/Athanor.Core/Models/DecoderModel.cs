@@ -10,11 +10,11 @@ public sealed class DecoderModel : nn.Module<Tensor, Tensor>
     private readonly ModuleList<DecoderLayer> _layers;
     private readonly RmsNorm _norm;
 
-    public DecoderModel(ModelConfig config, RotaryEmbedding rope) : base(nameof(DecoderModel))
+    public DecoderModel(ModelConfig config, RotaryEmbedding rope, ModelKernels? kernels = null) : base(nameof(DecoderModel))
     {
         _embed = nn.Embedding(config.VocabSize, config.HiddenSize, device: ModelConstruction.Device);
-        _layers = new ModuleList<DecoderLayer>(Enumerable.Range(0, config.NumLayers).Select(_ => new DecoderLayer(config, rope)).ToArray());
-        _norm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
+        _layers = new ModuleList<DecoderLayer>(Enumerable.Range(0, config.NumLayers).Select(_ => new DecoderLayer(config, rope, kernels)).ToArray());
+        _norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, kernels);
         register_module("embed_tokens", _embed);
         register_module("layers", _layers);
         register_module("norm", _norm);

@@ -1,3 +1,4 @@
+using Athanor.Kernels;
 using static TorchSharp.torch;
 
 namespace Athanor.Models;
@@ -6,9 +7,11 @@ namespace Athanor.Models;
 public sealed class Mlp : nn.Module<Tensor, Tensor>
 {
     private readonly Projection _gate, _up, _down;
+    private readonly ModelKernels? _kernels;
 
-    public Mlp(ModelConfig config) : base(nameof(Mlp))
+    public Mlp(ModelConfig config, ModelKernels? kernels = null) : base(nameof(Mlp))
     {
+        _kernels = kernels;
         _gate = new Projection(config.HiddenSize, config.IntermediateSize, config.MlpBias);
         _up = new Projection(config.HiddenSize, config.IntermediateSize, config.MlpBias);
         _down = new Projection(config.IntermediateSize, config.HiddenSize, config.MlpBias);
@@ -23,7 +26,11 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var hidden = nn.functional.silu(_gate.forward(x)) * _up.forward(x);
+        var gate = _gate.forward(x);
+        var up = _up.forward(x);
+        var hidden = _kernels?.Plan.SwiGlu == true && FusedKernels.Applies(gate) && gate.dtype == up.dtype
+            ? FusedOps.SwiGlu(gate, up)
+            : nn.functional.silu(gate) * up;
         return _down.forward(hidden).MoveToOuterDisposeScope();
     }
 }

@@ -12,9 +12,12 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>, IParameterOwner
     // the field of the same name; a differently named field would keep the disposed original.
     private Parameter weight;
     private readonly double _eps;
+    private readonly ModelKernels? _kernels;
 
-    public RmsNorm(long size, double eps) : base(nameof(RmsNorm))
+    /// <param name="kernels">the model's kernel plan (null: always the plain ops)</param>
+    public RmsNorm(long size, double eps, ModelKernels? kernels = null) : base(nameof(RmsNorm))
     {
+        _kernels = kernels;
         weight = new Parameter(ones(size, device: ModelConstruction.Device));
         _eps = eps;
         register_parameter("weight", weight);
@@ -31,7 +34,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>, IParameterOwner
 
     public override Tensor forward(Tensor x)
     {
-        if (FusedKernels.Applies(x) && x.dtype == weight.dtype) return FusedOps.RmsNorm(x, weight, _eps);
+        if (_kernels?.Plan.RmsNorm == true && FusedKernels.Applies(x) && x.dtype == weight.dtype) return FusedOps.RmsNorm(x, weight, _eps);
         using var scope = NewDisposeScope();
         var x32 = x.to_type(ScalarType.Float32);
         var normed = x32 * (x32.pow(2).mean([-1], keepdim: true) + _eps).rsqrt();

@@ -66,9 +66,10 @@ public sealed class RotaryEmbedding : IDisposable
     }
 
     /// <summary>x: [B, H, T, D]; rotates pairs (i, i + D/2) as transformers' rotate_half does.</summary>
-    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
+    /// <param name="fused">take the fused kernel where it applies (the model's kernel plan says whether it is faster)</param>
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin, bool fused = false)
     {
-        if (FusedKernels.Applies(x) && cos.dtype == x.dtype && cos.dim() == 2 && cos.is_contiguous() && sin.is_contiguous())
+        if (fused && FusedKernels.Applies(x) && cos.dtype == x.dtype && cos.dim() == 2 && cos.is_contiguous() && sin.is_contiguous())
             return FusedOps.Rotary(x, cos, sin);
         using var scope = NewDisposeScope();
         long half = x.shape[^1] / 2;

@@ -21,6 +21,20 @@ public class GpuSelfTestTests
     }
 
     [Fact]
+    public void A_check_that_cannot_run_here_is_a_skip_neither_a_pass_nor_a_failure()
+    {
+        var lines = new List<string>();
+        int failures = GpuSelfTest.Run(
+        [
+            new GpuCheck("good", () => "fine"),
+            new GpuCheck("two-gpus", () => throw new GpuCheckSkipped("needs 2 GPUs")),
+        ], lines.Add);
+        Assert.Equal(0, failures);
+        Assert.Equal("SKIP two-gpus: needs 2 GPUs", lines[1]);
+        Assert.Equal("1 of 2 GPU checks passed, 1 skipped", lines[2]);
+    }
+
+    [Fact]
     public void Built_in_checks_cover_cuda_nvml_and_nccl_and_names_are_unique()
     {
         var names = GpuSelfTest.Checks.Select(c => c.Name).ToList();

@@ -40,12 +40,15 @@ public static class GpuSelfTest
         }
     }
 
-    /// <summary>Runs every check, logging "PASS name (time): detail" or "FAIL name (time): reason". Returns the number of failures.</summary>
+    /// <summary>
+    /// Runs every check, logging "PASS name (time): detail", "SKIP name: why it could not run here" or "FAIL name (time):
+    /// reason". Returns the number of failures (a skipped check is not one, nor a pass).
+    /// </summary>
     public static int RunAll(Action<string> log) => Run(Checks, log);
 
     public static int Run(IEnumerable<GpuCheck> checks, Action<string> log)
     {
-        int failures = 0, count = 0;
+        int failures = 0, skipped = 0, count = 0;
         foreach (var check in checks)
         {
             count++;
@@ -55,13 +58,18 @@ public static class GpuSelfTest
                 var detail = check.Run();
                 log($"PASS {check.Name} ({watch.Elapsed.TotalSeconds:F1} s): {detail}");
             }
+            catch (GpuCheckSkipped skip)
+            {
+                skipped++;
+                log($"SKIP {check.Name}: {skip.Message}");
+            }
             catch (Exception ex)
             {
                 failures++;
                 log($"FAIL {check.Name} ({watch.Elapsed.TotalSeconds:F1} s): {Describe(ex)}");
             }
         }
-        log($"{count - failures} of {count} GPU checks passed");
+        log($"{count - failures - skipped} of {count} GPU checks passed" + (skipped > 0 ? $", {skipped} skipped" : ""));
         return failures;
     }
 

@@ -121,7 +121,7 @@ internal static class NcclChecks
     public static string Bandwidth()
     {
         int world = World();
-        if (world < 2) return "skipped: needs 2 GPUs";
+        if (world < 2) throw new GpuCheckSkipped("needs 2 GPUs");
         const long bytes = 1L << 30;
         const int warmup = 3, iterations = 10;
         var id = NcclUniqueId.Create();
@@ -171,7 +171,7 @@ internal static class NcclChecks
     public static string AbortAndTimeout()
     {
         int world = World();
-        if (world < 2) return "skipped: needs 2 GPUs (a one-rank all-reduce has no peer to miss)";
+        if (world < 2) throw new GpuCheckSkipped("needs 2 GPUs (a one-rank all-reduce has no peer to miss)");
         var timeoutResult = Abandoned(world, TimeSpan.FromSeconds(5), abortAfter: null);
         var abortResult = Abandoned(world, TimeSpan.FromSeconds(60), abortAfter: TimeSpan.FromSeconds(1));
         return $"missing peer: {timeoutResult}; Abort from another thread: {abortResult}";

@@ -1,6 +1,7 @@
 #!/bin/bash
 # On the GPU host, from a copy of the repository with bench/pack/ (made by bench/gpu/pack.sh) beside it:
-#   bash bench/gpu/run.sh [selftest] [bench] [bench-variants] [lora8b] [ckpt] [memory] [train] [node]   (default: all)
+#   bash bench/gpu/run.sh [memcheck] [selftest] [bench] [bench-variants] [lora8b] [ckpt] [memory] [train] [node]   (default: all)
+#   memcheck (first, and in every GPU session's first call): memory against the planner and the reference, fails beyond 15%
 #   bash bench/gpu/run.sh [scale-n] [kill] [13b-n]   (issue 10, on 4 or 8 GPUs: SCALE_PRESETS, SCALE_STAGES, SCALE_WORLDS narrow it)
 #   bash bench/gpu/run.sh [kill1]   (one GPU: a node running the job is killed and the job moves to another node on the same GPU)
 #   bash bench/gpu/run.sh [nccl] [dp2] [quick2] [prefetch] [zero3-keep] [overlap] [scale] [dp2-7b] [dp2-memory] [train2] [top2] [top2-variants]   (2 GPUs; not in the default)
@@ -10,7 +11,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-bench/out}; mkdir -p "$OUT"
-what=${*:-selftest bench bench-variants lora8b ckpt memory train node}
+what=${*:-memcheck selftest bench bench-variants lora8b ckpt memory train node}
 PY=${PYTHON:-/opt/torch/.venv/bin/python3}
 export ATHANOR_LIBTORCH=${ATHANOR_LIBTORCH:-$($PY -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")')}
 NCCL_LIB=$($PY -c 'import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) + "/lib")' 2>/dev/null || true)
@@ -29,20 +30,21 @@ pair() { # name, athanor flags, reference flags: both on the same GPU, one after
   $REF $theirs > "$OUT/$name.torch.log" 2>&1; grep RESULT "$OUT/$name.torch.log" | sed 's/^/reference /' | tee -a "$OUT/results.txt"
 }
 for w in $what; do case $w in
+  memcheck) $PY bench/gpu/memcheck.py "$C" bench/pack/torch_llama_bench.py "$OUT" 2>&1 | tee "$OUT/memcheck.txt"; [ "${PIPESTATUS[0]}" = 0 ] || echo "MEMORY CHECK FAILED (see $OUT/memcheck.txt)" | tee -a "$OUT/results.txt" ;;
   selftest) $C doctor --selftest 2>&1 | tee "$OUT/selftest.log" ;;
   bench) pair 1b-full "--preset 1b --device cuda" "--preset 1b" ;;
   bench-variants)
     for v in "--no-fused" "--no-chunked-loss" "--no-fused --no-chunked-loss"; do
       echo "== 1b-full $v" | tee -a "$OUT/results.txt"
-      $C bench --preset 1b --device cuda --no-profile $v 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+      $C bench --preset 1b --device cuda $v 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
     done ;;
   lora8b) pair 8b-lora16-ckpt "--preset 8b --device cuda --lora-rank 16 --grad-ckpt --batch 2" "--preset 8b --lora-rank 16 --grad-ckpt --batch 2" ;;
   ckpt) # what activation checkpointing costs and saves on the 1b preset (time: cached run; memory: uncached, sampled)
     echo "== 1b-full --grad-ckpt" | tee -a "$OUT/results.txt"
-    $C bench --preset 1b --device cuda --grad-ckpt --no-profile 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+    $C bench --preset 1b --device cuda --grad-ckpt 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
     for c in "" "--grad-ckpt"; do
       echo "== 1b memory $c (PYTORCH_NO_CUDA_MEMORY_CACHING=1)" | tee -a "$OUT/results.txt"
-      PYTORCH_NO_CUDA_MEMORY_CACHING=1 $C bench --preset 1b --device cuda $c --steps 2 --warmup 1 --no-profile 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+      PYTORCH_NO_CUDA_MEMORY_CACHING=1 $C bench --preset 1b --device cuda $c --steps 2 --warmup 1 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
     done ;;
   nccl) # NCCL bus bandwidth: Athanor's binding (doctor's nccl.bandwidth check) against torch.distributed's NCCL
     echo "== nccl all-reduce 1 GiB bf16" | tee -a "$OUT/results.txt"
@@ -57,7 +59,7 @@ for w in $what; do case $w in
     echo "== 1b world 2 fsdp2 (reference)" | tee -a "$OUT/results.txt"
     $TORCHRUN 2 bench/pack/torch_llama_bench.py --preset 1b --dp fsdp > "$OUT/1b-w2-fsdp.torch.log" 2>&1; grep RESULT "$OUT/1b-w2-fsdp.torch.log" | sed 's/^/reference /' | tee -a "$OUT/results.txt" ;;
   scale) # scaling efficiency: one GPU (both sides) and ZeRO-2 on two, back to back on a warm machine
-    pair 1b-1gpu "--preset 1b --device cuda --no-profile" "--preset 1b"
+    pair 1b-1gpu "--preset 1b --device cuda" "--preset 1b"
     echo "== 1b world 2 zero 2" | tee -a "$OUT/results.txt"
     $C bench --preset 1b --device cuda --world 2 --zero 2 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt" ;;
   quick2) # the short 2-GPU comparison: ZeRO-3 and ZeRO-2 against FSDP2, then one GPU of each
@@ -67,7 +69,7 @@ for w in $what; do case $w in
     done
     echo "== 1b world 2 fsdp2 (reference)" | tee -a "$OUT/results.txt"
     $TORCHRUN 2 bench/pack/torch_llama_bench.py --preset 1b --dp fsdp --steps 15 --warmup 3 2>&1 | grep RESULT | sed 's/^/reference /' | tee -a "$OUT/results.txt"
-    pair 1b-1gpu "--preset 1b --device cuda --no-profile --steps 15 --warmup 3" "--preset 1b --steps 15 --warmup 3" ;;
+    pair 1b-1gpu "--preset 1b --device cuda --steps 15 --warmup 3" "--preset 1b --steps 15 --warmup 3" ;;
   prefetch) # ZeRO-3 with the next layer's all-gather overlapped (side stream) and without, against FSDP2, same call
     for pf in 1 0; do
       echo "== 1b world 2 zero 3 ATHANOR_ZERO3_PREFETCH=$pf" | tee -a "$OUT/results.txt"
@@ -80,7 +82,7 @@ for w in $what; do case $w in
     for preset in ${SCALE_PRESETS:-1b 8b}; do for zero in ${SCALE_STAGES:-2 3}; do for w in ${SCALE_WORLDS:-1 2 4 8}; do
       [ "$w" -le "$gpus" ] || continue
       echo "== $preset world $w zero $zero" | tee -a "$OUT/results.txt"
-      if [ "$w" -eq 1 ]; then flags="--preset $preset --device cuda --no-profile"; else flags="--preset $preset --device cuda --world $w --zero $zero"; fi
+      if [ "$w" -eq 1 ]; then flags="--preset $preset --device cuda"; else flags="--preset $preset --device cuda --world $w --zero $zero"; fi
       timeout 240 $C bench $flags --steps 10 --warmup 3 2>&1 | grep -E "RESULT|rror" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
       if [ "$zero" = 3 ] || [ "$w" -eq 1 ]; then # the reference once per world size
         echo "== $preset world $w fsdp2 (reference)" | tee -a "$OUT/results.txt"
@@ -129,7 +131,7 @@ for w in $what; do case $w in
     IFS=';' read -ra cases <<< "${MEMORY_CASES:---preset 1b;--preset 1b --grad-ckpt;--preset 1b --world 2 --zero 2;--preset 1b --world 2 --zero 3;--preset 7b --world 2 --zero 3 --batch 2}"
     for c in "${cases[@]}"; do
       echo "== memory $c (PYTORCH_NO_CUDA_MEMORY_CACHING=1)" | tee -a "$OUT/results.txt"
-      PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout 150 $C bench $c --device cuda --steps 2 --warmup 1 --no-profile 2>&1 | grep -E "RESULT|rror" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+      PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout 150 $C bench $c --device cuda --steps 2 --warmup 1 2>&1 | grep -E "RESULT|rror" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
     done ;;
   train2) # the trainer on 2 GPUs through the embedded cluster (RankRunner + NCCL) with ZeRO-3, then resumed on 1 GPU at ZeRO-0
     rm -rf runs/gpu-w2
@@ -156,7 +158,7 @@ for w in $what; do case $w in
   memory) # peak memory as max_memory_allocated measures it: caching off, device memory sampled (see docs/benchmarks.md)
     for p in "1b:--preset 1b" "8b-lora16-ckpt:--preset 8b --lora-rank 16 --grad-ckpt --batch 2"; do
       echo "== ${p%%:*} memory (PYTORCH_NO_CUDA_MEMORY_CACHING=1)" | tee -a "$OUT/results.txt"
-      PYTORCH_NO_CUDA_MEMORY_CACHING=1 $C bench ${p#*:} --device cuda --steps 2 --warmup 1 --no-profile 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+      PYTORCH_NO_CUDA_MEMORY_CACHING=1 $C bench ${p#*:} --device cuda --steps 2 --warmup 1 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
     done ;;
   train) # learns, checkpoints, and a resumed copy (last checkpoint removed) continues the same curve
     rm -rf runs/gpu-straight runs/gpu-resumed

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Memory regression check: run it first in every GPU session (bench/gpu/run.sh does, by default).
+
+For the 1b full fine-tune and the 8b LoRA r16 + activation checkpointing presets at micro-batch 1 and 2, on this GPU:
+  - Athanor's benchmark with caching on (tokens/s, device memory in use),
+  - Athanor's benchmark with libtorch's caching off and device memory sampled (peak_source=sampled-uncached: the
+    figure torch.cuda.max_memory_allocated gives) next to the memory planner's prediction,
+  - the PyTorch reference (shared/reference/torch_llama_bench.py) at the same shapes: tokens/s, max_memory_allocated.
+It prints a markdown table and fails (exit 1, a line starting with MEMORY REGRESSION) when a run crashes, when the
+measured peak is more than 15% away from the planner's, or more than 15% above the reference's.
+
+  python3 bench/gpu/memcheck.py CLUSTER_EXECUTABLE REFERENCE_SCRIPT [OUT_DIR]
+"""
+import json, os, re, subprocess, sys
+
+LIMIT = 0.15
+CASES = [
+    ("1b full", "--preset 1b", "--preset 1b"),
+    ("8b LoRA r16 + ckpt", "--preset 8b --lora-rank 16 --grad-ckpt", "--preset 8b --lora-rank 16 --grad-ckpt"),
+]
+BATCHES = [1, 2]
+
+
+def result(cmd, env=None, log=None, timeout=420):
+    """Runs a command; returns (exit code, fields of its last RESULT line or {}, tail of its output)."""
+    try:
+        p = subprocess.run(cmd, shell=True, capture_output=True, text=True, env=env, timeout=timeout)
+        out, code = p.stdout + p.stderr, p.returncode
+    except subprocess.TimeoutExpired as e:
+        out, code = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or ""), 124
+    if log:
+        with open(log, "w") as f:
+            f.write(out)
+    lines = [l for l in out.splitlines() if l.startswith("RESULT ")]
+    fields = dict(kv.split("=", 1) for kv in lines[-1][len("RESULT "):].split()) if lines else {}
+    return code, fields, "\n".join(out.splitlines()[-8:])
+
+
+def main():
+    cluster, reference = sys.argv[1], sys.argv[2]
+    out_dir = sys.argv[3] if len(sys.argv) > 3 else "bench/out"
+    os.makedirs(out_dir, exist_ok=True)
+    python = os.environ.get("PYTHON", sys.executable)
+    rows, failures = [], []
+    for name, ours, theirs in CASES:
+        for batch in BATCHES:
+            tag = f"{name.split()[0]}-{'lora' if 'LoRA' in name else 'full'}-b{batch}"
+            cached = result(f"{cluster} bench {ours} --device cuda --batch {batch} --steps 10 --warmup 3", log=f"{out_dir}/memcheck-{tag}.athanor.log")
+            env = dict(os.environ, PYTORCH_NO_CUDA_MEMORY_CACHING="1")
+            sampled = result(f"{cluster} bench {ours} --device cuda --batch {batch} --steps 2 --warmup 1", env=env, log=f"{out_dir}/memcheck-{tag}.athanor-uncached.log")
+            ref = result(f"{python} {reference} {theirs} --batch {batch} --steps 10 --warmup 3", log=f"{out_dir}/memcheck-{tag}.torch.log")
+            row = {"case": f"{name}, batch {batch}"}
+            for label, (code, fields, tail) in (("athanor", cached), ("athanor uncached", sampled), ("reference", ref)):
+                if code != 0 or not fields:
+                    failures.append(f"{row['case']}: {label} run failed (exit {code}): {tail}")
+            row["tokens_s"] = float(cached[1].get("tokens_per_s_per_gpu", "nan"))
+            row["device_used_gib"] = float(cached[1].get("device_used_gib", "nan"))
+            row["peak_gib"] = float(sampled[1].get("peak_mem_gib", "nan"))
+            row["planner_gib"] = float(sampled[1].get("planner_peak_gib", "nan"))
+            row["ref_tokens_s"] = float(ref[1].get("tokens_per_s_per_gpu", "nan"))
+            row["ref_peak_gib"] = float(ref[1].get("peak_mem_gib", "nan"))
+            peak, planner, ref_peak = row["peak_gib"], row["planner_gib"], row["ref_peak_gib"]
+            if peak == peak and planner == planner and abs(planner - peak) > LIMIT * peak:
+                failures.append(f"{row['case']}: planner {planner:.2f} GiB is {100 * (planner - peak) / peak:+.0f}% from the measured peak {peak:.2f} GiB")
+            if peak == peak and ref_peak == ref_peak and peak > (1 + LIMIT) * ref_peak:
+                failures.append(f"{row['case']}: peak {peak:.2f} GiB is {100 * (peak / ref_peak - 1):+.0f}% above the reference's {ref_peak:.2f} GiB")
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+
+    print("\n| case | Athanor tokens/s | reference tokens/s | ratio | Athanor peak GiB (uncached) | planner GiB | planner vs peak | reference peak GiB | peak vs reference | Athanor in use GiB (cached) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        ratio = r["tokens_s"] / r["ref_tokens_s"] if r["ref_tokens_s"] else float("nan")
+        print(f"| {r['case']} | {r['tokens_s']:,.0f} | {r['ref_tokens_s']:,.0f} | {ratio:.2f} | {r['peak_gib']:.2f} | {r['planner_gib']:.2f} | "
+              f"{100 * (r['planner_gib'] - r['peak_gib']) / r['peak_gib']:+.0f}% | {r['ref_peak_gib']:.2f} | {100 * (r['peak_gib'] / r['ref_peak_gib'] - 1):+.0f}% | {r['device_used_gib']:.2f} |")
+    with open(f"{out_dir}/memcheck.json", "w") as f:
+        json.dump({"rows": rows, "failures": failures}, f, indent=1)
+    for line in failures:
+        print("MEMORY REGRESSION " + line)
+    print("memory check: " + ("FAILED" if failures else f"passed ({len(rows)} cases within {LIMIT:.0%})"))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,6 +11,8 @@ namespace Athanor.Kernels;
 /// heads and a micro-batch's tokens) and kept only where it is faster. Measured once per process for each device
 /// and shape (a fraction of a second), because which one wins depends on the GPU and the shapes: on an H100 the
 /// fused RMSNorm and rotary lost to libtorch's at the 1b preset's shapes while the fused SwiGLU won.
+/// Gradients go through Tensor.backward (accumulating into the inputs' .grad, the same extra add for both sides):
+/// autograd.grad's native entry point does not catch libtorch's exceptions.
 /// </summary>
 public static class KernelPlanner
 {
@@ -48,15 +50,15 @@ public static class KernelPlanner
         var dx = SelfCheckMath.Random([tokens, hidden], dtype, device, gen);
         var w = ones(hidden, dtype, device).requires_grad_(true);
         var rms = Compare(device,
-            () => autograd.grad([FusedOps.RmsNorm(x, w, config.RmsNormEps)], [x, w], [dx]),
-            () => autograd.grad([PlainRmsNorm(x, w, config.RmsNormEps)], [x, w], [dx]));
+            () => FusedOps.RmsNorm(x, w, config.RmsNormEps).backward([dx]),
+            () => PlainRmsNorm(x, w, config.RmsNormEps).backward([dx]));
 
         var gate = SelfCheckMath.Random([tokens, ffn], dtype, device, gen).requires_grad_(true);
         var up = SelfCheckMath.Random([tokens, ffn], dtype, device, gen).requires_grad_(true);
         var dy = SelfCheckMath.Random([tokens, ffn], dtype, device, gen);
         var swiglu = Compare(device,
-            () => autograd.grad([FusedOps.SwiGlu(gate, up)], [gate, up], [dy]),
-            () => autograd.grad([nn.functional.silu(gate) * up], [gate, up], [dy]));
+            () => FusedOps.SwiGlu(gate, up).backward([dy]),
+            () => (nn.functional.silu(gate) * up).backward([dy]));
 
         // Rotary as the attention applies it: on the transposed view [B, H, T, D] of the projection's [B, T, H, D].
         long seq = Math.Min(tokens, 4096), batch = Math.Max(1, tokens / seq);
@@ -65,8 +67,8 @@ public static class KernelPlanner
         using var rope = new RotaryEmbedding((int)headDim, config.Rope);
         var (cos, sin) = rope.Angles(seq, device, dtype);
         var rotary = Compare(device,
-            () => autograd.grad([FusedOps.Rotary(q.transpose(1, 2), cos, sin)], [q], [dq]),
-            () => autograd.grad([RotaryEmbedding.Apply(q.transpose(1, 2), cos, sin, fused: false)], [q], [dq]));
+            () => FusedOps.Rotary(q.transpose(1, 2), cos, sin).backward([dq]),
+            () => RotaryEmbedding.Apply(q.transpose(1, 2), cos, sin, fused: false).backward([dq]));
 
         var plan = new KernelPlan(rms.FusedWins, rotary.FusedWins, swiglu.FusedWins);
         string line = $"kernels on {device} (timed at {tokens} tokens, {SelfCheckMath.Name(dtype)}): RMSNorm {rms}, rotary {rotary}, SwiGLU {swiglu}";

@@ -117,8 +117,9 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             config = JobSpec.Parse(m.YamlText, m.Overrides, m.SourceName);
             requirements = JobSpec.Requirements(config);
         }
-        catch (ConfigException ex)
+        catch (Exception ex) when (ex is ConfigException or ArgumentException or ArithmeticException)
         {
+            // Always an answer: a caller must never wait out its ask for a job that cannot be taken.
             Sender.Tell(new SubmitRejected(_jobId, ex.Message));
             ForgetIfUnknown();
             return;

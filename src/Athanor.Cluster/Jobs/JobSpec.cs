@@ -12,8 +12,10 @@ public static class JobSpec
     public static JobRequirements Requirements(JobConfig config)
     {
         var (min, max) = config.WorldRange;
-        int global = config.GlobalBatchSize;
-        var valid = Enumerable.Range(min, max - min + 1).Where(w => global % (config.PerDeviceTrainBatchSize * w) == 0).ToArray();
+        if (min < 1 || max < min || max > JobLimits.MaxWorldSize)
+            throw new ConfigException("job", null, "max_world_size", $"the world size range [{min}, {max}] is outside [1, {JobLimits.MaxWorldSize}]");
+        long global = config.GlobalBatchSize;
+        var valid = Enumerable.Range(min, max - min + 1).Where(w => global % ((long)config.PerDeviceTrainBatchSize * w) == 0).ToArray();
         if (valid.Length == 0)
             throw new ConfigException("job", null, "world_size",
                 $"no world size in [{min}, {max}] splits the global batch of {global} with per_device_train_batch_size {config.PerDeviceTrainBatchSize}");

@@ -36,9 +36,10 @@ public static class JobPreparation
     /// The job with resume_from_checkpoint pinned to the folder it will resume from ("auto" resolved now, null when
     /// there is none), so the model is built knowing it and the trainer then loads that very folder.
     /// </summary>
-    public static JobConfig PinResume(JobConfig config) =>
+    /// <param name="jobId">a cluster job: "auto" takes only its own checkpoints</param>
+    public static JobConfig PinResume(JobConfig config, string? jobId = null) =>
         config.ResumeFromCheckpoint is null ? config
-            : config with { ResumeFromCheckpoint = new CheckpointStore(config.OutputDir).Resolve(config.ResumeFromCheckpoint) };
+            : config with { ResumeFromCheckpoint = new CheckpointStore(config.OutputDir).Resolve(config.ResumeFromCheckpoint, jobId) };
 
     /// <summary>
     /// The checkpoint a full fine-tune pinned by <see cref="PinResume"/> takes every weight from (the trainer loads them
@@ -186,7 +187,8 @@ public static class JobPreparation
     /// (per_device_train_batch_size x gradient_accumulation_steps x world_size, as written); another world
     /// size changes only the accumulation, so the loss curve does not notice.
     /// </summary>
-    public static TrainerSettings MapSettings(JobConfig config, int trainSamples, int worldSize, int zeroStage)
+    /// <param name="jobId">the cluster job the run is an attempt of (recorded in its checkpoints); null outside the cluster</param>
+    public static TrainerSettings MapSettings(JobConfig config, int trainSamples, int worldSize, int zeroStage, string? jobId = null)
     {
         int globalBatch = config.GlobalBatchSize;
         int perStep = config.PerDeviceTrainBatchSize * worldSize;
@@ -234,6 +236,7 @@ public static class JobPreparation
             EarlyStoppingPatience = config.EarlyStoppingSteps,
             ResumeFrom = config.ResumeFromCheckpoint,
             OverwriteOutputDir = config.OverwriteOutputDir,
+            JobId = jobId,
             BaseModelNameOrPath = config.ModelNameOrPath,
         };
     }

@@ -112,7 +112,7 @@ public sealed partial class Trainer
             TotalSteps = totalSteps, GlobalBatch = _settings.GlobalBatch, Seed = _settings.Seed, TrainSamples = n,
             WorldSize = _group.WorldSize, ZeroStage = _settings.ZeroStage,
         };
-        var resumedFrom = _store.Resolve(_settings.ResumeFrom);
+        var resumedFrom = _store.Resolve(_settings.ResumeFrom, _settings.JobId);
         if (resumedFrom is null && !_settings.OverwriteOutputDir && _store.Complete() is { Count: > 0 } earlier)
             // A fresh start would write checkpoint-N over an earlier run's checkpoint-N: nothing written is lost unasked.
             throw new ArgumentException($"output_dir {_settings.OutputDir} already holds checkpoints of an earlier run " +

@@ -155,7 +155,7 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
     private static JobRecord ToRecord(JobView v) => new(v.JobId, v.Name, ToState(v.Phase), v.Step, v.MaxSteps, v.WorldSize, v.Attempts,
         v.LastCheckpointStep, new JobMetrics(v.Loss, v.LearningRate, v.GradNorm, v.TokensPerSecond, v.EvalLoss, v.Epoch),
         new DateTimeOffset(DateTime.SpecifyKind(v.CreatedUtc, DateTimeKind.Utc)), new DateTimeOffset(DateTime.SpecifyKind(v.UpdatedUtc, DateTimeKind.Utc)),
-        v.Error, v.OutputDir, v.LastSequence);
+        v.Error, v.OutputDir, v.LastSequence, v.WaitingReason);
 
     private static JobEvent ToEvent(string jobId, JobEventRecord e)
     {

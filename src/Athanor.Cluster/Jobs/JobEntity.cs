@@ -24,6 +24,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     private readonly JobState _state = new();
     private readonly List<JobEventRecord> _events = [];
     private long _sequence;
+    private string? _waitingReason;
     private int _unknownAttemptChecks;
     // The job's and the current attempt's spans live while this entity does (ended in PostStop if it moves).
     private Activity? _jobSpan, _attemptSpan;
@@ -61,6 +62,11 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         });
         Command<ReportAttemptEnded>(OnAttemptEnded);
         Command<PokeJob>(_ => AnnounceIfWaiting());
+        Command<ReportWaiting>(m =>
+        {
+            // Only while the job waits for the attempt the coordinator saw it waiting for (kept in memory: it is re-sent every second).
+            if (_state is { Submitted: true, IsFinal: false, CurrentAttempt: null } && m.Attempts == _state.Attempts) _waitingReason = m.Reason;
+        });
         Command<Tick>(_ =>
         {
             AnnounceIfWaiting();
@@ -249,6 +255,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
                 Add("state", JobPhase.Pending, "submitted", 0, time: s.TimeUtc);
                 break;
             case AttemptScheduled a:
+                _waitingReason = null;
                 _state.Attempts = a.Attempt;
                 _state.CurrentAttempt = a.Attempt;
                 _state.WorldSize = a.Placement.Length;
@@ -281,6 +288,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
                 _state.UpdatedUtc = c.TimeUtc;
                 break;
             case JobFinished f:
+                _waitingReason = null;
                 _state.Phase = f.Phase;
                 _state.Error = f.Error;
                 _state.UpdatedUtc = f.TimeUtc;
@@ -340,7 +348,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
                 DateTime.MinValue, DateTime.MinValue, null, "", 0, Exists: false);
         return new JobView(_jobId, s.Submission!.Name, s.Phase, s.Step, s.MaxSteps, s.WorldSize, s.Attempts, s.LastCheckpointStep,
             s.Loss, s.LearningRate, s.GradNorm, s.TokensPerSecond, s.EvalLoss, s.Epoch, s.Submission.TimeUtc, s.UpdatedUtc, s.Error,
-            s.Submission.OutputDir, _sequence, Exists: true);
+            s.Submission.OutputDir, _sequence, Exists: true, s.Phase == JobPhase.Pending ? _waitingReason : null);
     }
 
     private sealed class JobState

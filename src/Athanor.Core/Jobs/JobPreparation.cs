@@ -191,13 +191,15 @@ public static class JobPreparation
     public static TrainerSettings MapSettings(JobConfig config, int trainSamples, int worldSize, int zeroStage, string? jobId = null)
     {
         int globalBatch = config.GlobalBatchSize;
-        int perStep = config.PerDeviceTrainBatchSize * worldSize;
-        if (globalBatch % perStep != 0)
+        if (worldSize < 1 || globalBatch % worldSize != 0)
         {
-            var valid = Enumerable.Range(1, globalBatch).Where(w => globalBatch % (config.PerDeviceTrainBatchSize * w) == 0).ToList();
+            var valid = BatchSplit.ValidWorldSizes(globalBatch, 1, Math.Min(globalBatch, JobLimits.MaxWorldSize));
             throw new JobException($"world size {worldSize} cannot split the global batch of {globalBatch} (per_device_train_batch_size {config.PerDeviceTrainBatchSize} " +
-                $"x gradient_accumulation_steps {config.GradientAccumulationSteps} x world_size {config.WorldSize}); world sizes that can: {string.Join(", ", valid)}");
+                $"x gradient_accumulation_steps {config.GradientAccumulationSteps} x world_size {config.WorldSize}); world sizes that can: {BatchSplit.List(valid)}");
         }
+        // Another world size keeps the global batch: each rank's share in equal micro-batches no larger than the job's.
+        int microBatch = BatchSplit.MicroBatch(globalBatch, worldSize, config.PerDeviceTrainBatchSize);
+        int perStep = microBatch * worldSize;
         int? evalSteps = config.EvalStrategy switch
         {
             EvalStrategy.Steps => config.EffectiveEvalSteps,
@@ -207,7 +209,7 @@ public static class JobPreparation
         return new TrainerSettings
         {
             OutputDir = config.OutputDir,
-            MicroBatchSize = config.PerDeviceTrainBatchSize,
+            MicroBatchSize = microBatch,
             GradientAccumulation = globalBatch / perStep,
             WorldSize = worldSize,
             ZeroStage = zeroStage,

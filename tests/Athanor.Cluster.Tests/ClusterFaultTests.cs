@@ -146,6 +146,32 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
         var status = client.Status(a.Server, id);
         Assert.Equal("Pending", (string?)status["state"]);
         Assert.Contains("waiting for workers: needs at least 4 free cpu slot(s), the cluster has 1 free of 1", client.Run(a.Server, "logs", id).Output);
+        // The reason is part of the job, for scripts (status --json) and people (status).
+        Assert.Equal("waiting for workers: needs at least 4 free cpu slot(s), the cluster has 1 free of 1", (string?)status["waiting_reason"]);
+        Assert.Contains("waiting    waiting for workers: needs at least 4", client.Run(a.Server, "status", id).Output);
+    }
+
+    [Fact]
+    public void AJobShrunkByADeadNodeRunsOnTheSurvivorsWithASmallerMicroBatch()
+    {
+        // The demo's shape: a global batch of 24 in micro-batches of 8 on 3 workers, at least 2. On 2 workers each
+        // rank's share of 12 runs as 2 micro-batches of 6; before, the job waited for 3 free slots forever.
+        var (a, b, c, _) = ThreeNodes("shrink");
+        var client = new ClusterClient(_folders);
+        var job = _folders.WriteJob("shrink", maxSteps: 40, saveSteps: 5, worldSize: 3, "min_world_size: 2");
+        File.WriteAllText(job, File.ReadAllText(job).Replace("per_device_train_batch_size: 1\ngradient_accumulation_steps: 4", "per_device_train_batch_size: 8\ngradient_accumulation_steps: 1"));
+        var id = client.Submit(a.Server, job);
+        var running = client.WaitFor([a.Server], id, s => Int(s, "world_size") == 3 && Int(s, "step") >= 8, Long, "3 workers past step 8");
+
+        var killed = Stopwatch.StartNew();
+        c.Kill9();
+        var resumed = client.WaitFor([a.Server, b.Server], id, s => Int(s, "attempts") >= 2 && (string?)s["state"] == "Running" && Int(s, "world_size") == 2,
+            Long, "training to resume on 2 workers");
+        Report("shrink", $"killed at step {Int(running, "step")}; running on 2 workers {killed.Elapsed.TotalSeconds:F1}s later");
+        var done = client.WaitFor([a.Server, b.Server], id, s => (string?)s["state"] == "Succeeded", Long, "the job to finish on 2 workers");
+        Assert.Equal(40, Int(done, "step"));
+        Assert.Equal(2, Int(done, "world_size"));
+        Assert.Null(done["waiting_reason"]);
     }
 
     public void Dispose()

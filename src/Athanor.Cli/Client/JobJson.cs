@@ -27,6 +27,7 @@ public static class JobJson
         ["updated_at"] = Time(j.UpdatedAt),
         ["error"] = j.Error.Length > 0 ? j.Error : null,
         ["output_dir"] = j.OutputDir,
+        ["waiting_reason"] = j.WaitingReason.Length > 0 ? j.WaitingReason : null,
     };
 
     public static JsonObject Metrics(Metrics? m) => new()

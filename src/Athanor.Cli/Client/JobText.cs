@@ -49,6 +49,7 @@ public static class JobText
             ("updated", Time(job.UpdatedAt)),
             ("output", job.OutputDir),
         };
+        if (job.WaitingReason.Length > 0) rows.Add(("waiting", job.WaitingReason));
         if (job.Error.Length > 0) rows.Add(("error", job.Error));
         return string.Join('\n', rows.Select(r => $"{r.Item1,-11}{r.Item2}"));
     }

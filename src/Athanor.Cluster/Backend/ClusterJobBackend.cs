@@ -26,15 +26,26 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
     public async Task<JobRecord> SubmitAsync(JobSubmission submission, CancellationToken cancel)
     {
         var id = NewJobId();
+        await OutputDirClaim.CheckAsync(submission.Config.OutputDir, id, submission.Config.OverwriteOutputDir, async owner =>
+        {
+            var view = await node.Jobs.Ask<JobView>(new GetJob(owner), AskTimeout, cancel);
+            return view.Exists && view.Phase is JobPhase.Pending or JobPhase.Running;
+        });
         // The validated config travels as YAML with every path already resolved on this node.
         var yaml = JobConfigWriter.ToYaml(submission.Config);
         var reply = await node.Jobs.Ask<object>(new SubmitJob(id, submission.Name, yaml, [], $"job {id}", global::Athanor.Telemetry.TraceParent.OfRequest(System.Diagnostics.Activity.Current)), AskTimeout, cancel);
         return reply switch
         {
-            JobView view => ToRecord(view),
-            SubmitRejected rejected => throw new ArgumentException(rejected.Reason),
+            JobView view => Claimed(view, submission.Config.OutputDir),
+            SubmitRejected rejected => throw new Athanor.Node.Services.RequestValidationException("config", rejected.Reason),
             _ => throw new InvalidOperationException($"unexpected reply {reply.GetType().Name}"),
         };
+    }
+
+    private static JobRecord Claimed(JobView view, string outputDir)
+    {
+        OutputDirClaim.Claim(outputDir, view.JobId);
+        return ToRecord(view);
     }
 
     public async Task<JobRecord> GetAsync(string jobId, CancellationToken cancel) => ToRecord(await View(jobId, cancel));
@@ -144,7 +155,7 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
     private static JobRecord ToRecord(JobView v) => new(v.JobId, v.Name, ToState(v.Phase), v.Step, v.MaxSteps, v.WorldSize, v.Attempts,
         v.LastCheckpointStep, new JobMetrics(v.Loss, v.LearningRate, v.GradNorm, v.TokensPerSecond, v.EvalLoss, v.Epoch),
         new DateTimeOffset(DateTime.SpecifyKind(v.CreatedUtc, DateTimeKind.Utc)), new DateTimeOffset(DateTime.SpecifyKind(v.UpdatedUtc, DateTimeKind.Utc)),
-        v.Error, v.OutputDir, v.LastSequence);
+        v.Error, v.OutputDir, v.LastSequence, v.WaitingReason);
 
     private static JobEvent ToEvent(string jobId, JobEventRecord e)
     {

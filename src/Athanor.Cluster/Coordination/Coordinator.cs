@@ -169,8 +169,8 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
             int world = job.Requirements.ValidWorlds.Where(w => w <= free).DefaultIfEmpty(0).Max();
             if (world == 0)
             {
-                var note = $"waiting for workers: needs at least {job.Requirements.MinWorld} free {job.Requirements.DeviceKind} slot(s), " +
-                           $"the cluster has {free} free of {nodes.Sum(n => n.Slots)}";
+                var note = WaitingNote(job.Requirements, free, nodes.Sum(n => (long)n.Slots));
+                _jobs.Tell(new ReportWaiting(job.JobId, job.Attempts, note)); // every pass: an entity that moved learns it again
                 if (!_waitNotes.TryGetValue(job.JobId, out var last) || last != note)
                 {
                     _waitNotes[job.JobId] = note;
@@ -190,6 +190,14 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
             _proposed.Add(job.JobId);
             _jobs.Tell(new ProposeAttempt(job.JobId, placement.ToArray()));
         }
+    }
+
+    /// <summary>Why a job does not fit: the world sizes it can run on, and what the cluster has free.</summary>
+    private static string WaitingNote(JobRequirements r, int free, long total)
+    {
+        int smallest = r.ValidWorlds.Length > 0 ? r.ValidWorlds.Min() : r.MinWorld;
+        var sizes = r.ValidWorlds.Length > 1 ? $" (it can run on {string.Join(", ", r.ValidWorlds.Take(12))} workers)" : "";
+        return $"waiting for workers: needs at least {smallest} free {r.DeviceKind} slot(s){sizes}, the cluster has {free} free of {total}";
     }
 
     private void ReleaseTentative(string jobId)

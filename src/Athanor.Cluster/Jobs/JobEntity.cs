@@ -13,7 +13,8 @@ namespace Athanor.Cluster.Jobs;
 /// One training job, event-sourced and sharded across the cluster: its history (submitted, attempts
 /// scheduled with their placement, checkpoints committed, attempts ended, outcome) survives the loss of any
 /// node. While it waits for workers it tells the coordinator so every few seconds, so a coordinator that
-/// just moved learns it. Step metrics and log lines are kept in memory for watchers.
+/// just moved learns it. Step metrics, evaluations and log lines are journaled as well: every event a watcher sees
+/// is derived from the journal in its order, so its sequence number is the same after the entity restarts.
 /// </summary>
 public sealed class JobEntity : ReceivePersistentActor, IWithTimers
 {
@@ -24,6 +25,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     private readonly JobState _state = new();
     private readonly List<JobEventRecord> _events = [];
     private long _sequence;
+    private string? _waitingReason;
     private int _unknownAttemptChecks;
     // The job's and the current attempt's spans live while this entity does (ended in PostStop if it moves).
     private Activity? _jobSpan, _attemptSpan;
@@ -47,10 +49,13 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         Command<ReportEval>(m =>
         {
             if (m.Attempt != _state.CurrentAttempt) return;
-            _state.EvalLoss = m.EvalLoss;
-            Add("eval", null, $"eval_loss {m.EvalLoss:F4}", m.Step, evalLoss: m.EvalLoss, isBest: m.IsBest);
+            PersistAsync(new EvalRecorded(m.Attempt, m.Step, m.EvalLoss, m.IsBest, DateTime.UtcNow), e => Apply(e));
         });
-        Command<ReportLog>(m => { if (m.Attempt == _state.CurrentAttempt || m.Attempt == 0) Add("log", null, m.Text, _state.Step); });
+        Command<ReportLog>(m =>
+        {
+            if (!_state.Submitted || (m.Attempt != _state.CurrentAttempt && m.Attempt != 0)) return;
+            PersistAsync(new LogRecorded(m.Text, DateTime.UtcNow), e => Apply(e));
+        });
         Command<ReportCheckpoint>(m =>
         {
             // A checkpoint is reported only once committed on disk, so it stays true after its attempt ended: the
@@ -61,6 +66,11 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         });
         Command<ReportAttemptEnded>(OnAttemptEnded);
         Command<PokeJob>(_ => AnnounceIfWaiting());
+        Command<ReportWaiting>(m =>
+        {
+            // Only while the job waits for the attempt the coordinator saw it waiting for (kept in memory: it is re-sent every second).
+            if (_state is { Submitted: true, IsFinal: false, CurrentAttempt: null } && m.Attempts == _state.Attempts) _waitingReason = m.Reason;
+        });
         Command<Tick>(_ =>
         {
             AnnounceIfWaiting();
@@ -117,8 +127,9 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             config = JobSpec.Parse(m.YamlText, m.Overrides, m.SourceName);
             requirements = JobSpec.Requirements(config);
         }
-        catch (ConfigException ex)
+        catch (Exception ex) when (ex is ConfigException or ArgumentException or ArithmeticException)
         {
+            // Always an answer: a caller must never wait out its ask for a job that cannot be taken.
             Sender.Tell(new SubmitRejected(_jobId, ex.Message));
             ForgetIfUnknown();
             return;
@@ -183,15 +194,8 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     {
         if (m.Attempt != _state.CurrentAttempt) return;
         _unknownAttemptChecks = 0;
-        _state.Step = m.Step;
-        _state.MaxSteps = m.MaxSteps;
-        _state.Loss = m.Loss;
-        _state.LearningRate = m.LearningRate;
-        _state.GradNorm = m.GradNorm;
-        _state.TokensPerSecond = m.TokensPerSecond;
-        _state.Epoch = m.Epoch;
-        _state.UpdatedUtc = DateTime.UtcNow;
-        Add("step", null, null, m.Step, loss: m.Loss, lr: m.LearningRate, gradNorm: m.GradNorm, tps: m.TokensPerSecond, epoch: m.Epoch);
+        PersistAsync(new StepRecorded(m.Attempt, m.Step, m.MaxSteps, m.Loss, m.LearningRate, m.GradNorm, m.TokensPerSecond, m.Epoch, DateTime.UtcNow),
+            e => Apply(e));
     }
 
     private void OnAttemptEnded(ReportAttemptEnded m)
@@ -248,6 +252,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
                 Add("state", JobPhase.Pending, "submitted", 0, time: s.TimeUtc);
                 break;
             case AttemptScheduled a:
+                _waitingReason = null;
                 _state.Attempts = a.Attempt;
                 _state.CurrentAttempt = a.Attempt;
                 _state.WorldSize = a.Placement.Length;
@@ -275,11 +280,30 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
                 _state.UpdatedUtc = end.TimeUtc;
                 Add("log", null, $"attempt {end.Attempt} ended: {end.Outcome}{(end.Reason.Length > 0 ? ": " + end.Reason : "")}", _state.Step, time: end.TimeUtc);
                 break;
+            case StepRecorded m:
+                _state.Step = m.Step;
+                _state.MaxSteps = m.MaxSteps;
+                _state.Loss = m.Loss;
+                _state.LearningRate = m.LearningRate;
+                _state.GradNorm = m.GradNorm;
+                _state.TokensPerSecond = m.TokensPerSecond;
+                _state.Epoch = m.Epoch;
+                _state.UpdatedUtc = m.TimeUtc;
+                Add("step", null, null, m.Step, loss: m.Loss, lr: m.LearningRate, gradNorm: m.GradNorm, tps: m.TokensPerSecond, epoch: m.Epoch, time: m.TimeUtc);
+                break;
+            case EvalRecorded m:
+                _state.EvalLoss = m.EvalLoss;
+                Add("eval", null, $"eval_loss {m.EvalLoss:F4}", m.Step, evalLoss: m.EvalLoss, isBest: m.IsBest, time: m.TimeUtc);
+                break;
+            case LogRecorded m:
+                Add("log", null, m.Text, _state.Step, time: m.TimeUtc);
+                break;
             case CancelRequested c:
                 _state.CancelRequested = true;
                 _state.UpdatedUtc = c.TimeUtc;
                 break;
             case JobFinished f:
+                _waitingReason = null;
                 _state.Phase = f.Phase;
                 _state.Error = f.Error;
                 _state.UpdatedUtc = f.TimeUtc;
@@ -339,7 +363,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
                 DateTime.MinValue, DateTime.MinValue, null, "", 0, Exists: false);
         return new JobView(_jobId, s.Submission!.Name, s.Phase, s.Step, s.MaxSteps, s.WorldSize, s.Attempts, s.LastCheckpointStep,
             s.Loss, s.LearningRate, s.GradNorm, s.TokensPerSecond, s.EvalLoss, s.Epoch, s.Submission.TimeUtc, s.UpdatedUtc, s.Error,
-            s.Submission.OutputDir, _sequence, Exists: true);
+            s.Submission.OutputDir, _sequence, Exists: true, s.Phase == JobPhase.Pending ? _waitingReason : null);
     }
 
     private sealed class JobState

@@ -11,3 +11,9 @@ public sealed record CheckpointCommitted(int Attempt, int Step, string Folder, D
 public sealed record AttemptEnded(int Attempt, AttemptOutcome Outcome, string Reason, DateTime TimeUtc) : IJobEvent;
 public sealed record CancelRequested(DateTime TimeUtc) : IJobEvent;
 public sealed record JobFinished(JobPhase Phase, string? Error, DateTime TimeUtc) : IJobEvent;
+
+// What watchers see is journaled too, so a job's event numbers, logs and metrics are the same after its entity restarts anywhere.
+public sealed record StepRecorded(int Attempt, int Step, int MaxSteps, double Loss, double LearningRate, double GradNorm, double TokensPerSecond,
+    double Epoch, DateTime TimeUtc) : IJobEvent;
+public sealed record EvalRecorded(int Attempt, int Step, double EvalLoss, bool IsBest, DateTime TimeUtc) : IJobEvent;
+public sealed record LogRecorded(string Text, DateTime TimeUtc) : IJobEvent;

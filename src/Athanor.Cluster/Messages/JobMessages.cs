@@ -48,6 +48,8 @@ public sealed record ReportCheckpoint(string JobId, int Attempt, int Step, strin
 public sealed record ReportLog(string JobId, int Attempt, string Text) : IJobMessage;
 /// <summary>TraceParent: the reporting rank's span, when a rank reports.</summary>
 public sealed record ReportAttemptEnded(string JobId, int Attempt, AttemptOutcome Outcome, string Reason, string? TraceParent = null) : IJobMessage;
+/// <summary>Why the coordinator cannot place a waiting job now (re-sent while it holds), for `cluster status`.</summary>
+public sealed record ReportWaiting(string JobId, int Attempts, string Reason) : IJobMessage;
 /// <summary>Sent to a job by the coordinator when it lost track of it (it was restarted): the entity answers with JobWaiting if it needs placing.</summary>
 public sealed record PokeJob(string JobId) : IJobMessage;
 
@@ -58,7 +60,8 @@ public sealed record SubmitRejected(string JobId, string Reason);
 /// <summary>A job as clients see it.</summary>
 public sealed record JobView(string JobId, string Name, JobPhase Phase, int Step, int MaxSteps, int WorldSize, int Attempts,
     int? LastCheckpointStep, double? Loss, double? LearningRate, double? GradNorm, double? TokensPerSecond, double? EvalLoss,
-    double? Epoch, DateTime CreatedUtc, DateTime UpdatedUtc, string? Error, string OutputDir, long LastSequence, bool Exists);
+    double? Epoch, DateTime CreatedUtc, DateTime UpdatedUtc, string? Error, string OutputDir, long LastSequence, bool Exists,
+    string? WaitingReason = null);
 
 /// <summary>TraceParent: the attempt's span, the parent of its ranks' spans.</summary>
 public sealed record AttemptApproved(string JobId, int Attempt, RankPlacement[] Placement, string YamlText, string[] Overrides, string SourceName,

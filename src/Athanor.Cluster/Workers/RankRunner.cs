@@ -172,15 +172,16 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
         var jobId = _start.JobId;
         try
         {
-            // Every attempt continues from the job's newest complete checkpoint.
-            var config = JobSpec.Parse(_start.YamlText, _start.Overrides, _start.SourceName) with { ResumeFromCheckpoint = "auto" };
+            // Every attempt continues from the job's own newest complete checkpoint (or the one the job names).
+            var config = JobSpec.Parse(_start.YamlText, _start.Overrides, _start.SourceName);
+            config = config with { ResumeFromCheckpoint = AttemptResume.Choose(config, jobId) };
             // A job on "cuda" runs each rank on its slot's GPU.
             if (config.Device == "cuda" && _slotDevice.StartsWith("cuda:", StringComparison.Ordinal)) config = config with { Device = _slotDevice };
             var log = _start.Rank == 0 ? (Action<string>)(text => _jobs.Tell(new ReportLog(jobId, _start.Attempt, text))) : _ => { };
             if (_start.Rank == 0) JobOutputs.WriteEffectiveConfig(config);
-            config = JobPreparation.PinResume(config); // the folder now, so the model is built knowing it and the trainer loads that one
+            config = JobPreparation.PinResume(config, jobId); // the folder now, so the model is built knowing it and the trainer loads that one
             var inputs = Stage("prepare_data", "preparing data", () => JobPreparation.PrepareInputs(config, log, _start.World));
-            var settings = JobPreparation.MapSettings(config, inputs.Data.Train.Count, _start.World, config.ZeroStage);
+            var settings = JobPreparation.MapSettings(config, inputs.Data.Train.Count, _start.World, config.ZeroStage, jobId);
             if (_start.World == 1)
             {
                 // One rank has no peers: no ring, and no host round trip of GPU tensors.

@@ -12,7 +12,9 @@ public sealed record CheckpointManifest(
     [property: JsonPropertyName("step")] int Step,
     [property: JsonPropertyName("kind")] string Kind,
     [property: JsonPropertyName("files")] IReadOnlyDictionary<string, long> Files,
-    [property: JsonPropertyName("created_utc")] DateTime CreatedUtc)
+    [property: JsonPropertyName("created_utc")] DateTime CreatedUtc,
+    // The cluster job that wrote it (null outside the cluster): a job's attempts resume only their own checkpoints.
+    [property: JsonPropertyName("job_id")] string? JobId = null)
 {
     public const string FileName = "athanor-checkpoint.json";
     public const string CurrentFormat = "athanor-checkpoint/1";

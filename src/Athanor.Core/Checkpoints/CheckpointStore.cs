@@ -41,7 +41,8 @@ public sealed class CheckpointStore(string outputDir)
     }
 
     /// <summary>Last step of a save, once every writer is done: fsync everything, then write the manifest.</summary>
-    public void Commit(int step, string kind)
+    /// <param name="jobId">the cluster job writing it, recorded in the manifest (null outside the cluster)</param>
+    public void Commit(int step, string kind, string? jobId = null)
     {
         var folder = FolderFor(step);
         var files = Directory.EnumerateFiles(folder)
@@ -50,26 +51,32 @@ public sealed class CheckpointStore(string outputDir)
             .ToDictionary(n => n!, n => new FileInfo(Path.Combine(folder, n!)).Length);
         foreach (var name in files.Keys) DurableFile.SyncFile(Path.Combine(folder, name));
         DurableFile.SyncFolder(folder);
-        var manifest = new CheckpointManifest(CheckpointManifest.CurrentFormat, step, kind, files, DateTime.UtcNow);
+        var manifest = new CheckpointManifest(CheckpointManifest.CurrentFormat, step, kind, files, DateTime.UtcNow, jobId);
         DurableFile.WriteAllText(Path.Combine(folder, CheckpointManifest.FileName), manifest.ToJson());
         DurableFile.SyncFolder(OutputDir);
     }
 
     /// <summary>Complete checkpoints, oldest first.</summary>
-    public IReadOnlyList<(int Step, string Folder)> Complete()
+    public IReadOnlyList<(int Step, string Folder)> Complete() => CompleteWithOwners().Select(c => (c.Step, c.Folder)).ToList();
+
+    /// <summary>Complete checkpoints with the job that wrote each (null: written outside the cluster), oldest first.</summary>
+    public IReadOnlyList<(int Step, string Folder, string? JobId)> CompleteWithOwners()
     {
         if (!Directory.Exists(OutputDir)) return [];
-        var found = new List<(int, string)>();
+        var found = new List<(int, string, string?)>();
         foreach (var dir in Directory.EnumerateDirectories(OutputDir, Prefix + "*"))
         {
             var suffix = Path.GetFileName(dir)[Prefix.Length..];
             if (!int.TryParse(suffix, NumberStyles.None, CultureInfo.InvariantCulture, out int step)) continue;
-            if (CheckpointManifest.TryRead(dir, out _) is { } m && m.Step == step) found.Add((step, dir));
+            if (CheckpointManifest.TryRead(dir, out _) is { } m && m.Step == step) found.Add((step, dir, m.JobId));
         }
         return found.OrderBy(f => f.Item1).ToList();
     }
 
     public string? Latest() => Complete() is { Count: > 0 } all ? all[^1].Folder : null;
+
+    /// <summary>The newest complete checkpoint written by this job, or null: another job's are never taken for its own.</summary>
+    public string? LatestOf(string jobId) => CompleteWithOwners().LastOrDefault(c => c.JobId == jobId).Folder;
 
     /// <summary>Removes the oldest complete checkpoints so that at most keep remain; the newest is never removed.</summary>
     public IReadOnlyList<string> Prune(int keep)
@@ -93,10 +100,11 @@ public sealed class CheckpointStore(string outputDir)
     }
 
     /// <summary>Resolves resume_from_checkpoint: "auto" (newest complete, or none), or a folder that must be complete.</summary>
-    public string? Resolve(string? resumeFrom)
+    /// <param name="jobId">a cluster job: "auto" means its own newest checkpoint only</param>
+    public string? Resolve(string? resumeFrom, string? jobId = null)
     {
         if (string.IsNullOrEmpty(resumeFrom)) return null;
-        if (resumeFrom == "auto") return Latest();
+        if (resumeFrom == "auto") return jobId is null ? Latest() : LatestOf(jobId);
         if (!Directory.Exists(resumeFrom))
             throw new ArgumentException($"resume_from_checkpoint: '{resumeFrom}' does not exist; accepted: auto, or a checkpoint folder");
         if (CheckpointManifest.TryRead(resumeFrom, out var problem) is null)

@@ -272,7 +272,7 @@ public sealed record JobConfig
     public string TensorBoardDir => LoggingDir ?? Path.Combine(OutputDir, "runs");
 
     /// <summary>Samples per optimizer step across all processes.</summary>
-    public int GlobalBatchSize => PerDeviceTrainBatchSize * GradientAccumulationSteps * WorldSize;
+    public int GlobalBatchSize => checked((int)JobLimits.GlobalBatch(PerDeviceTrainBatchSize, GradientAccumulationSteps, WorldSize));
 
     /// <summary>Warmup length for a run of <paramref name="totalSteps"/> optimizer steps (warmup_steps wins over warmup_ratio).</summary>
     public int WarmupStepsFor(int totalSteps) =>

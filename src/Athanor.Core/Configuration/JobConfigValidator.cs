@@ -34,9 +34,9 @@ public static class JobConfigValidator
         check.Range("zero_stage", c.ZeroStage, c.ZeroStage is >= 0 and <= 3);
         if (c.OffloadOptimizer && c.ZeroStage != 3)
             check.Fail("offload_optimizer", $"true needs zero_stage 3 (this job has zero_stage {c.ZeroStage}); accepted: offload_optimizer: true with zero_stage: 3, or offload_optimizer: false");
-        check.Range("world_size", c.WorldSize, c.WorldSize >= 1);
+        check.Range("world_size", c.WorldSize, c.WorldSize is >= 1 and <= JobLimits.MaxWorldSize);
         if (c.MinWorldSize is int min) check.Range("min_world_size", min, min >= 1 && min <= c.WorldSize);
-        if (c.MaxWorldSize is int max) check.Range("max_world_size", max, max >= c.WorldSize && max >= (c.MinWorldSize ?? 1));
+        if (c.MaxWorldSize is int max) check.Range("max_world_size", max, max >= c.WorldSize && max >= (c.MinWorldSize ?? 1) && max <= JobLimits.MaxWorldSize);
         check.Range("max_restarts", c.MaxRestarts, c.MaxRestarts >= 0);
         if (!IsDevice(c.Device))
             check.Fail("device", $"'{c.Device}' is not accepted; expected {ConfigKeys.ExpectedFor("device")}");
@@ -48,7 +48,7 @@ public static class JobConfigValidator
         // dataset
         check.NotBlank("dataset_dir", c.DatasetDir);
         check.NotBlank("template", c.Template);
-        check.Range("cutoff_len", c.CutoffLen, c.CutoffLen >= 1);
+        check.Range("cutoff_len", c.CutoffLen, c.CutoffLen is >= 1 and <= JobLimits.MaxCutoffLen);
         if (c.MaxSamples is { } maxSamples)
             check.Range("max_samples", maxSamples, maxSamples >= 1);
         check.Range("val_size", c.ValSize, c.ValSize >= 0 && (c.ValSize < 1 || c.ValSize == Math.Floor(c.ValSize)));
@@ -68,8 +68,9 @@ public static class JobConfigValidator
             check.Range("save_total_limit", limit, limit >= 1);
 
         // train
-        check.Range("per_device_train_batch_size", c.PerDeviceTrainBatchSize, c.PerDeviceTrainBatchSize >= 1);
-        check.Range("gradient_accumulation_steps", c.GradientAccumulationSteps, c.GradientAccumulationSteps >= 1);
+        check.Range("per_device_train_batch_size", c.PerDeviceTrainBatchSize, c.PerDeviceTrainBatchSize is >= 1 and <= JobLimits.MaxPerDeviceBatchSize);
+        check.Range("gradient_accumulation_steps", c.GradientAccumulationSteps, c.GradientAccumulationSteps is >= 1 and <= JobLimits.MaxGradientAccumulationSteps);
+        CheckBatchAndWorlds(c, check);
         check.Range("gradient_checkpointing_every", c.GradientCheckpointingEvery, c.GradientCheckpointingEvery >= 1);
         check.Range("learning_rate", c.LearningRate, c.LearningRate > 0);
         check.Range("num_train_epochs", c.NumTrainEpochs, c.NumTrainEpochs > 0);
@@ -93,6 +94,27 @@ public static class JobConfigValidator
             check.Fail("eval_strategy", $"is '{Spellings.Eval.Name(c.EvalStrategy)}' but there is nothing to evaluate on; set eval_dataset or val_size");
         if (c.EarlyStoppingSteps is not null && c.EvalStrategy == EvalStrategy.No)
             check.Fail("early_stopping_steps", "needs evaluations; set eval_strategy: steps or epoch (and eval_dataset or val_size)");
+    }
+
+    /// <summary>The global batch is bounded, and the elastic range holds only world sizes the batch can split over.</summary>
+    private static void CheckBatchAndWorlds(JobConfig c, Checker check)
+    {
+        long global = JobLimits.GlobalBatch(c.PerDeviceTrainBatchSize, c.GradientAccumulationSteps, c.WorldSize);
+        var product = $"per_device_train_batch_size {c.PerDeviceTrainBatchSize} x gradient_accumulation_steps {c.GradientAccumulationSteps} " +
+                      $"x world_size {c.WorldSize}";
+        if (global > JobLimits.MaxGlobalBatch)
+            check.Fail("gradient_accumulation_steps", $"{product} is a global batch of {global} samples; accepted: at most {JobLimits.MaxGlobalBatch}");
+        if (c.MaxWorldSize is int max && max > global)
+            check.Fail("max_world_size", $"{max} is more ranks than the global batch has samples ({product} = {global}); " +
+                $"accepted: at most {global}, or a larger global batch");
+        if (c.MinWorldSize is int min && global % min != 0)
+        {
+            var (_, top) = c.WorldRange;
+            var inRange = BatchSplit.ValidWorldSizes(global, min, top);
+            check.Fail("min_world_size", $"{min} can never be reached: the global batch of {global} samples ({product}) splits evenly " +
+                $"only over {BatchSplit.List(BatchSplit.ValidWorldSizes(global, 1, (int)Math.Min(global, JobLimits.MaxWorldSize)))} rank(s); " +
+                $"accepted in [{min}, {top}]: {BatchSplit.List(inRange)}");
+        }
     }
 
     private static void CheckLoraTarget(string target, Checker check)

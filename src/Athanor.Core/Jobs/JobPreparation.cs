@@ -37,9 +37,10 @@ public static class JobPreparation
     /// The job with resume_from_checkpoint pinned to the folder it will resume from ("auto" resolved now, null when
     /// there is none), so the model is built knowing it and the trainer then loads that very folder.
     /// </summary>
-    public static JobConfig PinResume(JobConfig config) =>
+    /// <param name="jobId">a cluster job: "auto" takes only its own checkpoints</param>
+    public static JobConfig PinResume(JobConfig config, string? jobId = null) =>
         config.ResumeFromCheckpoint is null ? config
-            : config with { ResumeFromCheckpoint = new CheckpointStore(config.OutputDir).Resolve(config.ResumeFromCheckpoint) };
+            : config with { ResumeFromCheckpoint = new CheckpointStore(config.OutputDir).Resolve(config.ResumeFromCheckpoint, jobId) };
 
     /// <summary>
     /// The checkpoint a full fine-tune pinned by <see cref="PinResume"/> takes every weight from (the trainer loads them
@@ -224,16 +225,19 @@ public static class JobPreparation
     /// (per_device_train_batch_size x gradient_accumulation_steps x world_size, as written); another world
     /// size changes only the accumulation, so the loss curve does not notice.
     /// </summary>
-    public static TrainerSettings MapSettings(JobConfig config, int trainSamples, int worldSize, int zeroStage)
+    /// <param name="jobId">the cluster job the run is an attempt of (recorded in its checkpoints); null outside the cluster</param>
+    public static TrainerSettings MapSettings(JobConfig config, int trainSamples, int worldSize, int zeroStage, string? jobId = null)
     {
         int globalBatch = config.GlobalBatchSize;
-        int perStep = config.PerDeviceTrainBatchSize * worldSize;
-        if (globalBatch % perStep != 0)
+        if (worldSize < 1 || globalBatch % worldSize != 0)
         {
-            var valid = Enumerable.Range(1, globalBatch).Where(w => globalBatch % (config.PerDeviceTrainBatchSize * w) == 0).ToList();
+            var valid = BatchSplit.ValidWorldSizes(globalBatch, 1, Math.Min(globalBatch, JobLimits.MaxWorldSize));
             throw new JobException($"world size {worldSize} cannot split the global batch of {globalBatch} (per_device_train_batch_size {config.PerDeviceTrainBatchSize} " +
-                $"x gradient_accumulation_steps {config.GradientAccumulationSteps} x world_size {config.WorldSize}); world sizes that can: {string.Join(", ", valid)}");
+                $"x gradient_accumulation_steps {config.GradientAccumulationSteps} x world_size {config.WorldSize}); world sizes that can: {BatchSplit.List(valid)}");
         }
+        // Another world size keeps the global batch: each rank's share in equal micro-batches no larger than the job's.
+        int microBatch = BatchSplit.MicroBatch(globalBatch, worldSize, config.PerDeviceTrainBatchSize);
+        int perStep = microBatch * worldSize;
         int? evalSteps = config.EvalStrategy switch
         {
             EvalStrategy.Steps => config.EffectiveEvalSteps,
@@ -243,7 +247,7 @@ public static class JobPreparation
         return new TrainerSettings
         {
             OutputDir = config.OutputDir,
-            MicroBatchSize = config.PerDeviceTrainBatchSize,
+            MicroBatchSize = microBatch,
             GradientAccumulation = globalBatch / perStep,
             WorldSize = worldSize,
             ZeroStage = zeroStage,
@@ -272,6 +276,7 @@ public static class JobPreparation
             EarlyStoppingPatience = config.EarlyStoppingSteps,
             ResumeFrom = config.ResumeFromCheckpoint,
             OverwriteOutputDir = config.OverwriteOutputDir,
+            JobId = jobId,
             BaseModelNameOrPath = config.ModelNameOrPath,
         };
     }

@@ -33,7 +33,7 @@ public sealed partial class Trainer
         _group.Barrier();
         if (_leader)
         {
-            _store.Commit(state.Step, _lora is null ? "full" : "lora");
+            _store.Commit(state.Step, _lora is null ? "full" : "lora", _settings.JobId);
             _observer.OnCheckpoint(state.Step, folder);
             if (_settings.SaveTotalLimit is int keep)
                 foreach (var removed in _store.Prune(keep))
@@ -105,7 +105,7 @@ public sealed partial class Trainer
         if (state.GlobalBatch != _settings.GlobalBatch)
             throw new ArgumentException($"{folder}: saved with a global batch of {state.GlobalBatch}, this run has {_settings.GlobalBatch} " +
                 "(per_device_train_batch_size x gradient_accumulation_steps x world size); keep the global batch to resume " +
-                $"(e.g. gradient_accumulation_steps {state.GlobalBatch / Math.Max(1, _settings.MicroBatchSize * _settings.WorldSize)})");
+                $"({ResumeHint.KeepGlobalBatch(state.GlobalBatch, _settings.MicroBatchSize, _settings.WorldSize)})");
         if (state.TrainSamples != _data.Train.Count)
             throw new ArgumentException($"{folder}: saved with {state.TrainSamples} training samples, this run has {_data.Train.Count}; resume with the same data");
         return state;

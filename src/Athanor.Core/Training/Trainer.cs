@@ -47,6 +47,9 @@ public sealed partial class Trainer
     /// <summary>Called with the step number after every step, on every rank (the observer hears only the leader).</summary>
     public Action<int>? StepCompleted { get; init; }
 
+    /// <summary>Called on every rank after each micro-batch with (the step it belongs to, its index in the step from 0).</summary>
+    public Action<int, int>? MicroBatchCompleted { get; init; }
+
     private TrainingRecorder _telemetry = null!;
 
     public Trainer(CausalLM model, LoraSettings? lora, TrainingData data, TrainerSettings settings,
@@ -112,7 +115,7 @@ public sealed partial class Trainer
             TotalSteps = totalSteps, GlobalBatch = _settings.GlobalBatch, Seed = _settings.Seed, TrainSamples = n,
             WorldSize = _group.WorldSize, ZeroStage = _settings.ZeroStage,
         };
-        var resumedFrom = _store.Resolve(_settings.ResumeFrom);
+        var resumedFrom = _store.Resolve(_settings.ResumeFrom, _settings.JobId);
         if (resumedFrom is null && !_settings.OverwriteOutputDir && _store.Complete() is { Count: > 0 } earlier)
             // A fresh start would write checkpoint-N over an earlier run's checkpoint-N: nothing written is lost unasked.
             throw new ArgumentException($"output_dir {_settings.OutputDir} already holds checkpoints of an earlier run " +
@@ -160,7 +163,19 @@ public sealed partial class Trainer
             long tokens;
             try
             {
-                (loss, tokens) = TrainStep(state.SamplePosition);
+                using var rngAtStepStart = _dropoutRng?.get_state();
+                if (TrainStep(state.Step + 1, state.SamplePosition, cancel) is not { } done)
+                {
+                    // Stopped between micro-batches: the partial step is dropped whole (its gradients and the dropout draws
+                    // it made), so weights, optimizer, data position and RNG are all those of the last completed step.
+                    optimizer.ZeroGrad();
+                    if (rngAtStepStart is not null) _dropoutRng!.set_state(rngAtStepStart);
+                    cancelled = true;
+                    _observer.OnMessage($"stopped in step {state.Step + 1}, between micro-batches: its partial gradients are dropped, " +
+                        $"the run stays at step {state.Step}");
+                    break;
+                }
+                (loss, tokens) = done;
                 Tensor norm;
                 using (_telemetry.Phase(_telemetry.GradientSync)) norm = optimizer.SyncAndClipGradientsDeferred(_settings.MaxGradNorm);
                 using (norm)
@@ -252,7 +267,7 @@ public sealed partial class Trainer
         return result;
     }
 
-    /// <summary>All ranks stop at the same step boundary if any of them was asked to.</summary>
+    /// <summary>All ranks stop at the same point (a step boundary, or between micro-batches) if any of them was asked to.</summary>
     private bool AgreeToStop(CancellationToken cancel)
     {
         if (_group.WorldSize == 1) return cancel.IsCancellationRequested;
@@ -267,7 +282,8 @@ public sealed partial class Trainer
     /// is divided by the targets of the WHOLE global batch, so after the gradient sum across ranks the update
     /// equals that of one big batch (not a mean of per-micro-batch means).
     /// </summary>
-    private (double Loss, long Tokens) TrainStep(long position)
+    /// <returns>null when a stop was agreed between two micro-batches (the caller drops the partial step)</returns>
+    private (double Loss, long Tokens)? TrainStep(int step, long position, CancellationToken cancel)
     {
         List<TokenizedSample> global;
         using (_telemetry.Phase(TrainingPhase.Data)) global = SamplesAt(position, _settings.GlobalBatch);
@@ -277,8 +293,12 @@ public sealed partial class Trainer
         double lossSum = 0;
         long tokens = 0;
         var chunks = mine.Chunk(_settings.MicroBatchSize).ToList();
-        foreach (var chunk in chunks)
+        for (int index = 0; index < chunks.Count; index++)
         {
+            // A step has no upper bound on its micro-batches, so a stop is agreed between them too (every rank has as
+            // many, so they all take part; one tiny all-reduce of a flag each, next to a micro-batch's forward and backward).
+            if (index > 0 && AgreeToStop(cancel)) return null;
+            var chunk = chunks[index];
             using var scope = NewDisposeScope();
             MicroBatch built;
             using (_telemetry.Phase(TrainingPhase.Data)) built = MicroBatch.Build(chunk, _data.PadTokenId, _device);
@@ -295,6 +315,7 @@ public sealed partial class Trainer
                 lossSum += loss.item<float>();
             }
             tokens += batch.Tokens;
+            MicroBatchCompleted?.Invoke(step, index);
         }
         var (totalLoss, totalTokens) = SumAcrossRanks(lossSum, tokens);
         return (totalLoss / targets, (long)totalTokens);

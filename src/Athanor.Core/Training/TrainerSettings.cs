@@ -60,6 +60,8 @@ public sealed record TrainerSettings
     public string? ResumeFrom { get; init; }
     /// <summary>Start over in an output folder that holds an earlier run's checkpoints (they are replaced as new ones are written).</summary>
     public bool OverwriteOutputDir { get; init; }
+    /// <summary>The cluster job this run is an attempt of: recorded in its checkpoints, and "auto" resumes only its own.</summary>
+    public string? JobId { get; init; }
     /// <summary>Written into the adapter config so PEFT knows the base.</summary>
     public string? BaseModelNameOrPath { get; init; }
 

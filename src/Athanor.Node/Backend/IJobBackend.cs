@@ -31,7 +31,7 @@ public interface IJobBackend : IAsyncDisposable
     Task<JobPage> ListAsync(JobFilter filter, PageRequest page, CancellationToken cancel);
 
     /// <summary>
-    /// Asks a job to stop (pending: at once; running: after the current step, with a checkpoint). Returns the
+    /// Asks a job to stop (pending: at once; running: at the next micro-batch, dropping a partial step, with a checkpoint of the last completed step). Returns the
     /// job as it is after the request; throws <see cref="JobStateConflictException"/> for a succeeded or failed job.
     /// </summary>
     Task<JobRecord> CancelAsync(string jobId, CancellationToken cancel);

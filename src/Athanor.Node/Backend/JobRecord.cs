@@ -37,6 +37,7 @@ public sealed record JobMetrics(double? Loss = null, double? LearningRate = null
 /// <param name="Error">Why it failed (one line), for Failed jobs.</param>
 /// <param name="OutputDir">Where it writes, resolved on the server.</param>
 /// <param name="LastSequence">Sequence of its newest event (0 before the first).</param>
+/// <param name="WaitingReason">Why a pending job does not run yet (e.g. too few free slots); null when it is not waiting.</param>
 public sealed record JobRecord(
     string Id,
     string Name,
@@ -51,4 +52,5 @@ public sealed record JobRecord(
     DateTimeOffset UpdatedAt,
     string? Error,
     string OutputDir,
-    long LastSequence);
+    long LastSequence,
+    string? WaitingReason = null);

@@ -56,6 +56,7 @@ public static class ProtoMapping
             Error = r.Error ?? "",
             OutputDir = r.OutputDir,
             LastSequence = r.LastSequence,
+            WaitingReason = r.WaitingReason ?? "",
         };
         if (r.LastCheckpointStep is int step) job.LastCheckpointStep = step;
         return job;

@@ -32,7 +32,8 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
         return reply switch
         {
             JobView view => ToRecord(view),
-            SubmitRejected rejected => throw new ArgumentException(rejected.Reason),
+            // The coordinator's own check of the config (a client mistake): INVALID_ARGUMENT, not INTERNAL.
+            SubmitRejected rejected => throw new Athanor.Node.Services.RequestValidationException("config", rejected.Reason),
             _ => throw new InvalidOperationException($"unexpected reply {reply.GetType().Name}"),
         };
     }

@@ -25,7 +25,7 @@ internal static class RawGrpc
 
     /// <param name="method">e.g. /athanor.v1.JobService/SubmitJob</param>
     /// <param name="body">The request body as sent (use <see cref="Frame"/> for a well-framed message).</param>
-    public static async Task<(int HttpStatus, StatusCode? Status, string Message)> CallAsync(Uri server, string method, byte[] body, string? token)
+    public static async Task<(int HttpStatus, StatusCode? Status, string Message)> CallAsync(Uri server, string method, byte[] body, string? token, string? encoding = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, method)) 
         {
@@ -36,6 +36,7 @@ internal static class RawGrpc
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
         request.Headers.TryAddWithoutValidation("te", "trailers");
         if (token is not null) request.Headers.TryAddWithoutValidation("authorization", "Bearer " + token);
+        if (encoding is not null) request.Headers.TryAddWithoutValidation("grpc-encoding", encoding);
         using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseContentRead);
         string? Header(string name) =>
             response.TrailingHeaders.TryGetValues(name, out var t) ? t.First()

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using Athanor.Protocol.V1;
 using Google.Protobuf;
 using Grpc.Core;
@@ -82,5 +83,24 @@ public class RequestShapeTests
         var good = new SubmitJobRequest { ConfigYaml = node.JobYaml(), Overrides = { "max_steps=1" } };
         (_, status, _) = await RawGrpc.CallAsync(node.Host.Address, "/athanor.v1.JobService/SubmitJob", RawGrpc.Frame(good.ToByteArray()), TestNode.Token);
         Assert.Equal(StatusCode.OK, status);
+    }
+
+    [Fact]
+    public async Task AGzipMessageIsCheckedLikeAnyOther()
+    {
+        await using var node = await TestNode.StartAsync();
+        static byte[] Gzip(byte[] data)
+        {
+            using var buffer = new MemoryStream();
+            using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest)) gzip.Write(data);
+            return buffer.ToArray();
+        }
+        static byte[] Compressed(byte[] message) { var frame = RawGrpc.Frame(message); frame[0] = 1; return frame; }
+        var good = Gzip(new GetJobRequest { JobId = "job-unknown" }.ToByteArray());
+        var (_, status, _) = await RawGrpc.CallAsync(node.Host.Address, "/athanor.v1.JobService/GetJob", Compressed(good), TestNode.Token, "gzip");
+        Assert.Equal(StatusCode.NotFound, status);
+        var (_, broken, message) = await RawGrpc.CallAsync(node.Host.Address, "/athanor.v1.JobService/GetJob", Compressed([1, 2, 3, 4]), TestNode.Token, "gzip");
+        Assert.Equal(StatusCode.InvalidArgument, broken);
+        Assert.Contains("cannot be decompressed", message);
     }
 }

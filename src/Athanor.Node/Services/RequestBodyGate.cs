@@ -89,7 +89,7 @@ public sealed class RequestBodyGate(RequestDelegate next, int maxMessageBytes)
         if (flag == 1)
         {
             if (encoding != "gzip")
-                return $"the message is compressed but grpc-encoding is '{InputText(encoding)}'; accepted: gzip";
+                return $"the message is compressed but grpc-encoding is '{Shorten(encoding)}'; accepted: gzip";
             if (Gunzip(message) is not { } plain)
                 return "the gzip-compressed message cannot be decompressed within the size limit";
             message = plain;
@@ -122,7 +122,7 @@ public sealed class RequestBodyGate(RequestDelegate next, int maxMessageBytes)
         }
     }
 
-    private static string InputText(string text) => Athanor.Configuration.InputText.Shorten(text);
+    private static string Shorten(string text) => Athanor.Configuration.InputText.Shorten(text);
 
     // The body as read, for gRPC's own reader.
     private sealed class BufferedBody(byte[] body) : IRequestBodyPipeFeature

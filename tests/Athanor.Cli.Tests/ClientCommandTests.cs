@@ -226,6 +226,35 @@ public class ClientCommandTests(ServeFixture server) : IClassFixture<ServeFixtur
     }
 
     [Fact]
+    public void AHugeJobIdIsABadInputNotAnUnreachableServer()
+    {
+        // 100,000 characters (one argument may hold 128 KiB): the error used to exceed the 64 KB header limit.
+        var id = "job-" + new string('x', 100_000);
+        foreach (var command in new[] { "status", "logs", "cancel" })
+        {
+            var result = server.Client(command, id);
+            Assert.Equal(2, result.ExitCode);
+            Assert.StartsWith("error: job_id: 'job-xxx", result.Stderr);
+            Assert.Contains($"...' ({id.Length} characters) is not a job id", result.Stderr);
+            Assert.True(result.Stderr.Length < 600, result.Stderr[..Math.Min(600, result.Stderr.Length)]);
+            Assert.DoesNotContain("cannot reach", result.Stderr);
+        }
+        Assert.Equal(4, server.Client("status", "job-" + new string('y', 60)).ExitCode);
+    }
+
+    [Fact]
+    public void MalformedYamlIsOneErrorWithoutNotesAboutItsLines()
+    {
+        var job = Path.Combine(server.Folder.Path, "broken.yaml");
+        File.WriteAllText(job, "model_name_or_path: [unclosed\noutput_dir: out\n");
+        var result = server.Client("submit", job);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("YAML syntax error", result.Stderr);
+        Assert.DoesNotContain("note:", result.Stderr);
+        Assert.Single(result.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
     public void MissingOrWrongTokensAreExitThree()
     {
         var none = ClientProcess.Run(server.Folder.Path, new Dictionary<string, string?>(), "list", "--server", server.Address);

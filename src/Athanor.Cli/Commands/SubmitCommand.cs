@@ -35,7 +35,6 @@ public sealed partial class SubmitCommand : ICommand
         if (!File.Exists(path)) throw new UsageException($"{path}: the job file does not exist");
         var text = File.ReadAllText(path);
         var overrides = reader.All("--set");
-        WarnAboutRelativePaths(text, overrides);
 
         var request = new SubmitJobRequest { ConfigYaml = text, ConfigName = Path.GetFileName(path), Name = reader.One("--name") ?? "" };
         request.Overrides.AddRange(overrides);
@@ -43,6 +42,8 @@ public sealed partial class SubmitCommand : ICommand
         return ClientCommandRunner.Run(reader, cancel, async connection =>
         {
             var job = await connection.Jobs.SubmitJobAsync(request, connection.Unary(cancel));
+            // Only once the server has read the file: a file it refuses gets its error alone, not notes about broken lines.
+            WarnAboutRelativePaths(text, overrides);
             if (!follow)
             {
                 Console.WriteLine($"submitted {job.Id}");

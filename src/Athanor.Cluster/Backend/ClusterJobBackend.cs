@@ -37,6 +37,7 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
         return reply switch
         {
             JobView view => Claimed(view, submission.Config.OutputDir),
+            // The coordinator's own check of the config (a client mistake): INVALID_ARGUMENT, not INTERNAL.
             SubmitRejected rejected => throw new Athanor.Node.Services.RequestValidationException("config", rejected.Reason),
             _ => throw new InvalidOperationException($"unexpected reply {reply.GetType().Name}"),
         };

@@ -73,6 +73,13 @@ public static class ClusterConfig
                     auto-initialize = on
                   }
                 }
+                # The read side (ListJobs lists the journal's persistence ids) has its own connection settings;
+                # left at their empty defaults every query fails with "DataProvider '' not found".
+                query.journal.sql {
+                  connection-string = {{Quote(connection)}}
+                  provider-name = {{Quote(provider)}}
+                  write-plugin = "akka.persistence.journal.sql"
+                }
               }
             }
             """;

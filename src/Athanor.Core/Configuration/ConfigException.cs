@@ -25,8 +25,10 @@ public sealed class ConfigException : Exception
 
     private static string Format(string sourceName, int? line, string? key, string problem)
     {
-        var where = line is { } l ? $"{sourceName}:{l}" : sourceName;
-        var text = key is null ? $"{where}: {problem}" : $"{where}: {key}: {problem}";
+        // The source name and the key may come from a caller (an unknown key): quoted only up to a bounded prefix.
+        var source = InputText.Shorten(sourceName);
+        var where = line is { } l ? $"{source}:{l}" : source;
+        var text = key is null ? $"{where}: {problem}" : $"{where}: {InputText.Shorten(key)}: {problem}";
         // One line, always: multi-line YAML scalars or library messages must not break it.
         return text.ReplaceLineEndings(" ");
     }

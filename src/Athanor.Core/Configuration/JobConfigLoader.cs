@@ -35,15 +35,24 @@ public static class JobConfigLoader
     /// <param name="sourceName">What error messages call the text (usually its file path).</param>
     /// <param name="overrides">"key=value" strings applied over the text (from --set).</param>
     /// <param name="baseDirectory">The folder relative paths resolve against; null = the current working folder.</param>
-    public static LoadedConfig Parse(string yamlText, string sourceName, IEnumerable<string> overrides, string? baseDirectory)
+    public static LoadedConfig Parse(string yamlText, string sourceName, IEnumerable<string> overrides, string? baseDirectory) =>
+        Parse(yamlText, sourceName, overrides, new WorkingFolderPaths(Path.GetFullPath(baseDirectory ?? Directory.GetCurrentDirectory())), CancellationToken.None);
+
+    /// <summary>
+    /// Parses YAML text with every path key resolved by <paramref name="paths"/> before any file is looked at
+    /// (a node passes its roots). Parsing and validation stop with OperationCanceledException once
+    /// <paramref name="cancel"/> fires (a caller's deadline).
+    /// </summary>
+    public static LoadedConfig Parse(string yamlText, string sourceName, IEnumerable<string> overrides, IJobPathResolver paths, CancellationToken cancel)
     {
-        var entries = Merge(YamlEntryReader.Read(yamlText, sourceName), OverrideParser.Parse(overrides));
+        var entries = Merge(YamlEntryReader.Read(yamlText, sourceName, cancel), OverrideParser.Parse(overrides));
         var byKey = entries.ToDictionary(e => e.Key, StringComparer.Ordinal);
 
         var config = new JobConfig { ModelNameOrPath = "", OutputDir = "" };
         var ignored = new List<IgnoredKey>();
         foreach (var entry in entries)
         {
+            cancel.ThrowIfCancellationRequested();
             if (ConfigKeys.Find(entry.Key) is { } key)
             {
                 config = key.Apply(config, entry);
@@ -65,10 +74,11 @@ public static class JobConfigLoader
 
         JobConfigValidator.Validate(config, key =>
             byKey.TryGetValue(key, out var e) ? (e.SourceName, e.Line) : (sourceName, null));
+        cancel.ThrowIfCancellationRequested();
 
-        var baseDir = Path.GetFullPath(baseDirectory ?? Directory.GetCurrentDirectory());
-        var (resolved, rawPaths) = ConfigPaths.Resolve(config, baseDir);
-        resolved = ApplyDeepSpeed(resolved, byKey, baseDir);
+        var (resolved, rawPaths) = ConfigPaths.Resolve(config, paths, (key, problem) =>
+            byKey.TryGetValue(key, out var e) ? e.Error(problem) : new ConfigException(sourceName, null, key, problem));
+        resolved = ApplyDeepSpeed(resolved, byKey);
         return new LoadedConfig(resolved, ignored, rawPaths);
     }
 
@@ -87,22 +97,22 @@ public static class JobConfigLoader
     }
 
     // deepspeed sets the ZeRO stage unless zero_stage is given; when both are given they must agree.
-    private static JobConfig ApplyDeepSpeed(JobConfig c, Dictionary<string, RawEntry> byKey, string baseDir)
+    private static JobConfig ApplyDeepSpeed(JobConfig c, Dictionary<string, RawEntry> byKey)
     {
         if (c.Deepspeed is null)
             return c;
         var entry = byKey["deepspeed"];
-        var stage = DeepSpeedStage.Infer(Path.GetFullPath(c.Deepspeed, baseDir), entry);
+        var stage = DeepSpeedStage.Infer(c.Deepspeed, entry);
         if (byKey.TryGetValue("zero_stage", out var explicitStage))
         {
             if (stage is { } s && s != c.ZeroStage)
                 throw explicitStage.Error(
-                    $"{c.ZeroStage} disagrees with deepspeed '{entry.Text}' (ZeRO stage {s}); keep one, e.g. --set deepspeed=null");
+                    $"{c.ZeroStage} disagrees with deepspeed {InputText.Quote(entry.Text)} (ZeRO stage {s}); keep one, e.g. --set deepspeed=null");
             return c;
         }
         if (stage is null)
             throw entry.Error(
-                $"'{entry.Text}' does not exist and its name does not give the ZeRO stage; expected a DeepSpeed JSON file, a name containing ds_z0..ds_z3, or zero_stage instead");
+                $"{InputText.Quote(entry.Text)} does not exist and its name does not give the ZeRO stage; expected a DeepSpeed JSON file, a name containing ds_z0..ds_z3, or zero_stage instead");
         return c with { ZeroStage = stage.Value };
     }
 

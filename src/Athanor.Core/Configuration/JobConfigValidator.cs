@@ -39,7 +39,7 @@ public static class JobConfigValidator
         if (c.MaxWorldSize is int max) check.Range("max_world_size", max, max >= c.WorldSize && max >= (c.MinWorldSize ?? 1) && max <= JobLimits.MaxWorldSize);
         check.Range("max_restarts", c.MaxRestarts, c.MaxRestarts >= 0);
         if (!IsDevice(c.Device))
-            check.Fail("device", $"'{c.Device}' is not accepted; expected {ConfigKeys.ExpectedFor("device")}");
+            check.Fail("device", $"{InputText.Quote(c.Device)} is not accepted; expected {ConfigKeys.ExpectedFor("device")}");
         if (c.Threads is { } threads)
             check.Range("threads", threads, threads >= 1);
         if (c.AdapterNameOrPath is not null && c.FinetuningType != FinetuningType.Lora)
@@ -125,7 +125,7 @@ public static class JobConfigValidator
         foreach (var module in modules)
         {
             if (!JobConfig.LoraModuleNames.Contains(module))
-                check.Fail("lora_target", $"'{module}' is not a module LoRA can wrap; expected {ConfigKeys.ExpectedFor("lora_target")}");
+                check.Fail("lora_target", $"{InputText.Quote(module)} is not a module LoRA can wrap; expected {ConfigKeys.ExpectedFor("lora_target")}");
         }
     }
 

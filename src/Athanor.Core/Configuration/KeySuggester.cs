@@ -6,6 +6,9 @@ internal static class KeySuggester
     /// <summary>The closest candidate by edit distance (a swap of neighbours counts as one edit), or null when none is close.</summary>
     public static string? Closest(string key, IEnumerable<string> candidates)
     {
+        // No known key is near this long: skip the quadratic distance for a huge unknown key.
+        if (key.Length > 100)
+            return null;
         var lowered = key.ToLowerInvariant();
         // Allow about one edit per three characters, at least two: close enough to be a typo.
         var limit = Math.Max(2, lowered.Length / 3);

@@ -22,11 +22,11 @@ internal static class OverrideParser
         var eq = text.IndexOf('=');
         if (eq < 0)
             throw new ConfigException(SourceName, null, null,
-                $"'{text}' is not key=value; expected for example --set learning_rate=1e-4");
+                $"{InputText.Quote(text)} is not key=value; expected for example --set learning_rate=1e-4");
         var key = text[..eq].Trim();
         if (key.Length == 0)
             throw new ConfigException(SourceName, null, null,
-                $"'{text}' has no key before '='; expected for example --set learning_rate=1e-4");
+                $"{InputText.Quote(text)} has no key before '='; expected for example --set learning_rate=1e-4");
         var value = text[(eq + 1)..].Trim();
 
         if (value.Length >= 2 && value[0] is '\'' or '"' && value[^1] == value[0])
@@ -36,6 +36,9 @@ internal static class OverrideParser
                 inner = inner.Replace("''", "'", StringComparison.Ordinal);
             return new RawEntry(key, RawKind.Scalar, inner, true, [], SourceName, null);
         }
+        // {a: 1} is a YAML mapping, as in the file: no key takes one, and it must not pass as the text "{a: 1}".
+        if (value.Length >= 2 && value[0] == '{' && value[^1] == '}')
+            return new RawEntry(key, RawKind.Nested, "", false, [], SourceName, null);
         if (value.Length >= 2 && value[0] == '[' && value[^1] == ']')
         {
             var items = value[1..^1].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);

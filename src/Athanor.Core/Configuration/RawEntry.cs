@@ -29,8 +29,8 @@ internal sealed record RawEntry(
     /// <summary>The value as the user wrote it, for messages.</summary>
     public string Display => Kind switch
     {
-        RawKind.Scalar => Text,
-        RawKind.Sequence => "[" + string.Join(", ", Items) + "]",
+        RawKind.Scalar => InputText.Shorten(Text),
+        RawKind.Sequence => InputText.Shorten("[" + string.Join(", ", Items) + "]"),
         _ => "(a nested mapping or list)",
     };
 

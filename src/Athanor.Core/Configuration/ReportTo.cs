@@ -32,7 +32,7 @@ internal static class ReportTo
             if (name is not (TensorBoard or "all") && !OtherTrackers.Contains(name))
             {
                 var close = KeySuggester.Closest(name, OtherTrackers.Append(TensorBoard).Append("none"));
-                throw e.Error($"'{item.Trim()}' is not a tracker{(close is null ? "" : $" (did you mean {close}?)")}; expected {Expected}");
+                throw e.Error($"{InputText.Quote(item.Trim())} is not a tracker{(close is null ? "" : $" (did you mean {close}?)")}; expected {Expected}");
             }
             if (!names.Contains(name))
                 names.Add(name);

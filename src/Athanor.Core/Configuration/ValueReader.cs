@@ -28,7 +28,7 @@ internal static class ValueReader
         if (e.IsNull)
             throw e.Error($"null is not allowed; expected {expected}");
         return YamlScalars.ParseBool(e.Text.Trim())
-            ?? throw e.Error($"'{e.Text}' is not true or false; expected {expected}");
+            ?? throw e.Error($"{InputText.Quote(e.Text)} is not true or false; expected {expected}");
     }
 
     public static double Double(RawEntry e, string expected)
@@ -37,19 +37,23 @@ internal static class ValueReader
         if (e.IsNull)
             throw e.Error($"null is not allowed; expected {expected}");
         if (!YamlScalars.TryParseDouble(e.Text, out var value))
-            throw e.Error($"'{e.Text}' is not a number; expected {expected}");
+            throw e.Error($"{InputText.Quote(e.Text)} is not a number; expected {expected}");
         if (!double.IsFinite(value))
-            throw e.Error($"'{e.Text}' is not a finite number; expected {expected}");
+            throw e.Error($"{InputText.Quote(e.Text)} is not a finite number; expected {expected}");
         return value;
     }
 
     public static int Int(RawEntry e, string expected)
     {
+        // PyYAML keeps '30' a string and Hugging Face's dataclass typing does not convert it: LLaMA-Factory would
+        // fail later on a str where an int belongs. (Quoted floats such as '2e-4' are read as numbers, as there.)
+        if (e.Kind == RawKind.Scalar && e.Quoted)
+            throw e.Error($"{InputText.Quote(e.Text)} is quoted text, not a number; expected {expected}, written without quotes");
         var value = Double(e, expected);
         if (value != Math.Floor(value))
-            throw e.Error($"'{e.Text}' is not a whole number; expected {expected}");
+            throw e.Error($"{InputText.Quote(e.Text)} is not a whole number; expected {expected}");
         if (value is < int.MinValue or > int.MaxValue)
-            throw e.Error($"'{e.Text}' is too large; expected {expected}");
+            throw e.Error($"{InputText.Quote(e.Text)} is too large; expected {expected}");
         return (int)value;
     }
 
@@ -61,7 +65,7 @@ internal static class ValueReader
         RequireScalar(e, expected);
         if (e.IsNull)
             throw e.Error($"null is not allowed; expected {expected}");
-        return spelling.Parse(e.Text) ?? throw e.Error($"'{e.Text}' is not accepted; expected {expected}");
+        return spelling.Parse(e.Text) ?? throw e.Error($"{InputText.Quote(e.Text)} is not accepted; expected {expected}");
     }
 
     private static void RequireScalar(RawEntry e, string expected)

@@ -10,9 +10,9 @@ namespace Athanor.Configuration;
 /// </summary>
 internal static class YamlEntryReader
 {
-    public static List<RawEntry> Read(string yamlText, string sourceName)
+    public static List<RawEntry> Read(string yamlText, string sourceName, CancellationToken cancel = default)
     {
-        var parser = new Parser(new StringReader(yamlText));
+        var parser = new LimitedYamlParser(new Parser(new StringReader(yamlText)), sourceName, cancel);
         try
         {
             return ReadDocument(parser, sourceName);
@@ -20,7 +20,7 @@ internal static class YamlEntryReader
         catch (YamlException ex)
         {
             throw new ConfigException(sourceName, ToLine(ex.Start), null,
-                $"YAML syntax error at column {ex.Start.Column}: {LibraryMessage(ex)}");
+                $"YAML syntax error at column {ex.Start.Column}: {InputText.Shorten(LibraryMessage(ex))}");
         }
         catch (InvalidOperationException)
         {
@@ -31,7 +31,7 @@ internal static class YamlEntryReader
         }
     }
 
-    private static List<RawEntry> ReadDocument(Parser parser, string sourceName)
+    private static List<RawEntry> ReadDocument(IParser parser, string sourceName)
     {
         parser.Consume<StreamStart>();
         if (parser.Accept<StreamEnd>(out _))
@@ -43,7 +43,7 @@ internal static class YamlEntryReader
             if (top.Style == ScalarStyle.Plain && YamlScalars.IsNull(top.Value))
                 throw Empty(sourceName);
             throw new ConfigException(sourceName, ToLine(top.Start), null,
-                $"the top level is the text '{Shorten(top.Value)}', not a mapping; expected lines of key: value");
+                $"the top level is the text {InputText.Quote(Shorten(top.Value))}, not a mapping; expected lines of key: value");
         }
         if (!parser.Accept<MappingStart>(out _))
             throw new ConfigException(sourceName, ToLine(parser.Current!.Start), null,
@@ -72,11 +72,11 @@ internal static class YamlEntryReader
         return entries;
     }
 
-    private static RawEntry ReadValue(Parser parser, string key, string sourceName, int? line)
+    private static RawEntry ReadValue(IParser parser, string key, string sourceName, int? line)
     {
         if (parser.Accept<AnchorAlias>(out var alias))
             throw new ConfigException(sourceName, ToLine(alias.Start), key,
-                $"YAML aliases (*{alias.Value}) are not supported; write the value out");
+                $"YAML aliases (*{InputText.Shorten(alias.Value.Value)}) are not supported; write the value out");
         if (parser.TryConsume<Scalar>(out var scalar))
             return new RawEntry(key, RawKind.Scalar, scalar.Value, IsQuoted(scalar), [], sourceName, line);
 
@@ -102,7 +102,7 @@ internal static class YamlEntryReader
     }
 
     // Skips one node of any depth (used for values no Athanor key can take, such as an ignored key's mapping).
-    private static void SkipNode(Parser parser)
+    private static void SkipNode(IParser parser)
     {
         var depth = 0;
         do

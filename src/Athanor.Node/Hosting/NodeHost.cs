@@ -93,13 +93,14 @@ public sealed class NodeHost : IAsyncDisposable
         {
             grpc.MaxReceiveMessageSize = options.MaxReceiveMessageBytes;
             grpc.MaxSendMessageSize = options.MaxSendMessageBytes;
-            grpc.Interceptors.Add<BearerTokenInterceptor>();
             grpc.Interceptors.Add<ErrorMappingInterceptor>();
         });
         services.AddGrpcHealthChecks().AddCheck("job-backend", () => HealthCheckResult.Healthy());
         services.AddGrpcReflection();
 
         var app = builder.Build();
+        app.UseMiddleware<BearerTokenMiddleware>(); // before anything reads a body
+        app.UseMiddleware<RequestBodyGate>(options.MaxReceiveMessageBytes);
         app.MapGrpcService<JobGrpcService>();
         app.MapGrpcService<ClusterGrpcService>();
         app.MapGrpcHealthChecksService();

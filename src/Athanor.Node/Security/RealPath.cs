@@ -41,6 +41,52 @@ public static class RealPath
         return current;
     }
 
+    /// <summary>
+    /// Like <see cref="Resolve"/>, but looks at nothing outside <paramref name="roots"/> (resolved folders): a
+    /// component inside a root may be a link and is looked at; a folder above a root is known to be a plain folder
+    /// (the roots are resolved) and is not looked at; the first component outside both ends the walk untouched.
+    /// Then Left is true and Path is the rest applied as text, for the message.
+    /// </summary>
+    /// <param name="path">A rooted path.</param>
+    public static (string Path, bool Left) ResolveWithin(string path, IReadOnlyList<string> roots)
+    {
+        if (!Path.IsPathRooted(path)) throw new ArgumentException($"'{path}' is not an absolute path", nameof(path));
+        if (path.Contains('\0')) throw new ArgumentException("the path contains a NUL character", nameof(path));
+        var pending = new Stack<string>();
+        PushComponents(pending, path);
+        string current = "/";
+        int links = 0;
+        while (pending.TryPop(out var part))
+        {
+            if (part is "" or ".") continue;
+            if (part == "..")
+            {
+                current = Path.GetDirectoryName(current) ?? "/";
+                continue;
+            }
+            var candidate = current == "/" ? "/" + part : current + "/" + part;
+            if (!roots.Any(r => IsUnder(candidate, r)))
+            {
+                if (roots.Any(r => IsUnder(r, candidate)))
+                {
+                    current = candidate; // a folder on the way to a root
+                    continue;
+                }
+                return (Path.GetFullPath(string.Join('/', pending.Prepend(candidate))), true);
+            }
+            var target = LinkTarget(candidate);
+            if (target is null)
+            {
+                current = candidate;
+                continue;
+            }
+            if (++links > MaxLinks) throw new IOException($"more than {MaxLinks} symbolic links (a loop?)");
+            if (Path.IsPathRooted(target)) current = "/";
+            PushComponents(pending, target);
+        }
+        return (current, false);
+    }
+
     /// <summary>True when <paramref name="path"/> is <paramref name="root"/> or inside it (both already resolved).</summary>
     public static bool IsUnder(string path, string root) =>
         root == "/" || path == root || (path.Length > root.Length && path.StartsWith(root, StringComparison.Ordinal) && path[root.Length] == '/');

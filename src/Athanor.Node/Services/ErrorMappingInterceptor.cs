@@ -12,7 +12,10 @@ namespace Athanor.Node.Services;
 /// </summary>
 public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log) : Interceptor
 {
-    /// <summary>Trailer with the request field at fault, for INVALID_ARGUMENT and PERMISSION_DENIED.</summary>
+    /// <summary>
+    /// Trailer with the request field at fault, for INVALID_ARGUMENT and PERMISSION_DENIED: printable ASCII, other
+    /// characters percent-encoded as UTF-8 (a key of Chinese characters), at most 256 characters.
+    /// </summary>
     public const string FieldPathTrailer = "athanor-field-path";
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
@@ -56,19 +59,21 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
             case InvalidPageTokenException t:
                 return WithField(StatusCode.InvalidArgument, "page_token: " + t.Message, "page_token");
             case JobNotFoundException:
-                return new RpcException(new Status(StatusCode.NotFound, ex.Message));
+                return Plain(StatusCode.NotFound, ex.Message);
             case JobStateConflictException:
-                return new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message));
+                return Plain(StatusCode.FailedPrecondition, ex.Message);
             case EventsExpiredException:
-                return new RpcException(new Status(StatusCode.OutOfRange, ex.Message));
+                return Plain(StatusCode.OutOfRange, ex.Message);
             case OperationCanceledException:
                 return new RpcException(new Status(StatusCode.Unavailable, "the server is shutting down; retry against another node or later"));
             default:
                 log.LogError(ex, "{Method} failed", context.Method);
-                return new RpcException(new Status(StatusCode.Internal, $"{context.Method} failed on the server: {ex.GetType().Name}: {ex.Message}".ReplaceLineEndings(" ")));
+                return Plain(StatusCode.Internal, $"{context.Method} failed on the server: {ex.GetType().Name}: {ex.Message}");
         }
     }
 
+    private static RpcException Plain(StatusCode code, string message) => new(new Status(code, HeaderSafeText.Message(message)));
+
     private static RpcException WithField(StatusCode code, string message, string field) =>
-        new(new Status(code, message), new Metadata { { FieldPathTrailer, field } });
+        new(new Status(code, HeaderSafeText.Message(message)), new Metadata { { FieldPathTrailer, HeaderSafeText.Trailer(field) } });
 }

@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+using Athanor.Configuration;
 using Athanor.Node.Backend;
 using Athanor.Protocol.V1;
 using Grpc.Core;
@@ -8,14 +10,14 @@ using JobState = Athanor.Node.Backend.JobState;
 namespace Athanor.Node.Services;
 
 /// <summary>athanor.v1.JobService over an <see cref="IJobBackend"/>. Every call passes the call's cancellation (deadline, client gone) on.</summary>
-public sealed class JobGrpcService(IJobBackend backend, SubmissionValidator validator, IHostApplicationLifetime lifetime) : JobService.JobServiceBase
+public sealed partial class JobGrpcService(IJobBackend backend, SubmissionValidator validator, IHostApplicationLifetime lifetime) : JobService.JobServiceBase
 {
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 1000;
 
     public override async Task<Job> SubmitJob(SubmitJobRequest request, ServerCallContext context)
     {
-        var submission = validator.Validate(request);
+        var submission = validator.Validate(request, context.CancellationToken);
         return (await backend.SubmitAsync(submission, context.CancellationToken).ConfigureAwait(false)).ToProto();
     }
 
@@ -51,6 +53,21 @@ public sealed class JobGrpcService(IJobBackend backend, SubmissionValidator vali
             await responseStream.WriteAsync(e.ToProto(), cancel.Token).ConfigureAwait(false);
     }
 
-    private static string JobId(string id) =>
-        string.IsNullOrWhiteSpace(id) ? throw new RequestValidationException("job_id", "empty; give the id SubmitJob or ListJobs returned") : id.Trim();
+    /// <summary>Longer than any id a backend issues (local: job- and 10 characters; cluster: a time stamp and 6 hex digits).</summary>
+    public const int MaxJobIdLength = 64;
+
+    // Checked before any backend sees the id, so a huge or strange one costs nothing and is never echoed whole.
+    private static string JobId(string id)
+    {
+        if (string.IsNullOrWhiteSpace(id))
+            throw new RequestValidationException("job_id", "empty; give the id SubmitJob or ListJobs returned");
+        var trimmed = id.Trim();
+        if (trimmed.Length > MaxJobIdLength || !JobIdPattern().IsMatch(trimmed))
+            throw new RequestValidationException("job_id",
+                $"{InputText.Quote(trimmed)} is not a job id; ids are at most {MaxJobIdLength} letters, digits, '-', '_' or '.', as SubmitJob or ListJobs returned them");
+        return trimmed;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial Regex JobIdPattern();
 }

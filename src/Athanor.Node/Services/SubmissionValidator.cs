@@ -16,7 +16,8 @@ public sealed partial class SubmissionValidator(PathPolicy paths)
     public const int MaxNameLength = 128;
     private const string OverrideSource = "--set";
 
-    public JobSubmission Validate(SubmitJobRequest request)
+    /// <param name="cancel">The call's cancellation (its deadline, or the client leaving): parsing and validation stop with it.</param>
+    public JobSubmission Validate(SubmitJobRequest request, CancellationToken cancel)
     {
         var name = request.Name.Trim();
         if (name.Length > MaxNameLength)
@@ -25,18 +26,19 @@ public sealed partial class SubmissionValidator(PathPolicy paths)
             throw new RequestValidationException("name", "contains control characters; use printable text");
 
         var (yaml, sourceName, overrides) = Inputs(request);
+        // Every path key goes through the roots before the loader touches any file (deepspeed is read to learn its stage).
+        var resolver = paths.ForSubmission();
         LoadedConfig loaded;
         try
         {
-            loaded = JobConfigLoader.Parse(yaml, sourceName, overrides, paths.ReadBase);
+            loaded = JobConfigLoader.Parse(yaml, sourceName, overrides, resolver, cancel);
         }
         catch (ConfigException ex)
         {
             throw Translate(ex, request);
         }
-        var (config, pathNotes) = paths.Apply(loaded);
-        var notes = loaded.IgnoredKeys.Select(k => $"note: ignoring {k.Name} ({k.Reason})").Concat(pathNotes).ToList();
-        return new JobSubmission(name, config, notes);
+        var notes = loaded.IgnoredKeys.Select(k => $"note: ignoring {k.Name} ({k.Reason})").Concat(resolver.Notes).ToList();
+        return new JobSubmission(name, loaded.Config, notes);
     }
 
     private static (string Yaml, string SourceName, List<string> Overrides) Inputs(SubmitJobRequest request)
@@ -69,17 +71,18 @@ public sealed partial class SubmissionValidator(PathPolicy paths)
     // "job.yaml:12: learning_rate: problem" -> field path "config_yaml.learning_rate" and "(job.yaml:12): problem".
     private static RequestValidationException Translate(ConfigException ex, SubmitJobRequest request)
     {
-        var where = ex.Line is { } line ? $"{ex.SourceName}:{line}" : ex.SourceName;
-        var prefix = ex.Key is null ? $"{where}: " : $"{where}: {ex.Key}: ";
+        var source = InputText.Shorten(ex.SourceName);
+        var where = ex.Line is { } line ? $"{source}:{line}" : source;
+        var prefix = ex.Key is null ? $"{where}: " : $"{where}: {InputText.Shorten(ex.Key)}: ";
         var problem = ex.Message.StartsWith(prefix, StringComparison.Ordinal) ? ex.Message[prefix.Length..] : ex.Message;
         string root;
         if (ex.SourceName != OverrideSource)
-            return new RequestValidationException(ex.Key is null ? "config_yaml" : $"config_yaml.{ex.Key}", $"({where}) {problem}");
+            return new RequestValidationException(ex.Key is null ? "config_yaml" : $"config_yaml.{InputText.Shorten(ex.Key)}", $"({where}) {problem}");
         bool fromOverrides = ex.Key is null
             ? request.ConfigCase != SubmitJobRequest.ConfigOneofCase.Fields
             : request.Overrides.Any(o => o.Split('=', 2)[0].Trim() == ex.Key);
         root = fromOverrides ? "overrides" : "fields";
-        return new RequestValidationException(ex.Key is null ? root : $"{root}.{ex.Key}", problem);
+        return new RequestValidationException(ex.Key is null ? root : $"{root}.{InputText.Shorten(ex.Key)}", problem);
     }
 
     private static string Printable(string s) => new(s.Take(64).Select(c => char.IsControl(c) ? '?' : c).ToArray());

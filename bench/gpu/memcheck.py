@@ -15,13 +15,15 @@ import json, os, re, subprocess, sys
 
 LIMIT = 0.15
 CASES = [
-    ("1b full", "--preset 1b", "--preset 1b"),
     ("8b LoRA r16 + ckpt", "--preset 8b --lora-rank 16 --grad-ckpt", "--preset 8b --lora-rank 16 --grad-ckpt"),
+    ("1b full", "--preset 1b", "--preset 1b"),
 ]
-BATCHES = [1, 2]
+BATCHES = [2, 1]
+# Timed steps after warm-up ones, for the cached runs and the reference (MEMCHECK_STEPS="10 3" by default).
+STEPS, WARMUP = (int(v) for v in os.environ.get("MEMCHECK_STEPS", "10 3").split())
 
 
-def result(cmd, env=None, log=None, timeout=420):
+def result(cmd, env=None, log=None, timeout=240):
     """Runs a command; returns (exit code, fields of its last RESULT line or {}, tail of its output)."""
     try:
         p = subprocess.run(cmd, shell=True, capture_output=True, text=True, env=env, timeout=timeout)
@@ -45,10 +47,10 @@ def main():
     for name, ours, theirs in CASES:
         for batch in BATCHES:
             tag = f"{name.split()[0]}-{'lora' if 'LoRA' in name else 'full'}-b{batch}"
-            cached = result(f"{cluster} bench {ours} --device cuda --batch {batch} --steps 10 --warmup 3", log=f"{out_dir}/memcheck-{tag}.athanor.log")
+            cached = result(f"{cluster} bench {ours} --device cuda --batch {batch} --steps {STEPS} --warmup {WARMUP}", log=f"{out_dir}/memcheck-{tag}.athanor.log")
             env = dict(os.environ, PYTORCH_NO_CUDA_MEMORY_CACHING="1")
             sampled = result(f"{cluster} bench {ours} --device cuda --batch {batch} --steps 2 --warmup 1", env=env, log=f"{out_dir}/memcheck-{tag}.athanor-uncached.log")
-            ref = result(f"{python} {reference} {theirs} --batch {batch} --steps 10 --warmup 3", log=f"{out_dir}/memcheck-{tag}.torch.log")
+            ref = result(f"{python} {reference} {theirs} --batch {batch} --steps {STEPS} --warmup {WARMUP}", log=f"{out_dir}/memcheck-{tag}.torch.log")
             row = {"case": f"{name}, batch {batch}"}
             for label, (code, fields, tail) in (("athanor", cached), ("athanor uncached", sampled), ("reference", ref)):
                 if code != 0 or not fields:

@@ -3,12 +3,20 @@ using System.Text.Json.Nodes;
 
 namespace Athanor.Cluster.Tests;
 
-/// <summary>The `cluster` CLI as a user runs it against a node's gRPC service.</summary>
-public sealed class ClusterClient(ClusterFolders folders)
+/// <summary>
+/// The `cluster` CLI as a user runs it against a node's gRPC service. launcher: what runs it (e.g. `ip netns exec NS`:
+/// a client on a host of a network lab); none: straight from this process.
+/// </summary>
+public sealed class ClusterClient(ClusterFolders folders, IReadOnlyList<string>? launcher = null)
 {
     public (int Exit, string Output) Run(string server, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folders.Root };
+        var info = new ProcessStartInfo(launcher?[0] ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folders.Root };
+        if (launcher is not null)
+        {
+            foreach (var a in launcher.Skip(1)) info.ArgumentList.Add(a);
+            info.ArgumentList.Add("dotnet");
+        }
         info.ArgumentList.Add(NodeProcess.ClusterDll);
         foreach (var a in args) info.ArgumentList.Add(a);
         info.ArgumentList.Add("--server"); info.ArgumentList.Add(server);

@@ -61,7 +61,9 @@ public sealed class NodeCommand : ICommand
         docs/observability.md); ATHANOR_PEAK_FLOPS sets one device's peak FLOP/s for the MFU metric.
 
         SIGTERM (spot reclaim, pod eviction) asks the training ranks here to finish their step and checkpoint,
-        then the node leaves the cluster; their jobs continue on the remaining nodes.
+        then the node leaves the cluster; their jobs continue on the remaining nodes. A node the cluster downs (the
+        losing side of a network partition) aborts its ranks without a checkpoint and exits with code 1, the reason
+        on stderr: start it again (a pod restarts) and it joins as a new member.
         """;
 
     public int Run(IReadOnlyList<string> args, CancellationToken cancel)
@@ -120,7 +122,17 @@ public sealed class NodeCommand : ICommand
         Console.WriteLine($"cluster node: gRPC on {grpc.Address.ToString().TrimEnd('/')}" + (health is null ? "" : $"; health on {health.Urls.First()}"));
         Console.WriteLine($"cluster node: telemetry: {telemetry.Summary()}");
         var stopped = Task.Delay(Timeout.Infinite, cancel);
-        if (await Task.WhenAny(stopped, node.FenceLost) == node.FenceLost)
+        var first = await Task.WhenAny(stopped, node.FenceLost, node.Terminated);
+        if (first == node.Terminated)
+        {
+            // Downed (a partition's losing side) or otherwise without its actor system: a process left running would
+            // look alive and serve nothing. Exit, so the supervisor (Kubernetes, systemd, a script) starts a new incarnation.
+            Console.Error.WriteLine($"cluster node: error: {node.Terminated.Result}; the actor system has stopped, so the node exits " +
+                                    "(start it again to rejoin the cluster as a new member)");
+            await node.StopAsync();
+            return ExitCodes.Failed;
+        }
+        if (first == node.FenceLost)
         {
             // Another cluster shares this journal: staying would run its jobs twice. Leave and say why.
             Console.Error.WriteLine("cluster node: error: " + node.FenceLost.Result);
@@ -134,20 +146,16 @@ public sealed class NodeCommand : ICommand
         return ExitCodes.Ok;
     }
 
+    private static IResult Answer((bool Ok, string Text) health) => Results.Text(health.Text, statusCode: health.Ok ? 200 : 503);
+
     private static async Task<WebApplication> StartHealth(ClusterNode node, NodeTelemetry telemetry, string host, int port, CancellationToken cancel)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://{host}:{port}");
         var app = builder.Build();
-        app.MapGet("/health/live", () => Results.Text("alive\n"));
-        app.MapGet("/health/ready", () =>
-        {
-            var self = Akka.Cluster.Cluster.Get(node.System).SelfMember;
-            return self.Status == Akka.Cluster.MemberStatus.Up
-                ? Results.Text($"ready: {self.Address} is Up\n")
-                : Results.Text($"not ready: {self.Address} is {self.Status}\n", statusCode: 503);
-        });
+        app.MapGet("/health/live", () => Answer(NodeHealth.Live(node)));
+        app.MapGet("/health/ready", () => Answer(NodeHealth.Ready(node)));
         app.MapGet(ClusterBootstrapping.SeedNodesPath, () => ClusterBootstrapping.SeedNodesJson(node.System) is string json
             ? Results.Text(json, "application/json")
             : Results.Text("leaving the cluster\n", statusCode: 503));

@@ -23,6 +23,8 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<string, Attempt> _running = [];
     private readonly Dictionary<string, string> _waitNotes = [];
     private readonly Dictionary<string, DateTime> _waitingSince = [];
+    /// <summary>Members the failure detector flags and the split-brain resolver has not downed yet: alive perhaps, cut off.</summary>
+    private readonly HashSet<string> _unreachable = [];
     private static readonly TimeSpan OwnRanksWait = TimeSpan.FromSeconds(30);
     private readonly TimeSpan _nodeTimeout;
     private readonly DateTime _startedUtc = DateTime.UtcNow;
@@ -42,8 +44,13 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         Receive<RankEnded>(OnRankEnded);
         Receive<RankAlive>(OnRankAlive);
         Receive<StopRank>(m => { if (_running.TryGetValue(m.JobId, out var a) && a.Number == m.Attempt) StopAll(a, m.Graceful, m.Reason); });
-        Receive<ClusterEvent.UnreachableMember>(m => NodeLost(m.Member.Address.ToString(), "unreachable"));
-        Receive<ClusterEvent.MemberRemoved>(m => NodeLost(m.Member.Address.ToString(), "removed from the cluster"));
+        Receive<ClusterEvent.UnreachableMember>(m => NodeUnreachable(m.Member.Address.ToString()));
+        Receive<ClusterEvent.ReachableMember>(m => { if (_unreachable.Remove(m.Member.Address.ToString())) Schedule(); });
+        Receive<ClusterEvent.MemberRemoved>(m =>
+        {
+            var address = m.Member.Address.ToString();
+            NodeLost(address, _unreachable.Remove(address) ? "unreachable, downed by the split-brain resolver" : "removed from the cluster");
+        });
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.IReachabilityEvent>(_ => { });
         Receive<GetClusterState>(_ => Sender.Tell(State()));
@@ -68,7 +75,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
-            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.UnreachableMember));
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember));
         Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromSeconds(1));
         StartFence();
         _log.Info("coordinator started on {0}", Akka.Cluster.Cluster.Get(Context.System).SelfAddress);
@@ -158,12 +165,15 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         foreach (var job in _waiting.Values.OrderByDescending(j => j.Requirements.Priority).ThenBy(j => j.SubmittedUtc).ToList())
         {
             if (_proposed.Contains(job.JobId) || _running.ContainsKey(job.JobId)) continue;
+            // Ranks of the job on an unreachable node may still be running (cut off, not dead): a second copy of the job
+            // must not start until the split-brain resolver has downed that node (it then aborts its ranks and exits).
+            if (_unreachable.Any(u => _nodes.TryGetValue(u, out var cut) && cut.Busy.ContainsValue(job.JobId))) continue;
             // Ranks of the job's previous attempt still winding down on live nodes (a graceful stop for a rescale takes a
             // step and a checkpoint): wait for their slots, or the job re-forms as small as before and the growth repeats.
             // A rank that never reports is not waited for beyond OwnRanksWait.
             if (_nodes.Values.Any(n => n.SuspectSince is null && n.Busy.ContainsValue(job.JobId))
                 && DateTime.UtcNow - _waitingSince.GetValueOrDefault(job.JobId, DateTime.UtcNow) < OwnRanksWait) continue;
-            var nodes = _nodes.Values.Where(n => n.Kind == job.Requirements.DeviceKind && n.SuspectSince is null)
+            var nodes = _nodes.Values.Where(n => n.Kind == job.Requirements.DeviceKind && n.SuspectSince is null && !_unreachable.Contains(n.Address))
                 .OrderBy(n => n.Address, StringComparer.Ordinal).ToList();
             int free = nodes.Sum(n => n.FreeSlots.Count());
             int world = job.Requirements.ValidWorlds.Where(w => w <= free).DefaultIfEmpty(0).Max();
@@ -282,6 +292,22 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
                 node.Agent.Tell(new StopRank(a.JobId, a.Number, graceful, reason));
     }
 
+    /// <summary>
+    /// A node the failure detector flags: its groups are aborted (the ranks on reachable nodes fail fast and report), but
+    /// its jobs re-form only once it is removed (downed), since it may be alive on the other side of a partition.
+    /// </summary>
+    private void NodeUnreachable(string address)
+    {
+        if (!_unreachable.Add(address) || !_nodes.ContainsKey(address)) return;
+        _log.Warning("node {0} unreachable: its jobs re-form once the split-brain resolver has downed it", address);
+        foreach (var a in _running.Values.Where(a => a.Placement.Any(p => p.NodeAddress == address)).ToList())
+        {
+            _jobs.Tell(new ReportLog(a.JobId, a.Number, $"node {address} unreachable (cut off or dead): attempt {a.Number} stops; " +
+                "the job re-forms on the other nodes from its last checkpoint once the split-brain resolver has downed that node"));
+            StopAll(a, graceful: false, $"node {address} unreachable");
+        }
+    }
+
     /// <summary>A node is gone: abort the groups it was part of (the survivors fail fast, never hang) and requeue their jobs.</summary>
     private void NodeLost(string address, string why)
     {
@@ -318,7 +344,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         foreach (var a in _running.Values.Where(a => a is { Formed: true, Stopping: false, Requirements: not null }).ToList())
         {
             if (DateTime.UtcNow - a.StartedUtc < _minRunBeforeRescale) continue;
-            int free = _nodes.Values.Where(n => n.Kind == a.Requirements!.DeviceKind).Sum(n => n.FreeSlots.Count());
+            int free = _nodes.Values.Where(n => n.Kind == a.Requirements!.DeviceKind && !_unreachable.Contains(n.Address)).Sum(n => n.FreeSlots.Count());
             int bigger = a.Requirements!.ValidWorlds.Where(w => w > a.World && w <= a.World + free).DefaultIfEmpty(0).Max();
             if (bigger == 0) continue;
             _log.Info("job {0}: growing from {1} to {2} workers", a.JobId, a.World, bigger);

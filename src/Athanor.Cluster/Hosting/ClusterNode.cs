@@ -16,16 +16,21 @@ namespace Athanor.Cluster.Hosting;
 /// <summary>
 /// A running cluster member, hosted with Akka.Hosting: the job shard region (or its proxy), the coordinator
 /// singleton (on coordinator-role nodes) and its proxy, and the NodeAgent (on worker-role nodes). SIGTERM
-/// runs coordinated shutdown, whose first step asks the local ranks to checkpoint and stop.
+/// runs coordinated shutdown, whose first step asks the local ranks to checkpoint and stop. A node the cluster
+/// downed (a partition's losing side) aborts its ranks instead: its peers are gone, and a checkpoint written now
+/// could race the job's new attempt on the other side.
 /// </summary>
 public sealed class ClusterNode : IAsyncDisposable
 {
     private readonly IHost _host;
 
-    private ClusterNode(IHost host, ActorSystem system, IActorRef jobs, IActorRef coordinator, IActorRef? agent, Task<string> fenceLost)
+    private ClusterNode(IHost host, ActorSystem system, IActorRef jobs, IActorRef coordinator, IActorRef? agent, Task<string> fenceLost, Task<string> downed)
     {
         _host = host;
         FenceLost = fenceLost;
+        Terminated = system.WhenTerminated.ContinueWith(_ => downed.IsCompleted ? downed.Result
+            : $"this node's actor system stopped ({CoordinatedShutdown.Get(system).ShutdownReason?.GetType().Name ?? "no reason given"})",
+            TaskScheduler.Default);
         System = system;
         Jobs = jobs;
         Coordinator = coordinator;
@@ -41,12 +46,18 @@ public sealed class ClusterNode : IAsyncDisposable
     public string Address => Akka.Cluster.Cluster.Get(System).SelfAddress.ToString();
     /// <summary>Completes (with the reason) when another cluster turns out to write this node's journal: stop the node.</summary>
     public Task<string> FenceLost { get; }
+    /// <summary>
+    /// Completes (with the reason) when the actor system has terminated: after <see cref="StopAsync"/>, or on its own when
+    /// the cluster downed this node. A node without its actor system cannot serve or train: its host must exit.
+    /// </summary>
+    public Task<string> Terminated { get; }
 
     public static async Task<ClusterNode> StartAsync(ClusterNodeOptions options, CancellationToken cancel = default)
     {
         options = options.Validated();
         IActorRef? jobs = null, coordinator = null, agent = null;
         var fenceLost = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var downed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.DrainTimeout + TimeSpan.FromSeconds(20));
@@ -60,6 +71,7 @@ public sealed class ClusterNode : IAsyncDisposable
             akka.WithActors((system, registry) =>
             {
                 system.ActorOf(FenceWatcher.Props(fenceLost), "fence-watcher");
+                system.ActorOf(DowningWatch.Props(downed), "downing-watch");
                 coordinator = system.ActorOf(ClusterSingletonProxy.Props("/user/coordinator",
                     ClusterSingletonProxySettings.Create(system).WithRole("coordinator")), "coordinator-proxy");
                 var sharding = ClusterSharding.Get(system);
@@ -84,7 +96,11 @@ public sealed class ClusterNode : IAsyncDisposable
                     var drainAgent = agent;
                     CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "drain-training", async () =>
                     {
-                        int running = await drainAgent.Ask<int>(NodeAgent.Drain.Instance, TimeSpan.FromSeconds(5));
+                        // Downed: no checkpoint (see the class comment); otherwise (SIGTERM, a stop) drain gracefully.
+                        object stop = downed.Task.IsCompleted || CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason
+                            ? new NodeAgent.Abort(downed.Task.IsCompleted ? downed.Task.Result : "this node was downed")
+                            : NodeAgent.Drain.Instance;
+                        int running = await drainAgent.Ask<int>(stop, TimeSpan.FromSeconds(5));
                         var deadline = DateTime.UtcNow + options.DrainTimeout;
                         while (running > 0 && DateTime.UtcNow < deadline)
                         {
@@ -98,8 +114,11 @@ public sealed class ClusterNode : IAsyncDisposable
         });
         var host = builder.Build();
         await host.StartAsync(cancel);
+        // The ranks stop the moment the node learns it was downed, before coordinated shutdown reaches its drain step.
+        var downedAgent = agent;
+        _ = downed.Task.ContinueWith(t => downedAgent?.Tell(new NodeAgent.Abort(t.Result)), TaskScheduler.Default);
         var system = host.Services.GetRequiredService<ActorSystem>();
-        return new ClusterNode(host, system, jobs!, coordinator!, agent, fenceLost.Task);
+        return new ClusterNode(host, system, jobs!, coordinator!, agent, fenceLost.Task, downed.Task);
     }
 
     private sealed class CallerOwnedLifetime : IHostLifetime

@@ -42,6 +42,13 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
             foreach (var child in Context.GetChildren()) child.Tell(new StopRank("", 0, true, "node is shutting down"));
             Sender.Tell(Context.GetChildren().Count());
         });
+        Receive<Abort>(m =>
+        {
+            // Downed: the peers are on the other side of a partition and the job goes on there. Stop at once, no checkpoint.
+            _draining = true;
+            foreach (var child in Context.GetChildren()) child.Tell(new StopRank("", 0, false, m.Reason));
+            Sender.Tell(Context.GetChildren().Count());
+        });
         Receive<CountRanks>(_ => Sender.Tell(Context.GetChildren().Count()));
     }
 
@@ -52,6 +59,9 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     /// <summary>Asks every running rank to stop gracefully (SIGTERM); replies with how many ranks were running.</summary>
     public sealed record Drain { public static readonly Drain Instance = new(); }
+
+    /// <summary>Aborts every running rank without a checkpoint (this node was downed); replies with how many were running.</summary>
+    public sealed record Abort(string Reason);
 
     public sealed record CountRanks { public static readonly CountRanks Instance = new(); }
 

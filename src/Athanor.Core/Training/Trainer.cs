@@ -270,7 +270,11 @@ public sealed partial class Trainer
     /// <summary>All ranks stop at the same point (a step boundary, or between micro-batches) if any of them was asked to.</summary>
     private bool AgreeToStop(CancellationToken cancel)
     {
-        if (_group.WorldSize == 1) return cancel.IsCancellationRequested;
+        if (_group.WorldSize == 1)
+        {
+            _group.Barrier(); // an aborted group of one fails here: an abort stops without the checkpoint a stop makes
+            return cancel.IsCancellationRequested;
+        }
         using var flag = tensor(new[] { cancel.IsCancellationRequested ? 1.0f : 0.0f });
         _group.AllReduceSum(flag);
         return flag.item<float>() > 0;

@@ -10,8 +10,11 @@ namespace Athanor.Reporting;
 /// </summary>
 public static class ChartFont
 {
-    /// <summary>A family name no installed font has, so only the bundled file answers to it.</summary>
-    public const string Name = "Athanor DejaVu Sans";
+    /// <summary>
+    /// A family name no installed font has, so only the bundled file answers to it. A property, not a constant, so
+    /// that naming it registers the font first (ScottPlot would otherwise cache its fallback under this name).
+    /// </summary>
+    public static string Name { get; } = "Athanor DejaVu Sans";
 
     private const string Resource = "Athanor.Reporting.Fonts.DejaVuSans.ttf";
 

@@ -5,7 +5,7 @@ For the 1b full fine-tune and the 8b LoRA r16 + activation checkpointing presets
   - Athanor's benchmark with caching on (tokens/s, device memory in use),
   - Athanor's benchmark with libtorch's caching off and device memory sampled (peak_source=sampled-uncached: the
     figure torch.cuda.max_memory_allocated gives) next to the memory planner's prediction,
-  - the PyTorch reference (shared/reference/torch_llama_bench.py) at the same shapes: tokens/s, max_memory_allocated.
+  - the PyTorch reference (bench/reference/torch_llama_bench.py) at the same shapes: tokens/s, max_memory_allocated.
 It prints a markdown table and fails (exit 1, a line starting with MEMORY REGRESSION) when a run crashes, when the
 measured peak is more than 15% away from the planner's, or more than 15% above the reference's.
 

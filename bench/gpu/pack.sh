@@ -16,6 +16,6 @@ find "$out/cluster" \( -name 'libtorch*.so' -o -name 'libc10*.so' -o -name 'libg
 rm -f "$out/cluster/examples/demo/data/alpaca_en_demo.json"   # the repo copy on the host has it
 tar -C "$out" -cJf "$out/cluster.tar.xz" cluster
 rm -rf "$out/cluster"
-cp ../shared/reference/torch_llama_bench.py "$out/" 2>/dev/null || cp /work/shared/reference/torch_llama_bench.py "$out/"
+cp bench/reference/torch_llama_bench.py "$out/"
 echo "packed: $(du -h "$out/cluster.tar.xz" | cut -f1) $out/cluster.tar.xz (commit $(git rev-parse --short HEAD))"
 git rev-parse HEAD > "$out/COMMIT"

@@ -108,7 +108,7 @@ public sealed partial class DeployTests
         var env = Merged(root["services"]["node2"], "environment");
         string Env(string key) => ((YamlScalarNode)Merged(env, key)).Value!;
         Assert.StartsWith("postgres:Host=postgres;", Env("ATHANOR_NODE_JOURNAL"));
-        Assert.True(File.Exists(Deploy(((YamlScalarNode)root["secrets"]["token"]["file"]).Value!)));
+        Assert.Equal("./local/token", ((YamlScalarNode)root["secrets"]["token"]["file"]).Value); // what make-token.sh writes
         Assert.Equal("/run/secrets/token", Env("ATHANOR_NODE_TOKEN_FILE"));
         Assert.Equal("http://otel-collector:4317", Env("OTEL_EXPORTER_OTLP_ENDPOINT"));
         var collector = LoadYaml(Deploy("otel-collector.yaml"));
@@ -121,6 +121,32 @@ public sealed partial class DeployTests
         Assert.StartsWith("/data/", ((YamlScalarNode)job["dataset_dir"]).Value);
         Assert.StartsWith("/shared/runs/", ((YamlScalarNode)job["output_dir"]).Value);
         Assert.True(Directory.Exists(Path.Combine(ChartRenderer.RepoRoot, "examples", "demo", "data")));
+    }
+
+    [Fact]
+    public void The_local_token_is_made_on_the_machine_kept_once_made_and_never_committed()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "athanor-token-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(folder);
+        try
+        {
+            string file = Path.Combine(folder, "token");
+            var (code, stdout, stderr) = ChartRenderer.Exec("/bin/sh", [Deploy("local/make-token.sh"), file]);
+            Assert.True(code == 0, stderr);
+            Assert.Contains("token written", stdout);
+            string token = File.ReadAllText(file);
+            Assert.Matches("^[0-9a-f]{64}$", token);
+            if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+
+            // A second run keeps the token clients already use.
+            (code, stdout, stderr) = ChartRenderer.Exec("/bin/sh", [Deploy("local/make-token.sh"), file]);
+            Assert.True(code == 0, stderr);
+            Assert.Contains("token kept", stdout);
+            Assert.Equal(token, File.ReadAllText(file));
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+
+        Assert.Contains("/deploy/local/token", File.ReadAllLines(Path.Combine(ChartRenderer.RepoRoot, ".gitignore")));
     }
 
     [Fact]

@@ -1,12 +1,14 @@
 using System.Globalization;
 using Athanor.Reporting;
+using ScottPlot;
+using SkiaSharp;
 
 namespace Athanor.Cluster.Tests;
 
 /// <summary>
-/// Draws a dashboard's panels from the series Prometheus returned for their queries: a grid of time-series panels,
-/// seconds since the run started on x, each series in its own colour with its labels as legend. It stands in for
-/// Grafana's rendering (Grafana cannot be installed here); the data is the dashboards' own queries' answer.
+/// Draws a dashboard's panels from the series Prometheus returned for their queries: a grid of ScottPlot time-series
+/// panels, seconds since the run started on x, each series in its own colour with its labels as legend. It stands in
+/// for Grafana's rendering (Grafana cannot be installed here); the data is the dashboards' own queries' answer.
 /// </summary>
 public static class DashboardImage
 {
@@ -14,89 +16,77 @@ public static class DashboardImage
     /// <summary>Stat: a single-value panel (Grafana's "stat"), drawn as its last value.</summary>
     public sealed record Panel(string Title, IReadOnlyList<Series> Series, bool Stat = false);
 
-    private static readonly Rgb[] Palette = [Rgb.FromHex(0x1F77B4), Rgb.FromHex(0xFF7F0E), Rgb.FromHex(0x2CA02C), Rgb.FromHex(0xD62728),
-        Rgb.FromHex(0x9467BD), Rgb.FromHex(0x8C564B), Rgb.FromHex(0xE377C2), Rgb.FromHex(0x17BECF)];
-    private static readonly Rgb Text = Rgb.FromHex(0x262626), Muted = Rgb.FromHex(0x7A7A7A), Grid = Rgb.FromHex(0xE8E8E8), Frame = Rgb.FromHex(0xBBBBBB);
-    private const int PanelWidth = 560, PanelHeight = 300, Gap = 12, Columns = 2;
+    private static readonly SKColor PageBackground = new(0xF4, 0xF5, 0xF5), Text = new(0x26, 0x26, 0x26);
+    private const int PanelWidth = 560, PanelHeight = 300, Gap = 12, Columns = 2, TitleSize = 16;
 
     public static byte[] Png(string title, IReadOnlyList<Panel> panels, double t0)
     {
-        var font = PixelFont.Normal;
         int rows = (panels.Count + Columns - 1) / Columns;
-        int header = font.LineHeight + 2 * Gap;
-        var canvas = new RasterCanvas(Columns * PanelWidth + (Columns + 1) * Gap, header + rows * (PanelHeight + Gap), Rgb.FromHex(0xF4F5F5));
-        font.Draw(canvas, title, Gap, Gap, Text, bold: true);
+        int header = TitleSize + 2 * Gap;
+        var info = new SKImageInfo(Columns * PanelWidth + (Columns + 1) * Gap, header + rows * (PanelHeight + Gap));
+        using var surface = SKSurface.Create(info);
+        var canvas = surface.Canvas;
+        canvas.Clear(PageBackground);
+        DrawText(canvas, title, Gap, Gap + TitleSize, TitleSize, Text);
         for (int i = 0; i < panels.Count; i++)
         {
             int left = Gap + i % Columns * (PanelWidth + Gap), top = header + i / Columns * (PanelHeight + Gap);
-            DrawPanel(canvas, panels[i], new PixelRect(left, top, left + PanelWidth, top + PanelHeight), t0);
+            var box = new PixelRect(left, left + PanelWidth, top + PanelHeight, top);
+            if (panels[i].Stat) DrawStat(canvas, panels[i], box);
+            else
+            {
+                // Each panel is its own figure (rendering a plot clears the canvas it draws on), pasted into the grid.
+                using var plot = TimeSeries(panels[i], t0);
+                using var bitmap = SKBitmap.Decode(plot.GetImageBytes(PanelWidth, PanelHeight, ImageFormat.Png));
+                canvas.DrawBitmap(bitmap, left, top);
+            }
         }
-        return canvas.EncodePng();
+        using var image = surface.Snapshot();
+        using var png = image.Encode(SKEncodedImageFormat.Png, 100);
+        return png.ToArray();
     }
 
-    private static void DrawPanel(RasterCanvas canvas, Panel panel, PixelRect box, double t0)
+    private static Plot TimeSeries(Panel panel, double t0)
     {
-        var font = PixelFont.Normal;
-        var small = PixelFont.Small;
-        canvas.FillRect(box, Rgb.White);
-        canvas.FillRect(new PixelRect(box.Left, box.Top, box.Right, box.Top + 1), Frame);
-        font.Draw(canvas, panel.Title, box.Left + 8, box.Top + 8, Text, bold: true);
-        var points = panel.Series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.Value)).ToList();
-        if (panel.Stat && points.Count > 0)
+        var plot = new Plot();
+        plot.Title(panel.Title, 13);
+        plot.XLabel("seconds since the job started", 11);
+        foreach (var series in panel.Series)
         {
-            var large = PixelFont.Large;
-            string value = Format(panel.Series[0].Points.Last(p => double.IsFinite(p.Value)).Value);
-            large.Draw(canvas, value, box.Left + (box.Width - large.MeasureWidth(value)) / 2, box.Top + (box.Height - large.CapHeight) / 2, Palette[0]);
-            return;
+            var finite = series.Points.Where(p => double.IsFinite(p.Value)).ToArray();
+            var line = plot.Add.ScatterLine(finite.Select(p => p.Time - t0).ToArray(), finite.Select(p => p.Value).ToArray());
+            line.LineWidth = 2;
+            line.LegendText = series.Name;
         }
-        int legendHeight = panel.Series.Count * (small.LineHeight + 2) + 4;
-        var plot = new PixelRect(box.Left + 70, box.Top + 16 + font.LineHeight, box.Right - 14, box.Bottom - 24 - legendHeight);
-        if (points.Count == 0)
+        if (panel.Series.Count > 0) plot.ShowLegend(Edge.Bottom);
+        if (!panel.Series.Any(s => s.Points.Any(p => double.IsFinite(p.Value))))
         {
-            font.Draw(canvas, "no data", plot.Left + plot.Width / 2 - 40, plot.Top + plot.Height / 2, Muted);
-            return;
+            var note = plot.Add.Annotation("no data", Alignment.MiddleCenter);
+            ChartFont.Apply(note.LabelStyle);
+            note.LabelStyle.BackgroundColor = Colors.White;
+            note.LabelStyle.BorderColor = Colors.Transparent;
+            note.LabelStyle.ShadowColor = Colors.Transparent;
         }
-        double xMin = points.Min(p => p.Time) - t0, xMax = Math.Max(points.Max(p => p.Time) - t0, xMin + 1);
-        double yMin = points.Min(p => p.Value), yMax = points.Max(p => p.Value);
-        if (yMax - yMin < 1e-12 * Math.Max(1, Math.Abs(yMax))) { yMin -= Math.Max(0.5, Math.Abs(yMin) * 0.1); yMax += Math.Max(0.5, Math.Abs(yMax) * 0.1); }
-        else { double m = (yMax - yMin) * 0.06; yMin -= m; yMax += m; }
-        if (yMin < 0 && points.All(p => p.Value >= 0)) yMin = 0;
-        double X(double t) => plot.Left + (t - t0 - xMin) / (xMax - xMin) * plot.Width;
-        double Y(double v) => plot.Bottom - (v - yMin) / (yMax - yMin) * plot.Height;
-
-        var (yTicks, yLabels) = Ticks(yMin, yMax, 5);
-        for (int t = 0; t < yTicks.Length; t++)
-        {
-            int y = (int)Math.Round(Y(yTicks[t]));
-            canvas.FillRect(new PixelRect(plot.Left, y, plot.Right, y + 1), Grid);
-            small.Draw(canvas, yLabels[t], plot.Left - 6 - small.MeasureWidth(yLabels[t]), y - small.CapHeight / 2, Muted);
-        }
-        var (xTicks, xLabels) = Ticks(xMin, xMax, 6);
-        for (int t = 0; t < xTicks.Length; t++)
-        {
-            int x = (int)Math.Round(plot.Left + (xTicks[t] - xMin) / (xMax - xMin) * plot.Width);
-            canvas.FillRect(new PixelRect(x, plot.Top, x + 1, plot.Bottom), Grid);
-            string label = xLabels[t] + "s";
-            small.Draw(canvas, label, x - small.MeasureWidth(label) / 2, plot.Bottom + 5, Muted);
-        }
-        canvas.FillRect(new PixelRect(plot.Left, plot.Bottom, plot.Right, plot.Bottom + 1), Frame);
-        for (int s = 0; s < panel.Series.Count; s++)
-        {
-            var color = Palette[s % Palette.Length];
-            var line = panel.Series[s].Points.Where(p => double.IsFinite(p.Value)).Select(p => (X(p.Time), Y(p.Value))).ToArray();
-            canvas.StrokePolyline(line, 2, color);
-            int legendTop = plot.Bottom + 18 + s * (small.LineHeight + 2);
-            canvas.FillRect(new PixelRect(plot.Left, legendTop + 2, plot.Left + 14, legendTop + 5), color);
-            small.Draw(canvas, panel.Series[s].Name, plot.Left + 20, legendTop, Text);
-        }
+        ChartFont.Apply(plot);
+        return plot;
     }
 
-    /// <summary>Round tick values inside [min, max] and their labels, as the loss plot draws them.</summary>
-    internal static (double[] Values, string[] Labels) Ticks(double min, double max, int target)
+    private static void DrawStat(SKCanvas canvas, Panel panel, PixelRect box)
     {
-        double step = NiceTicks.Step(max - min, target);
-        var values = NiceTicks.Values(min, max, step);
-        return (values, TickLabels.Format(values, step));
+        canvas.DrawRect(box.Left, box.Top, box.Width, box.Height, new SKPaint { Color = SKColors.White });
+        DrawText(canvas, panel.Title, box.Left + 8, box.Top + 8 + 13, 13, Text);
+        var last = panel.Series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.Value)).Select(p => (double?)p.Value).LastOrDefault();
+        string value = last is double v ? Format(v) : "no data";
+        using var font = new SKFont(ChartFont.Typeface, 40);
+        float width = font.MeasureText(value);
+        DrawText(canvas, value, box.HorizontalCenter - width / 2, box.VerticalCenter + 14, 40, new SKColor(0x1F, 0x77, 0xB4));
+    }
+
+    private static void DrawText(SKCanvas canvas, string text, float x, float baseline, float size, SKColor color)
+    {
+        using var font = new SKFont(ChartFont.Typeface, size);
+        using var paint = new SKPaint { Color = color, IsAntialias = true };
+        canvas.DrawText(text, x, baseline, font, paint);
     }
 
     private static string Format(double v) =>

@@ -1,21 +1,22 @@
 using System.Globalization;
 using Athanor.Reporting;
+using ScottPlot;
 
 namespace Athanor.Cluster.Tests;
 
 /// <summary>
 /// Draws one trace as a waterfall, the way trace viewers (Tempo, Jaeger) show it: a row per span in tree order,
-/// indented by depth, its bar from start to end on a shared time axis, its service (the node) at the right.
+/// indented by depth, its bar from start to end on a shared time axis, its duration and service (the node) beside it.
 /// </summary>
 public static class TraceImage
 {
-    private static readonly Rgb Text = Rgb.FromHex(0x262626), Muted = Rgb.FromHex(0x7A7A7A), Grid = Rgb.FromHex(0xEDEDED);
-    private static readonly Dictionary<string, Rgb> ScopeColors = new()
+    private static readonly Dictionary<string, Color> ScopeColors = new()
     {
-        ["Athanor.Cluster"] = Rgb.FromHex(0x1F77B4),
-        ["Athanor.Training"] = Rgb.FromHex(0x2CA02C),
+        ["Athanor.Cluster"] = Color.FromHex("#1F77B4"),
+        ["Athanor.Training"] = Color.FromHex("#2CA02C"),
     };
-    private const int Row = 16, LabelWidth = 330, BarsWidth = 760, NodeWidth = 150, Pad = 12;
+    private static readonly Color OtherScope = Color.FromHex("#9467BD"), Muted = Color.FromHex("#7A7A7A");
+    private const int RowHeight = 16, Width = 1250;
 
     /// <param name="keep">which spans to draw (their ancestors are drawn too)</param>
     public static byte[] Png(string title, IReadOnlyList<TelemetryOtlpReceiver.OtlpSpan> trace, Func<TelemetryOtlpReceiver.OtlpSpan, bool> keep)
@@ -34,37 +35,33 @@ public static class TraceImage
         foreach (var root in trace.Where(s => shown.Contains(s.SpanId) && !byId.ContainsKey(s.ParentSpanId)).OrderBy(s => s.StartNanos))
             Walk(root, 0);
 
-        var font = PixelFont.Normal;
-        var small = PixelFont.Small;
-        int top = Pad + font.LineHeight + Pad + small.LineHeight + 6;
-        var canvas = new RasterCanvas(Pad + LabelWidth + BarsWidth + NodeWidth + Pad, top + rows.Count * Row + Pad, Rgb.White);
-        font.Draw(canvas, title, Pad, Pad, Text, bold: true);
+        using var plot = new Plot();
+        plot.Title(title, 14);
+        plot.XLabel("seconds since the trace started", 11);
         ulong t0 = rows.Min(r => r.Span.StartNanos), t1 = rows.Max(r => r.Span.EndNanos);
-        double seconds = (t1 - t0) / 1e9;
-        int barsLeft = Pad + LabelWidth;
-        double X(ulong t) => barsLeft + (t - t0) / 1e9 / seconds * BarsWidth;
-        var (ticks, labels) = DashboardImage.Ticks(0, seconds, 8);
-        for (int k = 0; k < ticks.Length; k++)
-        {
-            int x = (int)Math.Round(barsLeft + ticks[k] / seconds * BarsWidth);
-            canvas.FillRect(new PixelRect(x, top - 2, x + 1, canvas.Height - Pad), Grid);
-            string label = labels[k] + "s";
-            small.Draw(canvas, label, x - small.MeasureWidth(label) / 2, top - small.LineHeight - 4, Muted);
-        }
+        double Seconds(ulong t) => (t - t0) / 1e9;
         for (int i = 0; i < rows.Count; i++)
         {
-            var (span, depth) = rows[i];
-            int y = top + i * Row;
-            small.Draw(canvas, Label(span), Pad + depth * 12, y + 3, Text);
-            var color = ScopeColors.GetValueOrDefault(span.Scope, Rgb.FromHex(0x9467BD));
-            int left = (int)X(span.StartNanos), right = Math.Max(left + 2, (int)Math.Ceiling(X(span.EndNanos)));
-            canvas.FillRect(new PixelRect(left, y + 3, right, y + Row - 3), color);
+            var span = rows[i].Span;
+            var bar = plot.Add.Rectangle(Seconds(span.StartNanos), Seconds(span.EndNanos), i + 0.3, i - 0.3);
+            bar.FillColor = ScopeColors.GetValueOrDefault(span.Scope, OtherScope);
+            bar.LineWidth = 0;
             string millis = ((span.EndNanos - span.StartNanos) / 1e6).ToString("0.#", CultureInfo.InvariantCulture) + " ms";
-            int after = right + 4 + small.MeasureWidth(millis) < barsLeft + BarsWidth ? right + 4 : left - 4 - small.MeasureWidth(millis);
-            small.Draw(canvas, millis, after, y + 3, Muted);
-            small.Draw(canvas, span.Service, barsLeft + BarsWidth + 8, y + 3, Muted);
+            var note = plot.Add.Text($"{millis}  {span.Service}", Seconds(span.EndNanos), i);
+            ChartFont.Apply(note.LabelStyle);
+            note.LabelStyle.FontSize = 10;
+            note.LabelStyle.ForeColor = Muted;
+            note.LabelStyle.Alignment = Alignment.MiddleLeft;
+            note.LabelStyle.OffsetX = 4;
         }
-        return canvas.EncodePng();
+        // One tick per row on the left, labelled with the span and a mark per level of depth; rows run downwards.
+        plot.Axes.Left.SetTicks(Enumerable.Range(0, rows.Count).Select(i => (double)i).ToArray(),
+            rows.Select(r => new string('\u203A', r.Depth) + (r.Depth > 0 ? " " : "") + Label(r.Span)).ToArray());
+        double seconds = Seconds(t1);
+        plot.Axes.SetLimits(0, seconds * 1.25, rows.Count - 0.5, -0.5); // room at the right for the last labels
+        ChartFont.Apply(plot);
+        plot.Axes.Left.TickLabelStyle.FontSize = 10;
+        return plot.GetImageBytes(Width, 80 + rows.Count * RowHeight, ImageFormat.Png);
     }
 
     private static string Label(TelemetryOtlpReceiver.OtlpSpan span) => span.Name switch

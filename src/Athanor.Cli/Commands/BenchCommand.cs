@@ -3,7 +3,7 @@ using Athanor.Benchmarks;
 
 namespace Athanor.Cli.Commands;
 
-/// <summary>`cluster bench`: training steps on random tokens, comparable with shared/reference/torch_llama_bench.py.</summary>
+/// <summary>`cluster bench`: training steps on random tokens, comparable with bench/reference/torch_llama_bench.py.</summary>
 public sealed class BenchCommand : ICommand
 {
     public string Name => "bench";
@@ -14,7 +14,7 @@ public sealed class BenchCommand : ICommand
                              [--no-fused] [--no-chunked-loss] [--world N] [--zero 0-3]
 
         Trains on random tokens with the shapes, recipe and FLOP count of the PyTorch reference
-        (shared/reference/torch_llama_bench.py) and prints its last line format, then Athanor's extra keys:
+        (bench/reference/torch_llama_bench.py) and prints its last line format, then Athanor's extra keys:
           RESULT tokens_per_s_per_gpu=... mfu=... peak_mem_gib=... step_ms=... world=N preset=... ...
         The steps are a job's: the model is built and trained by the same code as `cluster train` (docs/benchmarks.md).
         On CUDA, libtorch comes from ATHANOR_LIBTORCH or the PyTorch that python3 imports. peak_mem_gib is the

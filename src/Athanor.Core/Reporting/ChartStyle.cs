@@ -1,33 +1,28 @@
+using ScottPlot;
+
 namespace Athanor.Reporting;
 
-/// <summary>Colours and sizes of the loss chart, in one place (matplotlib-like palette).</summary>
+/// <summary>Colours and sizes of the loss chart, in one place (matplotlib's palette, as LLaMA-Factory's plot).</summary>
 internal static class ChartStyle
 {
-    public static readonly Rgb Background = Rgb.White;
-    public static readonly Rgb Grid = Rgb.FromHex(0xE8E8E8);
-    public static readonly Rgb Frame = Rgb.FromHex(0x4D4D4D);
-    public static readonly Rgb Text = Rgb.FromHex(0x262626);
-    public static readonly Rgb MutedText = Rgb.FromHex(0x7A7A7A);
-    public static readonly Rgb LegendBorder = Rgb.FromHex(0xCCCCCC);
+    public static readonly Color Background = Colors.White;
+    public static readonly Color MutedText = Color.FromHex("#7A7A7A");
 
     /// <summary>Train loss: raw as a thin translucent line, smoothed as a solid thicker one.</summary>
-    public static readonly Rgb Train = Rgb.FromHex(0x1F77B4);
-    public const double RawWidth = 1.25;
+    public static readonly Color Train = Color.FromHex("#1F77B4");
+    public const float RawWidth = 1.25f;
     public const double RawOpacity = 0.35;
-    public const double SmoothedWidth = 2.25;
+    public const float SmoothedWidth = 2.25f;
 
-    /// <summary>Eval loss: markers with a white rim joined by a faint line.</summary>
-    public static readonly Rgb Eval = Rgb.FromHex(0xFF7F0E);
-    public const double EvalLineWidth = 1.25;
+    /// <summary>Eval loss: markers joined by a faint line.</summary>
+    public static readonly Color Eval = Color.FromHex("#FF7F0E");
+    public const float EvalLineWidth = 1.25f;
     public const double EvalLineOpacity = 0.55;
-    public const double MarkerRadius = 3.75;
-    public const double MarkerRim = 1.25;
+    public const float MarkerSize = 7.5f;
 
-    public const int Padding = 14;
-    public const int TickLength = 5;
-    public const int TickLabelGap = 6;
-    public const int CaptionGap = 10;
-    public const double XMarginFraction = 0.02;
-    public const double YMarginFraction = 0.06;
-    public const double MinEdgeMargin = 8;
+    public const float TitleSize = 16;
+    public const float NoteSize = 12;
+    public const float TitlePadding = 14;
+    /// <summary>The title is centred over the plot, not the figure: the y axis pushes it right by about this much.</summary>
+    public const float TitleCentreShift = 60;
 }

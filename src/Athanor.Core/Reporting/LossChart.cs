@@ -1,231 +1,103 @@
+using ScottPlot;
+using ScottPlot.TickGenerators;
+
 namespace Athanor.Reporting;
 
-/// <summary>Lays out and draws one loss chart onto a fresh canvas.</summary>
-internal sealed class LossChart
+/// <summary>Builds the ScottPlot figure of one loss chart: series, axes, legend, title and notes.</summary>
+internal static class LossChart
 {
-    private readonly LossSeries _train;
-    private readonly LossSeries _eval;
-    private readonly string _title;
-    private readonly RasterCanvas _canvas;
-    private readonly PixelFont _font = PixelFont.Normal;
-    private PixelRect _plot;
-    private ChartAxis _x = null!;
-    private ChartAxis _y = null!;
+    public const string EmptyNote = "no finite loss values";
 
-    public LossChart(LossSeries train, LossSeries eval, string title, int width, int height)
+    public static Plot Build(LossSeries train, LossSeries eval, string title, int width)
     {
-        _train = train;
-        _eval = eval;
-        _title = title.Trim();
-        _canvas = new RasterCanvas(width, height, ChartStyle.Background);
+        var plot = new Plot();
+        plot.FigureBackground.Color = ChartStyle.Background;
+        plot.DataBackground.Color = ChartStyle.Background;
+        AddTrain(plot, train);
+        AddEval(plot, eval);
+        plot.XLabel("step");
+        plot.YLabel("loss");
+        if (title.Trim().Length > 0)
+            plot.Title(FitTitle(title.Trim(), width - 2 * ChartStyle.TitlePadding - ChartStyle.TitleCentreShift), ChartStyle.TitleSize);
+        if (train.Count + eval.Count > 0) plot.ShowLegend(Alignment.UpperRight);
+        if (AllWhole(train.Steps) && AllWhole(eval.Steps))
+            plot.Axes.Bottom.TickGenerator = new NumericAutomatic { IntegerTicksOnly = true };
+        SetLimits(plot, train, eval);
+        ChartFont.Apply(plot);
+
+        int skipped = train.Skipped + eval.Skipped;
+        if (skipped > 0) AddNote(plot, $"skipped {skipped} non-finite point{(skipped == 1 ? "" : "s")}", Alignment.LowerLeft);
+        if (train.Count + eval.Count == 0) AddNote(plot, EmptyNote, Alignment.MiddleCenter);
+        return plot;
     }
 
-    private bool HasData => _train.Count + _eval.Count > 0;
-
-    public RasterCanvas Draw()
+    private static void AddTrain(Plot plot, LossSeries train)
     {
-        Layout();
-        DrawGrid();
-        DrawSeries();
-        DrawFrameAndTicks();
-        ChartLegend.Draw(_canvas, _plot, _font, _train.Count, _eval.Count);
-        DrawTexts();
-        return _canvas;
+        if (train.Count == 0) return;
+        // SignalXY draws sorted x cheaply at any length (one vertical span per pixel column).
+        var raw = plot.Add.SignalXY(train.Steps, train.Values, ChartStyle.Train.WithOpacity(ChartStyle.RawOpacity));
+        raw.LineWidth = ChartStyle.RawWidth;
+        raw.MarkerSize = 0;
+        raw.LegendText = "train";
+        var smoothed = plot.Add.SignalXY(train.Steps, LossSmoothing.Smooth(train.Values), ChartStyle.Train);
+        smoothed.LineWidth = ChartStyle.SmoothedWidth;
+        smoothed.MarkerSize = 0;
+        smoothed.LegendText = "train (smoothed)";
+        if (train.Count == 1) // a lone point makes no line: mark it
+            plot.Add.Marker(train.Steps[0], train.Values[0], MarkerShape.FilledCircle, ChartStyle.MarkerSize, ChartStyle.Train);
     }
 
-    private void Layout()
+    private static void AddEval(Plot plot, LossSeries eval)
     {
-        var (xLow, xHigh, yLow, yHigh) = DataBounds();
-        bool integerSteps = AllWhole(_train.Steps) && AllWhole(_eval.Steps);
-        var (yMin, yMax) = ChartAxis.PaddedRange(yLow, yHigh, ChartStyle.YMarginFraction, 0.05);
-        if (yMin < 0 && yLow >= 0) yMin = 0; // losses are not negative: don't show a negative band for padding alone
-
-        int pad = ChartStyle.Padding;
-        int top = pad + (_title.Length > 0 ? _font.LineHeight + pad / 2 : 0);
-        int bottom = _canvas.Height - (pad + _font.LineHeight + ChartStyle.CaptionGap + _font.CapHeight
-            + ChartStyle.TickLabelGap + ChartStyle.TickLength + 1);
-        _y = ChartAxis.Create(yMin, yMax, Math.Max(2, (bottom - top) / 60), integerOnly: false);
-        for (int target = 3; _y.Ticks.Length < 2 && target <= 10; target++) // a short axis still gets two labels
-            _y = ChartAxis.Create(yMin, yMax, target, integerOnly: false);
-
-        int yLabelWidth = _y.Labels.Length == 0 ? 0 : _y.Labels.Max(l => _font.MeasureWidth(l));
-        int left = pad + _font.CapHeight + ChartStyle.CaptionGap + yLabelWidth + ChartStyle.TickLabelGap + ChartStyle.TickLength;
-        int right = _canvas.Width - pad - 2 * _font.Scale * 6;
-        _plot = new PixelRect(left, top, right, bottom);
-        // At least a marker's width of margin, so points at either end are not cut by the frame.
-        double xMargin = Math.Max(ChartStyle.XMarginFraction, ChartStyle.MinEdgeMargin / _plot.Width);
-        var (xMin, xMax) = ChartAxis.PaddedRange(xLow, xHigh, xMargin, integerSteps ? 1 : 0.5);
-        _x = XAxis(xMin, xMax, integerSteps);
+        if (eval.Count == 0) return;
+        var points = plot.Add.Scatter(eval.Steps, eval.Values, ChartStyle.Eval);
+        points.LineColor = ChartStyle.Eval.WithOpacity(ChartStyle.EvalLineOpacity);
+        points.LineWidth = ChartStyle.EvalLineWidth;
+        points.MarkerShape = MarkerShape.FilledCircle;
+        points.MarkerSize = ChartStyle.MarkerSize;
+        points.LegendText = "eval";
     }
 
-    /// <summary>The densest nice x ticks whose labels still leave room between them.</summary>
-    private ChartAxis XAxis(double min, double max, bool integerSteps)
+    /// <summary>ScottPlot's automatic limits, except that a loss axis never dips below 0 for padding alone.</summary>
+    private static void SetLimits(Plot plot, LossSeries train, LossSeries eval)
     {
-        for (int target = Math.Max(2, _plot.Width / 90); ; target--)
+        if (train.Count + eval.Count == 0)
         {
-            var axis = ChartAxis.Create(min, max, target, integerSteps);
-            int widest = axis.Labels.Length == 0 ? 0 : axis.Labels.Max(l => _font.MeasureWidth(l));
-            double spacing = axis.Step / axis.Span * _plot.Width;
-            if (spacing >= widest + 2 * _font.MeasureWidth("00") || target <= 1) return axis;
+            plot.Axes.SetLimits(0, 1, 0, 1);
+            return;
         }
+        plot.Axes.AutoScale();
+        var limits = plot.Axes.GetLimits();
+        bool nonNegative = train.Values.All(v => v >= 0) && eval.Values.All(v => v >= 0);
+        if (nonNegative && limits.Bottom < 0) plot.Axes.SetLimitsY(0, limits.Top);
     }
 
-    private (double XLow, double XHigh, double YLow, double YHigh) DataBounds()
+    private static void AddNote(Plot plot, string text, Alignment where)
     {
-        if (!HasData) return (0, 1, 0, 1);
-        double xLow = double.MaxValue, xHigh = double.MinValue, yLow = double.MaxValue, yHigh = double.MinValue;
-        foreach (var series in new[] { _train, _eval })
-        {
-            if (series.Count == 0) continue;
-            xLow = Math.Min(xLow, series.Steps[0]);
-            xHigh = Math.Max(xHigh, series.Steps[^1]);
-            foreach (double v in series.Values)
-            {
-                yLow = Math.Min(yLow, v);
-                yHigh = Math.Max(yHigh, v);
-            }
-        }
-        return (xLow, xHigh, yLow, yHigh);
+        var note = plot.Add.Annotation(text, where);
+        ChartFont.Apply(note.LabelStyle);
+        note.LabelStyle.FontSize = ChartStyle.NoteSize;
+        note.LabelStyle.ForeColor = ChartStyle.MutedText;
+        note.LabelStyle.BackgroundColor = ChartStyle.Background.WithOpacity(0.8);
+        note.LabelStyle.BorderColor = Colors.Transparent;
+        note.LabelStyle.ShadowColor = Colors.Transparent;
     }
 
-    private static bool AllWhole(double[] values)
+    /// <summary><paramref name="title"/> shortened with "..." until it fits <paramref name="width"/> pixels.</summary>
+    private static string FitTitle(string title, float width)
     {
-        foreach (double v in values)
-            if (v != Math.Floor(v)) return false;
-        return true;
-    }
-
-    private double MapX(double x) => _plot.Left + (x - _x.Min) / _x.Span * _plot.Width;
-    private double MapY(double y) => _plot.Bottom - (y - _y.Min) / _y.Span * _plot.Height;
-    private int Column(double x) => Math.Clamp((int)Math.Floor(MapX(x)), _plot.Left, _plot.Right - 1);
-    private int Row(double y) => Math.Clamp((int)Math.Floor(MapY(y)), _plot.Top, _plot.Bottom - 1);
-
-    private void DrawGrid()
-    {
-        foreach (double t in _x.Ticks)
+        var style = new LabelStyle { FontSize = ChartStyle.TitleSize };
+        ChartFont.Apply(style);
+        using var paint = Paint.NewDisposablePaint();
+        bool Fits(string text) => style.Measure(text, paint).Width <= width;
+        if (Fits(title)) return title;
+        for (int keep = title.Length - 1; keep > 0; keep--)
         {
-            int c = Column(t);
-            _canvas.FillRect(new PixelRect(c, _plot.Top, c + 1, _plot.Bottom), ChartStyle.Grid);
-        }
-        foreach (double t in _y.Ticks)
-        {
-            int r = Row(t);
-            _canvas.FillRect(new PixelRect(_plot.Left, r, _plot.Right, r + 1), ChartStyle.Grid);
-        }
-    }
-
-    private void DrawSeries()
-    {
-        _canvas.Clip = _plot;
-        if (_train.Count > 0)
-        {
-            var raw = ToPixels(_train.Steps, _train.Values);
-            var smoothed = ToPixels(_train.Steps, LossSmoothing.Smooth(_train.Values));
-            _canvas.StrokePolyline(raw, ChartStyle.RawWidth, ChartStyle.Train, ChartStyle.RawOpacity);
-            _canvas.StrokePolyline(smoothed, ChartStyle.SmoothedWidth, ChartStyle.Train);
-            if (_train.Count == 1) // a lone point makes no line: mark it
-                _canvas.FillCircle(raw[0].X, raw[0].Y, ChartStyle.MarkerRadius, ChartStyle.Train);
-        }
-        if (_eval.Count > 0)
-        {
-            var points = ToPixels(_eval.Steps, _eval.Values);
-            if (points.Length > 1)
-                _canvas.StrokePolyline(points, ChartStyle.EvalLineWidth, ChartStyle.Eval, ChartStyle.EvalLineOpacity);
-            // Too many markers would merge into a band; thin them to about one per marker width.
-            double lastX = double.NegativeInfinity;
-            foreach (var (x, y) in points)
-            {
-                if (x - lastX < ChartStyle.MarkerRadius * 2 && points.Length > _plot.Width / 4) continue;
-                lastX = x;
-                _canvas.FillCircle(x, y, ChartStyle.MarkerRadius + ChartStyle.MarkerRim, ChartStyle.Background);
-                _canvas.FillCircle(x, y, ChartStyle.MarkerRadius, ChartStyle.Eval);
-            }
-        }
-        _canvas.Clip = _canvas.Bounds;
-    }
-
-    private (double X, double Y)[] ToPixels(double[] steps, double[] values)
-    {
-        var points = new (double X, double Y)[steps.Length];
-        for (int i = 0; i < points.Length; i++)
-            points[i] = (MapX(steps[i]), MapY(values[i]));
-        return PolylineDecimator.Decimate(points);
-    }
-
-    private void DrawFrameAndTicks()
-    {
-        var frame = _plot.Inflate(1);
-        _canvas.FillRect(frame with { Bottom = frame.Top + 1 }, ChartStyle.Frame);
-        _canvas.FillRect(frame with { Top = frame.Bottom - 1 }, ChartStyle.Frame);
-        _canvas.FillRect(frame with { Right = frame.Left + 1 }, ChartStyle.Frame);
-        _canvas.FillRect(frame with { Left = frame.Right - 1 }, ChartStyle.Frame);
-
-        int tickTop = _plot.Bottom + 1;
-        int labelTop = tickTop + ChartStyle.TickLength + ChartStyle.TickLabelGap;
-        for (int i = 0; i < _x.Ticks.Length; i++)
-        {
-            int c = Column(_x.Ticks[i]);
-            _canvas.FillRect(new PixelRect(c, tickTop, c + 1, tickTop + ChartStyle.TickLength), ChartStyle.Frame);
-            int w = _font.MeasureWidth(_x.Labels[i]);
-            int x = Math.Clamp(c - w / 2, 0, _canvas.Width - w);
-            _font.Draw(_canvas, _x.Labels[i], x, labelTop, ChartStyle.Text);
-        }
-
-        int tickRight = _plot.Left - 1;
-        for (int i = 0; i < _y.Ticks.Length; i++)
-        {
-            int r = Row(_y.Ticks[i]);
-            _canvas.FillRect(new PixelRect(tickRight - ChartStyle.TickLength, r, tickRight, r + 1), ChartStyle.Frame);
-            int w = _font.MeasureWidth(_y.Labels[i]);
-            int x = tickRight - ChartStyle.TickLength - ChartStyle.TickLabelGap - w;
-            _font.Draw(_canvas, _y.Labels[i], x, r - _font.CapHeight / 2, ChartStyle.Text);
-        }
-    }
-
-    private void DrawTexts()
-    {
-        int pad = ChartStyle.Padding;
-        int centre = (_plot.Left + _plot.Right) / 2;
-        if (_title.Length > 0)
-        {
-            string title = FitText(_title, _canvas.Width - 2 * pad, bold: true);
-            int w = _font.MeasureWidth(title, bold: true);
-            _font.Draw(_canvas, title, Math.Clamp(centre - w / 2, pad, _canvas.Width - pad - w), pad, ChartStyle.Text, bold: true);
-        }
-
-        const string xCaption = "step";
-        int captionTop = _canvas.Height - pad - _font.LineHeight; // room below for the descender of 'p'
-        int captionLeft = centre - _font.MeasureWidth(xCaption) / 2;
-        _font.Draw(_canvas, xCaption, captionLeft, captionTop, ChartStyle.Text);
-
-        const string yCaption = "loss";
-        int middle = (_plot.Top + _plot.Bottom) / 2;
-        _font.DrawUpwards(_canvas, yCaption, pad, middle + _font.MeasureWidth(yCaption) / 2, ChartStyle.Text);
-
-        int skipped = _train.Skipped + _eval.Skipped;
-        if (skipped > 0)
-        {
-            string note = $"skipped {skipped} non-finite point{(skipped == 1 ? "" : "s")}";
-            var font = _font.MeasureWidth(note) + pad <= captionLeft - pad ? _font : PixelFont.Small;
-            font.Draw(_canvas, note, pad, captionTop + _font.CapHeight - font.CapHeight, ChartStyle.MutedText);
-        }
-        if (!HasData)
-        {
-            const string empty = "no finite loss values";
-            _font.Draw(_canvas, empty, centre - _font.MeasureWidth(empty) / 2,
-                (_plot.Top + _plot.Bottom - _font.CapHeight) / 2, ChartStyle.MutedText);
-        }
-    }
-
-    /// <summary><paramref name="text"/> shortened with "..." until it fits <paramref name="width"/> pixels.</summary>
-    private string FitText(string text, int width, bool bold)
-    {
-        if (_font.MeasureWidth(text, bold) <= width) return text;
-        for (int keep = text.Length - 1; keep > 0; keep--)
-        {
-            string candidate = text[..keep].TrimEnd() + "...";
-            if (_font.MeasureWidth(candidate, bold) <= width) return candidate;
+            string candidate = title[..keep].TrimEnd() + "...";
+            if (Fits(candidate)) return candidate;
         }
         return "...";
     }
+
+    private static bool AllWhole(double[] values) => values.All(v => v == Math.Floor(v));
 }

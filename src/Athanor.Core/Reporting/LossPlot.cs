@@ -1,11 +1,12 @@
 using Athanor.IO;
+using ScottPlot;
 
 namespace Athanor.Reporting;
 
 /// <summary>
 /// Training-loss chart as a PNG, in the spirit of LLaMA-Factory's training_loss.png: raw train loss as a thin
 /// light line, its exponential moving average as a thicker line, eval loss as markers, with axes, nice ticks,
-/// legend and title. Pure managed code (own raster, font and PNG encoder), so nothing native to deploy.
+/// legend and title, drawn by ScottPlot with a bundled font (<see cref="ChartFont"/>), so no installed font is needed.
 /// Non-finite points are skipped and the count is noted on the chart.
 /// </summary>
 public static class LossPlot
@@ -35,12 +36,15 @@ public static class LossPlot
     /// <summary>The PNG bytes of the chart; the same input always gives the same bytes.</summary>
     public static byte[] RenderPng(IReadOnlyList<(double Step, double Value)> trainLoss,
         IReadOnlyList<(double Step, double Value)>? evalLoss, string title,
-        int width = DefaultWidth, int height = DefaultHeight) =>
-        Render(trainLoss, evalLoss, title, width, height).EncodePng();
-
-    public static RasterCanvas Render(IReadOnlyList<(double Step, double Value)> trainLoss,
-        IReadOnlyList<(double Step, double Value)>? evalLoss, string title,
         int width = DefaultWidth, int height = DefaultHeight)
+    {
+        using var plot = Build(trainLoss, evalLoss, title, width, height);
+        return plot.GetImageBytes(width, height, ImageFormat.Png);
+    }
+
+    /// <summary>The chart as a ScottPlot figure, to be rendered at <paramref name="width"/> x <paramref name="height"/>.</summary>
+    internal static Plot Build(IReadOnlyList<(double Step, double Value)> trainLoss,
+        IReadOnlyList<(double Step, double Value)>? evalLoss, string title, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(trainLoss);
         ArgumentNullException.ThrowIfNull(title);
@@ -48,6 +52,6 @@ public static class LossPlot
             throw new ArgumentOutOfRangeException(nameof(width), width, $"Loss plot width {width} px is out of range: use {MinWidth}..{MaxSide}.");
         if (height < MinHeight || height > MaxSide)
             throw new ArgumentOutOfRangeException(nameof(height), height, $"Loss plot height {height} px is out of range: use {MinHeight}..{MaxSide}.");
-        return new LossChart(LossSeries.From(trainLoss), LossSeries.From(evalLoss), title, width, height).Draw();
+        return LossChart.Build(LossSeries.From(trainLoss), LossSeries.From(evalLoss), title, width);
     }
 }

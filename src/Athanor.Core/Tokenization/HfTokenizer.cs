@@ -16,7 +16,7 @@ public sealed class HfTokenizer : ITokenizer
     private readonly FrozenDictionary<int, AddedToken> addedById;
     private readonly FrozenDictionary<string, int> addedByContent;
     private readonly string?[] idToToken;
-    private readonly FrozenSet<int> specialIds;
+    private readonly FrozenSet<int> specialIds; // what Decode drops with skipSpecialTokens: special added tokens, bos/eos/pad/unk/additional
     private readonly SpecialTokensTemplate template;
 
     private HfTokenizer(TokenizerPipeline pipeline, TokenizerConfigFile config, string source)
@@ -94,9 +94,6 @@ public sealed class HfTokenizer : ITokenizer
 
     /// <summary>tokenizer_config.json's clean_up_tokenization_spaces: Decode then joins " ." " ," " n't" and the like, as transformers does.</summary>
     public bool CleanUpTokenizationSpaces { get; }
-
-    /// <summary>Ids that Decode drops with skipSpecialTokens: special added tokens and the config's bos/eos/pad/unk/additional tokens.</summary>
-    public bool IsSpecialId(int id) => specialIds.Contains(id);
 
     public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false)
     {

@@ -58,8 +58,6 @@ public sealed class DatasetReport
 /// <summary>The loader's account of every dataset it read and the final split sizes.</summary>
 public sealed record DatasetLoadReport(IReadOnlyList<DatasetReport> Datasets, int TrainCount, int ValidationCount)
 {
-    public long TotalRead => Datasets.Sum(d => d.RecordsRead);
-
     public long TotalSkipped => Datasets.Sum(d => d.Skipped);
 
     public override string ToString() =>

@@ -11,7 +11,6 @@ namespace Athanor.Data.Sampling;
 /// walk takes about 4 steps or fewer on average. Not cryptographic; meant for well-mixed shuffles.</remarks>
 public readonly struct SampleOrder
 {
-    private const int Rounds = 6;
     private readonly ulong _k0, _k1, _k2, _k3, _k4, _k5;
     private readonly int _halfBits;
     private readonly ulong _halfMask;

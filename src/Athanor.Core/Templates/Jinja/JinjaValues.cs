@@ -43,8 +43,6 @@ internal sealed class JinjaCallable
 /// </summary>
 internal static class JinjaValues
 {
-    public static bool IsUndefined(object? v) => v is JinjaUndefined;
-
     public static bool IsNumber(object? v) => v is long or double or int || v is bool;
 
     public static bool Truthy(object? v) => v switch

@@ -31,10 +31,21 @@ public class Crc32CTests
     }
 
     [Fact]
+    public void SplitAtEveryOffset_TheWordLoopAndTheByteTailAgree()
+    {
+        // Compute reads eight bytes at a time, then the tail byte by byte: every split of one buffer must give its CRC.
+        var data = Encoding.ASCII.GetBytes("The quick brown fox jumps over the lazy dog");
+        Assert.Equal(0x22620404u, Crc32C.Compute(data)); // a published CRC-32C check value of this sentence
+        for (int start = 0; start < 9; start++)
+            Assert.Equal(TfEventReader.MaskedCrc32C(data.AsSpan(start)), Crc32C.Masked(data.AsSpan(start)));
+    }
+
+    [Fact]
     public void MaskRotatesAndAddsTheTfRecordConstant()
     {
         Assert.Equal(0xA282EAD8u, Crc32C.Masked([])); // the CRC of nothing is 0, so only the constant remains
-        Assert.Equal(((0xE3069283u >> 15) | (0xE3069283u << 17)) + 0xA282EAD8u, Crc32C.Masked(Encoding.ASCII.GetBytes("123456789")));
+        Assert.Equal(0xC78AB0E5u, Crc32C.Masked(Encoding.ASCII.GetBytes("123456789"))); // rotr(0xE3069283, 15) + 0xA282EAD8
+        Assert.Equal(0xC78AB0E5u, Crc32C.Mask(0xE3069283u));
     }
 
     [Fact]

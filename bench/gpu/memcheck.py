@@ -44,8 +44,12 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     python = os.environ.get("PYTHON", sys.executable)
     rows, failures = [], []
+    # MEMCHECK_ONLY="8b:2,1b:1" narrows the run to those preset:batch pairs (a short GPU call).
+    only = {tuple(p.split(":")) for p in os.environ.get("MEMCHECK_ONLY", "").split(",") if p}
     for name, ours, theirs in CASES:
         for batch in BATCHES:
+            if only and (ours.split()[1], str(batch)) not in only:
+                continue
             tag = f"{name.split()[0]}-{'lora' if 'LoRA' in name else 'full'}-b{batch}"
             cached = result(f"{cluster} bench {ours} --device cuda --batch {batch} --steps {STEPS} --warmup {WARMUP}", log=f"{out_dir}/memcheck-{tag}.athanor.log")
             env = dict(os.environ, PYTORCH_NO_CUDA_MEMORY_CACHING="1")

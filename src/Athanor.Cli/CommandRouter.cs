@@ -74,7 +74,8 @@ public static class CommandRouter
     private static bool IsBadInput(Exception ex) => ex is UsageException or ConfigException or ModelFormatException or JobException
         or SafetensorsFormatException or DatasetException or TokenizerFormatException or TemplateMismatchException or TemplateInputException
         or TemplateSpanException or JsonlFormatException
-        or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException;
+        or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
+        or Athanor.Node.Backend.JobStateConflictException;
 
     private static void PrintHelp()
     {

@@ -26,17 +26,22 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
     public async Task<JobRecord> SubmitAsync(JobSubmission submission, CancellationToken cancel)
     {
         var id = NewJobId();
-        await OutputDirClaim.CheckAsync(submission.Config.OutputDir, id, submission.Config.OverwriteOutputDir, async owner =>
+        var config = submission.Config;
+        await OutputDirClaim.CheckAsync(config.OutputDir, id, config.OverwriteOutputDir, resumes: config.ResumeFromCheckpoint is not null, async owner =>
         {
             var view = await node.Jobs.Ask<JobView>(new GetJob(owner), AskTimeout, cancel);
             return view.Exists && view.Phase is JobPhase.Pending or JobPhase.Running;
         });
+        // resume_from_checkpoint: auto asks for the newest checkpoint in output_dir now, whoever wrote it (an interrupted
+        // `cluster train` continued): pinned to that folder, so the job's own attempts later resume their own checkpoints.
+        if (config.ResumeFromCheckpoint == "auto")
+            config = config with { ResumeFromCheckpoint = new Athanor.Checkpoints.CheckpointStore(config.OutputDir).Resolve("auto") };
         // The validated config travels as YAML with every path already resolved on this node.
-        var yaml = JobConfigWriter.ToYaml(submission.Config);
+        var yaml = JobConfigWriter.ToYaml(config);
         var reply = await node.Jobs.Ask<object>(new SubmitJob(id, submission.Name, yaml, [], $"job {id}", global::Athanor.Telemetry.TraceParent.OfRequest(System.Diagnostics.Activity.Current)), AskTimeout, cancel);
         return reply switch
         {
-            JobView view => Claimed(view, submission.Config.OutputDir),
+            JobView view => Claimed(view, config.OutputDir),
             // The coordinator's own check of the config (a client mistake): INVALID_ARGUMENT, not INTERNAL.
             SubmitRejected rejected => throw new Athanor.Node.Services.RequestValidationException("config", rejected.Reason),
             _ => throw new InvalidOperationException($"unexpected reply {reply.GetType().Name}"),

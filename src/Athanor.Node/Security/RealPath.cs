@@ -11,35 +11,7 @@ public static class RealPath
     private const int MaxLinks = 40; // Linux's own limit (ELOOP)
 
     /// <param name="path">A rooted path.</param>
-    public static string Resolve(string path)
-    {
-        if (!Path.IsPathRooted(path)) throw new ArgumentException($"'{path}' is not an absolute path", nameof(path));
-        if (path.Contains('\0')) throw new ArgumentException("the path contains a NUL character", nameof(path));
-        var pending = new Stack<string>();
-        PushComponents(pending, path);
-        string current = "/";
-        int links = 0;
-        while (pending.TryPop(out var part))
-        {
-            if (part is "" or ".") continue;
-            if (part == "..")
-            {
-                current = Path.GetDirectoryName(current) ?? "/";
-                continue;
-            }
-            var candidate = current == "/" ? "/" + part : current + "/" + part;
-            var target = LinkTarget(candidate);
-            if (target is null)
-            {
-                current = candidate;
-                continue;
-            }
-            if (++links > MaxLinks) throw new IOException($"'{path}': more than {MaxLinks} symbolic links (a loop?)");
-            if (Path.IsPathRooted(target)) current = "/";
-            PushComponents(pending, target);
-        }
-        return current;
-    }
+    public static string Resolve(string path) => Walk(path, roots: null, $"'{path}': ").Path;
 
     /// <summary>
     /// Like <see cref="Resolve"/>, but looks at nothing outside <paramref name="roots"/> (resolved folders): a
@@ -48,7 +20,10 @@ public static class RealPath
     /// Then Left is true and Path is the rest applied as text, for the message.
     /// </summary>
     /// <param name="path">A rooted path.</param>
-    public static (string Path, bool Left) ResolveWithin(string path, IReadOnlyList<string> roots)
+    public static (string Path, bool Left) ResolveWithin(string path, IReadOnlyList<string> roots) => Walk(path, roots, "");
+
+    /// <param name="roots">null: every component may be looked at</param>
+    private static (string Path, bool Left) Walk(string path, IReadOnlyList<string>? roots, string loopPrefix)
     {
         if (!Path.IsPathRooted(path)) throw new ArgumentException($"'{path}' is not an absolute path", nameof(path));
         if (path.Contains('\0')) throw new ArgumentException("the path contains a NUL character", nameof(path));
@@ -65,7 +40,7 @@ public static class RealPath
                 continue;
             }
             var candidate = current == "/" ? "/" + part : current + "/" + part;
-            if (!roots.Any(r => IsUnder(candidate, r)))
+            if (roots is not null && !roots.Any(r => IsUnder(candidate, r)))
             {
                 if (roots.Any(r => IsUnder(r, candidate)))
                 {
@@ -80,7 +55,7 @@ public static class RealPath
                 current = candidate;
                 continue;
             }
-            if (++links > MaxLinks) throw new IOException($"more than {MaxLinks} symbolic links (a loop?)");
+            if (++links > MaxLinks) throw new IOException($"{loopPrefix}more than {MaxLinks} symbolic links (a loop?)");
             if (Path.IsPathRooted(target)) current = "/";
             PushComponents(pending, target);
         }

@@ -25,6 +25,11 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<string, DateTime> _waitingSince = [];
     /// <summary>Members the failure detector flags and the split-brain resolver has not downed yet: alive perhaps, cut off.</summary>
     private readonly HashSet<string> _unreachable = [];
+    /// <summary>
+    /// Why the coordinator stopped each job's last attempt, kept until the job's next attempt: the job's entity may not
+    /// have heard it (its shard was on the node that was lost), and then learns it when it checks the attempt.
+    /// </summary>
+    private readonly Dictionary<string, (int Attempt, string Reason)> _stoppedBecause = [];
     private static readonly TimeSpan OwnRanksWait = TimeSpan.FromSeconds(30);
     private readonly TimeSpan _nodeTimeout;
     private readonly DateTime _startedUtc = DateTime.UtcNow;
@@ -60,7 +65,8 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
             if (DateTime.UtcNow - _startedUtc < TimeSpan.FromSeconds(10)) return;
             if (_running.TryGetValue(m.JobId, out var a) && a.Number == m.Attempt) return;
             if (_proposed.Contains(m.JobId)) return;
-            _jobs.Tell(new AttemptUnknown(m.JobId, m.Attempt));
+            _jobs.Tell(new AttemptUnknown(m.JobId, m.Attempt,
+                _stoppedBecause.TryGetValue(m.JobId, out var stopped) && stopped.Attempt == m.Attempt ? stopped.Reason : null));
         });
         Receive<Tick>(_ => { EvictSilentNodes(); Schedule(); ConsiderGrowing(); });
         Receive<Terminated>(_ => Timers.StartSingleTimer("fence", RestartFence.Instance, TimeSpan.FromSeconds(5)));
@@ -224,6 +230,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         _waitingSince.Remove(m.JobId);
         var attempt = new Attempt(m.JobId, m.Attempt, m.Placement, waiting?.Requirements);
         _running[m.JobId] = attempt;
+        _stoppedBecause.Remove(m.JobId);
         var groupId = Guid.NewGuid();
         _log.Info("job {0} attempt {1}: {2} ranks on {3}", m.JobId, m.Attempt, m.Placement.Length, string.Join(", ", m.Placement.Select(p => $"{p.NodeAddress}#{p.Slot}")));
         foreach (var p in m.Placement)
@@ -286,6 +293,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
 
     private void StopAll(Attempt a, bool graceful, string reason)
     {
+        if (!graceful && !a.Stopping) _stoppedBecause[a.JobId] = (a.Number, reason);
         a.Stopping = true;
         foreach (var p in a.Placement)
             if (_nodes.TryGetValue(p.NodeAddress, out var node))
@@ -316,6 +324,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         foreach (var a in _running.Values.Where(a => a.Placement.Any(p => p.NodeAddress == address)).ToList())
         {
             StopAll(a, graceful: false, $"node {address} {why}");
+            _stoppedBecause[a.JobId] = (a.Number, $"node {address} {why}");
             _jobs.Tell(new ReportAttemptEnded(a.JobId, a.Number, AttemptOutcome.Failed, $"node {address} {why}"));
             foreach (var p in a.Placement.Where(p => p.NodeAddress == address)) a.Ended.Add(p.Rank);
             if (a.Ended.Count >= a.World) _running.Remove(a.JobId);

@@ -82,7 +82,8 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             if (m.Attempt != _state.CurrentAttempt) return;
             if (++_unknownAttemptChecks < 2) return;
             _unknownAttemptChecks = 0;
-            OnAttemptEnded(new ReportAttemptEnded(_jobId, m.Attempt, AttemptOutcome.Failed, "the attempt's workers are gone (their reports were lost)"));
+            OnAttemptEnded(new ReportAttemptEnded(_jobId, m.Attempt, AttemptOutcome.Failed,
+                m.Reason ?? "the attempt's workers are gone (their reports were lost)"));
         });
     }
 

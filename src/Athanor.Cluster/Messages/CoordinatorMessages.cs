@@ -21,8 +21,11 @@ public sealed record RankAlive(string JobId, int Attempt, int Rank, int World, s
 /// <summary>A job entity asking whether its current attempt still has workers (it may have missed their reports).</summary>
 public sealed record CheckAttempt(string JobId, int Attempt);
 
-/// <summary>The coordinator knows of no running ranks for that attempt (after it has had time to hear from them).</summary>
-public sealed record AttemptUnknown(string JobId, int Attempt) : IJobMessage;
+/// <summary>
+/// The coordinator knows of no running ranks for that attempt (after it has had time to hear from them); Reason is why
+/// it stopped the attempt, when it did (a lost node), for a job whose entity missed that report.
+/// </summary>
+public sealed record AttemptUnknown(string JobId, int Attempt, string? Reason = null) : IJobMessage;
 
 /// <summary>Ask the coordinator what it knows (tests, `cluster nodes`).</summary>
 public sealed record GetClusterState;

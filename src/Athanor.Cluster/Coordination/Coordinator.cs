@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
 using Athanor.Cluster.Messages;
+using Athanor.Parallel;
 
 namespace Athanor.Cluster.Coordination;
 
@@ -231,7 +232,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         var attempt = new Attempt(m.JobId, m.Attempt, m.Placement, waiting?.Requirements);
         _running[m.JobId] = attempt;
         _stoppedBecause.Remove(m.JobId);
-        var groupId = Guid.NewGuid();
+        var ring = RingCredentials.NewAttempt(); // only this attempt's ranks learn its secret
         _log.Info("job {0} attempt {1}: {2} ranks on {3}", m.JobId, m.Attempt, m.Placement.Length, string.Join(", ", m.Placement.Select(p => $"{p.NodeAddress}#{p.Slot}")));
         foreach (var p in m.Placement)
         {
@@ -242,7 +243,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
                 StopAll(attempt, graceful: false, "node left before the group formed");
                 return;
             }
-            node.Agent.Tell(new StartRank(m.JobId, m.Attempt, p.Rank, m.Placement.Length, p.Slot, groupId, m.YamlText, m.Overrides, m.SourceName, m.TraceParent));
+            node.Agent.Tell(new StartRank(m.JobId, m.Attempt, p.Rank, m.Placement.Length, p.Slot, ring, m.YamlText, m.Overrides, m.SourceName, m.TraceParent));
         }
     }
 

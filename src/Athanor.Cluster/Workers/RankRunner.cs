@@ -191,7 +191,7 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
             }
             else
             {
-                var ring = Stage("connect", "connecting to the other ranks", () => TcpRingCollective.Connect(_start.Rank, endpoints, _listener!, _start.GroupId, TimeSpan.FromSeconds(60)));
+                var ring = Stage("connect", "connecting to the other ranks", () => TcpRingCollective.Connect(_start.Rank, endpoints, _listener!, _start.Ring, TimeSpan.FromSeconds(60)));
                 _listener = null; // owned by the collective now
                 _collective = ring;
                 // GPU ranks move tensors over NCCL; the ring stays for host values and carries NCCL's unique id.

@@ -47,9 +47,9 @@ public class ComputeSwitchKeysTests
 
     [Theory]
     [InlineData("fused_kernels: 0\n", "job.yaml:4: fused_kernels: '0' is not true or false; expected true or false")]
-    [InlineData("zero3_prefetch: on\n", "job.yaml:4: zero3_prefetch: 'on' is not true or false; expected true or false")]
-    [InlineData("grad_bucket_mb: -3\n", "job.yaml:4: grad_bucket_mb: -3 is out of range; expected a size in MB above 0 and at most 65536, such as 100")]
-    [InlineData("grad_bucket_mb: 0\n", "job.yaml:4: grad_bucket_mb: 0 is out of range; expected a size in MB above 0 and at most 65536, such as 100")]
+    [InlineData("zero3_prefetch: maybe\n", "job.yaml:4: zero3_prefetch: 'maybe' is not true or false; expected true or false")]
+    [InlineData("grad_bucket_mb: -3\n", "job.yaml:4: grad_bucket_mb: -3.0 is out of range; expected a size in MB above 0 and at most 65536, such as 100")]
+    [InlineData("grad_bucket_mb: 0\n", "job.yaml:4: grad_bucket_mb: 0.0 is out of range; expected a size in MB above 0 and at most 65536, such as 100")]
     public void BadValuesAreOneLineErrorsNamingKeyValueAndWhatIsAccepted(string extra, string message)
     {
         var ex = Assert.Throws<ConfigException>(() => Load(extra));

@@ -92,7 +92,7 @@ public sealed class ClusterNode : IAsyncDisposable
                     if (kind == "cuda") TorchRuntime.InitializeCuda(threads);
                     else TorchRuntime.Initialize(threads);
                     var self = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
-                    agent = system.ActorOf(NodeAgent.Props(self, options.Host, slots, kind, devices, coordinatorRef, jobs), "node-agent");
+                    agent = system.ActorOf(NodeAgent.Props(self, options.Host, slots, kind, devices, coordinatorRef, jobs, options.FusedKernels), "node-agent");
                     var drainAgent = agent;
                     CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "drain-training", async () =>
                     {

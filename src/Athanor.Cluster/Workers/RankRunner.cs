@@ -11,7 +11,9 @@ using Athanor.Configuration;
 using Athanor.Data.Formats;
 using Athanor.Jobs;
 using Athanor.Models;
+using Athanor.Kernels;
 using Athanor.Parallel;
+using Athanor.Parallel.Agreement;
 using Athanor.Telemetry;
 using Athanor.Tokenization;
 using Athanor.Training;
@@ -41,9 +43,13 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
     private Thread? _thread;
     private volatile string? _spanTraceParent;
     private readonly RankBringUp _bringUp = new();
+    private readonly bool _nodeRunsFusedKernels;
+    private readonly KernelPlanner _kernels = new(); // this rank's GPU kernel plan, measured once per attempt
 
-    public RankRunner(StartRank start, string slotDevice, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout)
+    public RankRunner(StartRank start, string slotDevice, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout,
+        bool nodeRunsFusedKernels = true)
     {
+        _nodeRunsFusedKernels = nodeRunsFusedKernels;
         _start = start;
         _slotDevice = slotDevice;
         _nodeAddress = nodeAddress;
@@ -68,8 +74,10 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="slotDevice">the device of the slot this rank runs on ("cpu:0", "cuda:1")</param>
-    public static Props Props(StartRank start, string slotDevice, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout) =>
-        Akka.Actor.Props.Create(() => new RankRunner(start, slotDevice, nodeAddress, host, coordinator, jobs, formTimeout));
+    /// <param name="nodeRunsFusedKernels">the node's --fused-kernels (false: none here, and the group fingerprint says so)</param>
+    public static Props Props(StartRank start, string slotDevice, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout,
+        bool nodeRunsFusedKernels = true) =>
+        Akka.Actor.Props.Create(() => new RankRunner(start, slotDevice, nodeAddress, host, coordinator, jobs, formTimeout, nodeRunsFusedKernels));
 
     private sealed record Finished(AttemptOutcome Outcome, string Reason);
     private sealed record Heartbeat { public static readonly Heartbeat Instance = new(); }
@@ -181,6 +189,8 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
             if (_start.Rank == 0) JobOutputs.WriteEffectiveConfig(config);
             config = JobPreparation.PinResume(config, jobId); // the folder now, so the model is built knowing it and the trainer loads that one
             var inputs = Stage("prepare_data", "preparing data", () => JobPreparation.PrepareInputs(config, log, _start.World));
+            var fingerprint = JobFingerprint.For(config, inputs.DataKey, _nodeAddress, _start.Rank, _nodeRunsFusedKernels);
+            config = config with { FusedKernels = config.FusedKernels && _nodeRunsFusedKernels };
             var settings = JobPreparation.MapSettings(config, inputs.Data.Train.Count, _start.World, config.ZeroStage, jobId);
             if (_start.World == 1)
             {
@@ -194,6 +204,8 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
                 var ring = Stage("connect", "connecting to the other ranks", () => TcpRingCollective.Connect(_start.Rank, endpoints, _listener!, _start.Ring, TimeSpan.FromSeconds(60)));
                 _listener = null; // owned by the collective now
                 _collective = ring;
+                // Before any other collective: a group whose ranks differ in settings, build, model or data fails here, naming them.
+                Stage("agree", "comparing the ranks' settings", () => GroupAgreement.Check(ring, fingerprint));
                 // GPU ranks move tensors over NCCL; the ring stays for host values and carries NCCL's unique id.
                 if (config.Device != "cpu")
                 {
@@ -202,7 +214,7 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
                 }
             }
             if (_abortReason is string early) throw new CollectiveException(early);
-            var (model, lora, deferred) = Stage("load_model", "building the model", () => JobPreparation.BuildModel(config, inputs.ModelConfig, _start.Rank == 0 ? log : null, _start.Rank));
+            var (model, lora, deferred) = Stage("load_model", "building the model", () => JobPreparation.BuildModel(config, inputs.ModelConfig, _start.Rank == 0 ? log : null, _start.Rank, _kernels));
             using (model)
             {
                 var observer = new EntityReporter(_jobs, jobId, _start.Attempt);
@@ -227,6 +239,8 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
             }
         }
         catch (CollectiveException ex) { return (AttemptOutcome.Failed, _abortReason ?? ex.Message); }
+        // Not fatal: the job is fine, this group is not; the next attempt may be placed on nodes that agree.
+        catch (GroupMismatchException ex) { return (AttemptOutcome.Failed, ex.Message); }
         catch (Exception ex) when (ex is ConfigException or JobException or ModelFormatException or DatasetException
             or TokenizerFormatException or SafetensorsFormatException or FileNotFoundException or DirectoryNotFoundException
             or TelemetryConfigurationException)

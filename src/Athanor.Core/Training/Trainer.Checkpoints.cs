@@ -88,9 +88,10 @@ public sealed partial class Trainer
     private ParameterSharding Shard(Func<string, TorchSharp.Modules.Parameter, bool> takesDecay, string? resumedFrom)
     {
         int recompute = _settings.Zero3RecomputeEvery;
-        if (Deferred is not { } deferred) return new ParameterSharding(_model, _group, takesDecay, recompute);
+        bool prefetch = _settings.Switches.Zero3Prefetch;
+        if (Deferred is not { } deferred) return new ParameterSharding(_model, _group, takesDecay, recompute) { Prefetch = prefetch };
         var source = resumedFrom is not null && _lora is null ? new SafetensorsSource(resumedFrom) : deferred.Source;
-        try { return ParameterSharding.Materialize(_model, _group, takesDecay, source, deferred.Device, deferred.Dtype, recompute); }
+        try { return ParameterSharding.Materialize(_model, _group, takesDecay, source, deferred.Device, deferred.Dtype, recompute, prefetch); }
         finally
         {
             (source as IDisposable)?.Dispose();

@@ -128,9 +128,9 @@ public sealed partial class Trainer
         _device = _model.OutputWeight.device; // materialized by now
         using IDataParallelOptimizer optimizer = sharding is null
             ? new ZeroAdamW(layout, _group, _settings.ZeroStage, _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon,
-                _settings.GradientBucketElements)
+                _settings.Switches.GradientBucketElements, _settings.Switches.FusedKernels)
             : new Zero3AdamW(sharding, layout, _settings.WeightDecay, _settings.AdamBeta1, _settings.AdamBeta2, _settings.AdamEpsilon,
-                offload: _settings.OffloadOptimizer);
+                offload: _settings.OffloadOptimizer, fusedKernels: _settings.Switches.FusedKernels) { OverlapReduce = _settings.Switches.Zero3OverlapReduce };
         _sharding = sharding;
         _bucketed = optimizer is ZeroAdamW { ReducesDuringBackward: true } zero ? zero : null;
         using var layerHook = _bucketed is null ? null : LayerGradientHook.Install(_model, _bucketed.LayerGradientsFinal);

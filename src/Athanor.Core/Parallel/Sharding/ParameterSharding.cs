@@ -36,7 +36,7 @@ public sealed class ParameterSharding : IDisposable
     /// rank the same ones).
     /// </summary>
     public static ParameterSharding Materialize(CausalLM model, ICollective group, Func<string, Parameter, bool> takesDecay,
-        IParameterSource source, Device device, ScalarType dtype, int recomputeEvery = 1)
+        IParameterSource source, Device device, ScalarType dtype, int recomputeEvery = 1, bool prefetch = true)
     {
         var described = Describe(model, takesDecay);
         var originals = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
@@ -56,7 +56,7 @@ public sealed class ParameterSharding : IDisposable
                 if (d.Persistent) Fill(d.Name, value);
                 ParameterReplacement.Replace(model, d.Name, new Parameter(value, d.Trainable));
             }
-        try { return new ParameterSharding(model, group, described, dtype, device, (p, target) => Fill(p.Name, target), recomputeEvery); }
+        try { return new ParameterSharding(model, group, described, dtype, device, (p, target) => Fill(p.Name, target), recomputeEvery) { Prefetch = prefetch }; }
         finally
         {
             foreach (var original in originals.Values) original.Dispose();
@@ -175,9 +175,9 @@ public sealed class ParameterSharding : IDisposable
 
     /// <summary>
     /// Whether the next layer's gather overlaps this layer's compute (on GPUs; CPU ranks just gather it earlier).
-    /// It keeps two layers gathered at a time. ATHANOR_ZERO3_PREFETCH=0 turns it off, for comparison.
+    /// It keeps two layers gathered at a time. The job's zero3_prefetch: false turns it off, for comparison.
     /// </summary>
-    public bool Prefetch { get; set; } = EnvironmentSwitch.Read("ATHANOR_ZERO3_PREFETCH", defaultOn: true);
+    public bool Prefetch { get; init; } = true;
 
     /// <summary>Starts gathering decoder layer <paramref name="index"/> ahead of its use (nothing outside the model or with prefetch off).</summary>
     internal void PrefetchLayer(int index)

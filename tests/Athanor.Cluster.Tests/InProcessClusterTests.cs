@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Athanor.Cluster.Hosting;
 using Athanor.Cluster.Messages;
+using Athanor.Node.Backend;
 
 namespace Athanor.Cluster.Tests;
 
@@ -18,18 +19,18 @@ public class InProcessClusterTests
         return port;
     }
 
-    public static async Task<JobView> WaitFor(IActorRef jobs, string jobId, Func<JobView, bool> done, TimeSpan timeout)
+    public static async Task<JobRecord> WaitFor(IActorRef jobs, string jobId, Func<JobRecord, bool> done, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        JobView view;
+        JobRecord view;
         do
         {
-            view = await jobs.Ask<JobView>(new GetJob(jobId), TimeSpan.FromSeconds(10));
+            view = await jobs.Ask<JobRecord>(new GetJob(jobId), TimeSpan.FromSeconds(10));
             if (done(view)) return view;
             await Task.Delay(200);
         } while (DateTime.UtcNow < deadline);
         var events = await jobs.Ask<JobEventsPage>(new GetJobEvents(jobId, 1), TimeSpan.FromSeconds(10));
-        throw new TimeoutException($"job {jobId} is {view.Phase} at step {view.Step}; events:\n" +
+        throw new TimeoutException($"job {jobId} is {view.State} at step {view.Step}; events:\n" +
             string.Join("\n", events.Events.Select(e => $"{e.Kind} {e.Phase} {e.Text}")));
     }
 
@@ -42,9 +43,9 @@ public class InProcessClusterTests
         await using var node = await ClusterNode.StartAsync(options);
         var yaml = TestJobs.Yaml(temp.Sub("job"), extra: "min_world_size: 1\nmax_world_size: 2");
         var submitted = await node.Jobs.Ask<object>(new SubmitJob("j1", "tiny", yaml, [], "test.yaml"), TimeSpan.FromSeconds(30));
-        Assert.IsType<JobView>(submitted);
-        var done = await WaitFor(node.Jobs, "j1", v => v.Phase is JobPhase.Succeeded or JobPhase.Failed, TimeSpan.FromMinutes(3));
-        Assert.True(done.Phase == JobPhase.Succeeded, done.Error);
+        Assert.IsType<JobRecord>(submitted);
+        var done = await WaitFor(node.Jobs, "j1", v => v.State is JobState.Succeeded or JobState.Failed, TimeSpan.FromMinutes(3));
+        Assert.True(done.State == JobState.Succeeded, done.Error);
         Assert.Equal(12, done.Step);
         Assert.Equal(2, done.WorldSize);
         Assert.Equal(12, done.LastCheckpointStep);
@@ -61,8 +62,8 @@ public class InProcessClusterTests
         await using var node = await ClusterNode.StartAsync(options);
         var yaml = TestJobs.Yaml(temp.Sub("job"));
         await node.Jobs.Ask<object>(new SubmitJob("late", "tiny", yaml, [], "test.yaml"), TimeSpan.FromSeconds(30));
-        var done = await WaitFor(node.Jobs, "late", v => v.Phase is JobPhase.Succeeded or JobPhase.Failed, TimeSpan.FromMinutes(3));
-        Assert.True(done.Phase == JobPhase.Succeeded, done.Error);
+        var done = await WaitFor(node.Jobs, "late", v => v.State is JobState.Succeeded or JobState.Failed, TimeSpan.FromMinutes(3));
+        Assert.True(done.State == JobState.Succeeded, done.Error);
         int recorded = done.LastCheckpointStep!.Value;
 
         node.Jobs.Tell(new ReportCheckpoint("late", 1, recorded + 5, "later"));   // attempt 1 has ended: still a committed checkpoint
@@ -70,7 +71,7 @@ public class InProcessClusterTests
         node.Jobs.Tell(new ReportCheckpoint("late", 7, recorded + 9, "unknown")); // an attempt that was never scheduled
         var after = await WaitFor(node.Jobs, "late", v => v.LastCheckpointStep != recorded, TimeSpan.FromSeconds(20));
         await Task.Delay(500);
-        after = await node.Jobs.Ask<JobView>(new GetJob("late"), TimeSpan.FromSeconds(10));
+        after = await node.Jobs.Ask<JobRecord>(new GetJob("late"), TimeSpan.FromSeconds(10));
         Assert.Equal(recorded + 5, after.LastCheckpointStep);
     }
 
@@ -86,8 +87,8 @@ public class InProcessClusterTests
         Directory.CreateDirectory(Path.Combine(temp.Path, "job", "out"));
         File.WriteAllText(Path.Combine(temp.Path, "job", "out", "checkpoint-4"), "in the way");
         await node.Jobs.Ask<object>(new SubmitJob("stuck", "tiny", yaml, [], "test.yaml"), TimeSpan.FromSeconds(30));
-        var done = await WaitFor(node.Jobs, "stuck", v => v.Phase is JobPhase.Succeeded or JobPhase.Failed, TimeSpan.FromMinutes(3));
-        Assert.Equal(JobPhase.Failed, done.Phase);
+        var done = await WaitFor(node.Jobs, "stuck", v => v.State is JobState.Succeeded or JobState.Failed, TimeSpan.FromMinutes(3));
+        Assert.Equal(JobState.Failed, done.State);
         Assert.Equal(2, done.Attempts); // not 11
         Assert.StartsWith("the same error ended attempts 1 and 2 with no step in between, so retrying will not help: training error: ", done.Error);
         Assert.Contains("checkpoint-4", done.Error);

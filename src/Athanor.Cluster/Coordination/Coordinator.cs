@@ -49,13 +49,13 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         Receive<RankEnded>(OnRankEnded);
         Receive<RankAlive>(OnRankAlive);
         Receive<StopRank>(m => { if (_running.TryGetValue(m.JobId, out var a) && a.Number == m.Attempt) StopAll(a, m.Graceful, m.Reason); });
+        // Membership: Akka.Cluster's events, read as addresses (the protocol tests send the Member* records directly).
         Receive<ClusterEvent.UnreachableMember>(m => NodeUnreachable(m.Member.Address.ToString()));
-        Receive<ClusterEvent.ReachableMember>(m => { if (_unreachable.Remove(m.Member.Address.ToString())) Schedule(); });
-        Receive<ClusterEvent.MemberRemoved>(m =>
-        {
-            var address = m.Member.Address.ToString();
-            NodeLost(address, _unreachable.Remove(address) ? "unreachable, downed by the split-brain resolver" : "removed from the cluster");
-        });
+        Receive<ClusterEvent.ReachableMember>(m => NodeReachable(m.Member.Address.ToString()));
+        Receive<ClusterEvent.MemberRemoved>(m => NodeRemoved(m.Member.Address.ToString()));
+        Receive<MemberUnreachable>(m => NodeUnreachable(m.Address));
+        Receive<MemberReachable>(m => NodeReachable(m.Address));
+        Receive<MemberRemoved>(m => NodeRemoved(m.Address));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.IReachabilityEvent>(_ => { });
         Receive<GetClusterState>(_ => Sender.Tell(State()));
@@ -107,6 +107,10 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     {
         if (InCluster) Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
     }
+
+    internal sealed record MemberUnreachable(string Address);
+    internal sealed record MemberReachable(string Address);
+    internal sealed record MemberRemoved(string Address);
 
     internal sealed record Tick
     {
@@ -304,6 +308,14 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
             StopAll(a, graceful: false, $"node {address} unreachable");
         }
     }
+
+    private void NodeReachable(string address)
+    {
+        if (_unreachable.Remove(address)) Schedule();
+    }
+
+    private void NodeRemoved(string address) =>
+        NodeLost(address, _unreachable.Remove(address) ? "unreachable, downed by the split-brain resolver" : "removed from the cluster");
 
     /// <summary>A node is gone: abort the groups it was part of (the survivors fail fast, never hang) and requeue their jobs.</summary>
     private void NodeLost(string address, string why)

@@ -114,6 +114,17 @@ public sealed class CoordinatorProtocolTests(ITestOutputHelper output) : Protoco
     }
 
     [Fact]
+    public void AJobWaitsForItsMinimumWorldAndStartsWhenANodeJoins()
+    {
+        Start();
+        Node("node-a", 1);
+        Waiting("j", Needs([2, 4]));
+        Assert.Empty(Sent<ProposeAttempt>(_jobs));
+        Node("node-b", 1);
+        Assert.Equal("0:node-a#0 1:node-b#0", Where(Assert.Single(Sent<ProposeAttempt>(_jobs)).Placement));
+    }
+
+    [Fact]
     public void AJobForAnotherDeviceKindIsNotPlacedOnCpuNodes()
     {
         Start();

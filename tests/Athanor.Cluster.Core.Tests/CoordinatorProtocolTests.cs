@@ -516,6 +516,15 @@ public sealed class CoordinatorProtocolTests(ITestOutputHelper output) : Protoco
     }
 
     [Fact]
+    public void ACoordinatorInAClusterRecognizesItsProviderAndSoFollowsMembership()
+    {
+        // The coordinator subscribes to membership and keeps the journal fence only when its system's provider is a
+        // cluster provider (these tests run without one): the provider a node uses must pass that check.
+        Assert.True(typeof(Akka.Cluster.IClusterActorRefProvider).IsAssignableFrom(typeof(Akka.Cluster.ClusterActorRefProvider)));
+        Assert.IsNotAssignableFrom<Akka.Cluster.IClusterActorRefProvider>(((ExtendedActorSystem)Sys).Provider);
+    }
+
+    [Fact]
     public void InvalidSettingsAreRefusedWithTheSettingNamed()
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() =>

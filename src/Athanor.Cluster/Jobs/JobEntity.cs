@@ -44,7 +44,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         Command<GetJob>(_ => { Sender.Tell(View()); ForgetIfUnknown(); });
         Command<GetJobEvents>(m =>
         {
-            Sender.Tell(new JobEventsPage(_jobId, _history.From(m.FromSequence).ToArray(), _state.IsFinal));
+            Sender.Tell(new JobEventsPage(_jobId, _history.From(m.FromSequence), _state.IsFinal));
             ForgetIfUnknown();
         });
         Command<CancelJob>(_ => OnCancel());
@@ -187,7 +187,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
 
     private void OnPropose(ProposeAttempt m)
     {
-        if (!_state.Submitted || _state.IsFinal || _state.CurrentAttempt is not null || _state.CancelRequested)
+        if (!_state.IsWaiting)
         {
             Sender.Tell(new AttemptDeclined(_jobId, _state.IsFinal ? "job is finished" : "job is not waiting"));
             return;

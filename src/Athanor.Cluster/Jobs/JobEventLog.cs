@@ -15,7 +15,7 @@ public sealed class JobEventLog
     /// <summary>The sequence number of the newest record (0 before the first).</summary>
     public long LastSequence { get; private set; }
 
-    public IReadOnlyList<JobEventRecord> From(long sequence) => _records.Where(r => r.Sequence >= sequence).ToArray();
+    public JobEventRecord[] From(long sequence) => _records.Where(r => r.Sequence >= sequence).ToArray();
 
     /// <summary>Adds what a watcher sees of an event; <paramref name="after"/> is the job's state with the event applied.</summary>
     public void Append(IJobEvent e, JobEntityState after)

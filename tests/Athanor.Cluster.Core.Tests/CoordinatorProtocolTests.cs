@@ -173,7 +173,8 @@ public sealed class CoordinatorProtocolTests(ITestOutputHelper output) : Protoco
         var startB = Assert.Single(Sent<StartRank>(b));
         Assert.Equal((0, 2, 0, Yaml, "00-trace-01"), (startA.Rank, startA.World, startA.Slot, startA.YamlText, startA.TraceParent));
         Assert.Equal(1, startB.Rank);
-        Assert.Equal(startA.GroupId, startB.GroupId);
+        Assert.Same(startA.Ring, startB.Ring); // one group id and ring secret for the attempt's ranks
+        Assert.Equal(32, startA.Ring.Secret.Length);
 
         _coordinator.Tell(new RankReady("j", 1, 1, "10.0.0.2:7001"));
         Assert.Empty(Sent<FormGroup>(a)); // not before every rank is listening

@@ -313,9 +313,9 @@ public sealed partial class Trainer
             using (_telemetry.Phase(TrainingPhase.Backward))
             {
                 if (ReferenceEquals(chunk, chunks[^1])) _bucketed?.ArmForLastMicroBatch(); // its gradients are the step's final ones
-                (loss / targets).backward();
-                BackwardResults.Release();
-                BackwardResults.ThrowIfFailed();
+                try { (loss / targets).backward(); }
+                finally { _model.Gradients.Release(); } // backward returned: libtorch holds what it needs of them
+                _model.Gradients.ThrowIfFailed();
                 lossSum += loss.item<float>();
             }
             tokens += batch.Tokens;

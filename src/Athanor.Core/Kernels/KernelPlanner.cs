@@ -47,19 +47,20 @@ public sealed class KernelPlanner
         using var scope = NewDisposeScope();
         var gen = new Generator(31);
         long hidden = config.HiddenSize, ffn = config.IntermediateSize, heads = config.NumHeads, headDim = config.HeadDim;
+        var gradients = new Training.BackwardResults(); // what the fused kernels' backward hands back, freed at the end
 
         var x = SelfCheckMath.Random([tokens, hidden], dtype, device, gen).requires_grad_(true);
         var dx = SelfCheckMath.Random([tokens, hidden], dtype, device, gen);
         var w = ones(hidden, dtype, device).requires_grad_(true);
         var rms = Compare(device,
-            () => FusedOps.RmsNorm(x, w, config.RmsNormEps).backward([dx]),
+            () => FusedOps.RmsNorm(x, w, config.RmsNormEps, gradients).backward([dx]),
             () => PlainRmsNorm(x, w, config.RmsNormEps).backward([dx]));
 
         var gate = SelfCheckMath.Random([tokens, ffn], dtype, device, gen).requires_grad_(true);
         var up = SelfCheckMath.Random([tokens, ffn], dtype, device, gen).requires_grad_(true);
         var dy = SelfCheckMath.Random([tokens, ffn], dtype, device, gen);
         var swiglu = Compare(device,
-            () => FusedOps.SwiGlu(gate, up).backward([dy]),
+            () => FusedOps.SwiGlu(gate, up, gradients).backward([dy]),
             () => (nn.functional.silu(gate) * up).backward([dy]));
 
         // Rotary as the attention applies it: on the transposed view [B, H, T, D] of the projection's [B, T, H, D].
@@ -69,9 +70,11 @@ public sealed class KernelPlanner
         using var rope = new RotaryEmbedding((int)headDim, config.Rope);
         var (cos, sin) = rope.Angles(seq, device, dtype);
         var rotary = Compare(device,
-            () => FusedOps.Rotary(q.transpose(1, 2), cos, sin).backward([dq]),
+            () => FusedOps.Rotary(q.transpose(1, 2), cos, sin, gradients).backward([dq]),
             () => RotaryEmbedding.Apply(q.transpose(1, 2), cos, sin, fused: false).backward([dq]));
 
+        gradients.Release();
+        gradients.ThrowIfFailed();
         var plan = new KernelPlan(rms.FusedWins, rotary.FusedWins, swiglu.FusedWins);
         string line = $"kernels on {device} (timed at {tokens} tokens, {SelfCheckMath.Name(dtype)}): RMSNorm {rms}, rotary {rotary}, SwiGLU {swiglu}";
         return (plan, line);

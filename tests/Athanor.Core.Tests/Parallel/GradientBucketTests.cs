@@ -62,8 +62,8 @@ public class GradientBucketTests
                 using var ids = randint(1, 64, [2, 12], generator: generator);
                 optimizer.ArmForLastMicroBatch();
                 using (var loss = CausalLmLoss.Sum(model, ids, ids)) loss.backward();
-                BackwardResults.Release();
-                BackwardResults.ThrowIfFailed();
+                model.Gradients.Release();
+                model.Gradients.ThrowIfFailed();
                 if (variant == 1)
                 {
                     startedEarly[rank] = optimizer.BucketsStartedInBackward;

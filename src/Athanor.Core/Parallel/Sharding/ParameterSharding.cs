@@ -156,7 +156,8 @@ public sealed class ParameterSharding : IDisposable
     private void Install()
     {
         var rng = LoraModel.DropoutRng(_model);
-        _model.Model.RunLayer = (layer, index, x) =>
+        // Runs the layer itself: a checkpointing wrapper inside is skipped (ZeRO-3 recomputes by its own interval).
+        _installed = _model.Model.LayerWrappers.Add(LayerWrapperStage.Shard, (layer, index, x, _) =>
         {
             var unit = _layerUnits[index];
             if (layer.training && is_grad_enabled())
@@ -164,14 +165,16 @@ public sealed class ParameterSharding : IDisposable
                 // A frozen embedding (LoRA) gives an input without grad: a leaf that asks for one keeps the layer in the graph.
                 var input = x.requires_grad ? x : x.detach().requires_grad_(true);
                 if (!Recomputes(index)) return _kept.Run(layer, index, input);
-                return Zero3Layer.apply(layer, input, new Zero3Layer.Context(this, unit, index, rng))[0];
+                return Zero3Layer.apply(layer, input, new Zero3Layer.Context(this, unit, index, rng), _model.Gradients)[0];
             }
             unit.Gather(_group);
             PrefetchLayer(index + 1);
             try { return layer.forward(x); }
             finally { unit.Release(); }
-        };
+        });
     }
+
+    private IDisposable? _installed;
 
     /// <summary>
     /// Whether the next layer's gather overlaps this layer's compute (on GPUs; CPU ranks just gather it earlier).
@@ -241,7 +244,7 @@ public sealed class ParameterSharding : IDisposable
 
     public void Dispose()
     {
-        _model.Model.RunLayer = (layer, _, x) => layer.forward(x);
+        _installed?.Dispose();
         _kept.Dispose();
         foreach (var unit in Units) unit.Dispose();
     }

@@ -10,7 +10,7 @@ public class JobServiceTests
     {
         await using var node = await TestNode.StartAsync();
         var submitted = await node.SubmitAsync("first");
-        Assert.StartsWith("job-", submitted.Id);
+        Assert.Matches("^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$", submitted.Id); // the cluster backend's: submission time and 6 random hex digits
         Assert.Equal("first", submitted.Name);
         Assert.Equal(JobState.Pending, submitted.State);
         Assert.Equal(8, submitted.MaxSteps);

@@ -387,7 +387,7 @@ public class ServeCommandTests
         Assert.Equal(("Succeeded", 2), (status["state"]!.GetValue<string>(), status["step"]!.GetValue<int>()));
         var logs = server.Client("logs", id);
         Assert.True(logs.ExitCode == 0, logs.All);
-        Assert.Contains("attempt 1 ended: Succeeded", logs.Stdout);
+        Assert.Contains("attempt 1 ended: Completed", logs.Stdout);
     }
 
     [Fact]

@@ -45,16 +45,18 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
         var reply = await node.Jobs.Ask<object>(new SubmitJob(id, submission.Name, yaml, [], $"job {id}", global::Athanor.Telemetry.TraceParent.OfRequest(System.Diagnostics.Activity.Current)), AskTimeout, cancel);
         return reply switch
         {
-            JobView view => Claimed(view, config.OutputDir),
+            JobView view => Claimed(view, config.OutputDir, submission.Notes),
             // The coordinator's own check of the config (a client mistake): INVALID_ARGUMENT, not INTERNAL.
             SubmitRejected rejected => throw new Athanor.Node.Services.RequestValidationException("config", rejected.Reason),
             _ => throw new InvalidOperationException($"unexpected reply {reply.GetType().Name}"),
         };
     }
 
-    private static JobRecord Claimed(JobView view, string outputDir)
+    private JobRecord Claimed(JobView view, string outputDir, IReadOnlyList<string> notes)
     {
         OutputDirClaim.Claim(outputDir, view.JobId);
+        // What validation noted (e.g. how a relative path resolved) goes into the job's log: job-level lines (attempt 0).
+        foreach (var note in notes) node.Jobs.Tell(new ReportLog(view.JobId, 0, note));
         return ToRecord(view);
     }
 

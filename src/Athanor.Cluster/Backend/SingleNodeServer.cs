@@ -34,6 +34,7 @@ public sealed class SingleNodeServer : IAsyncDisposable
     /// </summary>
     public static async Task<SingleNodeServer> StartAsync(NodeOptions options, CancellationToken cancel = default)
     {
+        options = options with { ReservedOutputFolders = [.. options.ReservedOutputFolders, StateFolderName] };
         NodeHost.Check(options);
         int port = LoopbackPort.Free();
         var node = await ClusterNode.StartAsync(new ClusterNodeOptions

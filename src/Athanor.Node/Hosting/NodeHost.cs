@@ -98,7 +98,7 @@ public sealed class NodeHost : IAsyncDisposable
         var token = options.Token is not null ? new BearerToken(options.Token)
             : options.TokenFile is not null ? BearerToken.FromFile(options.TokenFile)
             : throw new ArgumentException("a bearer token is required: --token-file FILE (a file holding a random secret, e.g. `openssl rand -hex 32`)");
-        var paths = new PathPolicy(options.DataRoots, options.OutputRoot);
+        var paths = new PathPolicy(options.DataRoots, options.OutputRoot, options.ReservedOutputFolders);
         if (!IPAddress.TryParse(options.ListenAddress, out var listenAddress))
             throw new ArgumentException($"listen address '{options.ListenAddress}' is not an IP address; accepted e.g. 127.0.0.1, 0.0.0.0, ::");
         if (options.GrpcPort is < 0 or > 65535) throw new ArgumentException($"gRPC port {options.GrpcPort} is out of range; accepted: 0 (any free port) to 65535");

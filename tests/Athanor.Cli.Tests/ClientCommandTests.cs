@@ -168,7 +168,9 @@ public class ClientCommandTests(ServeFixture server) : IClassFixture<ServeFixtur
 
         var nodes = server.Client("nodes", "--json");
         var node = Assert.Single(JsonNode.Parse(nodes.Stdout)!.AsArray())!;
-        Assert.Equal(server.Address, node["address"]!.GetValue<string>());
+        // `cluster serve` is a cluster of one member, listed by its Akka address (on loopback).
+        Assert.StartsWith("akka.tcp://athanor@127.0.0.1:", node["address"]!.GetValue<string>());
+        Assert.Equal(["coordinator", "worker"], node["roles"]!.AsArray().Select(r => r!.GetValue<string>()));
         Assert.Equal("Healthy", node["health"]!.GetValue<string>());
         Assert.Contains("HEALTH", server.Client("nodes").Stdout);
     }
@@ -388,6 +390,40 @@ public class ServeCommandTests
         var logs = server.Client("logs", id);
         Assert.True(logs.ExitCode == 0, logs.All);
         Assert.Contains("attempt 1 ended: Completed", logs.Stdout);
+    }
+
+    [Fact]
+    public void AJobRunningWhenServeStopsGoesOnFromItsCheckpointAfterTheRestart()
+    {
+        using var server = new ServeFixture();
+        var submit = server.Client("submit", server.JobFile("long"), "--name", "long", "--set", "max_steps=100000", "--set", "save_steps=100000");
+        Assert.True(submit.ExitCode == 0, submit.All);
+        var id = ClientProcess.LastWordOfLastLine(submit.Stdout);
+        WaitFor(server, id, job => job["step"]!.GetValue<int>() >= 3);
+        var (exitCode, output) = server.Stop(); // SIGTERM: the rank saves a checkpoint of its last step first
+        Assert.True(exitCode == 0, output);
+
+        server.Start();
+        var stopped = WaitFor(server, id, job => job["last_checkpoint_step"] is not null && job["attempts"]!.GetValue<int>() == 2
+                                                 && job["state"]!.GetValue<string>() == "Running");
+        int checkpoint = stopped["last_checkpoint_step"]!.GetValue<int>();
+        Assert.True(checkpoint >= 3, stopped.ToJsonString());
+        var resumed = WaitFor(server, id, job => job["step"]!.GetValue<int>() > checkpoint);
+        Assert.Equal(2, resumed["attempts"]!.GetValue<int>());
+        Assert.Equal(0, server.Client("cancel", id).ExitCode);
+    }
+
+    private static JsonObject WaitFor(ServeFixture server, string id, Func<JsonObject, bool> done)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var status = server.Client("status", id, "--json");
+            var job = status.ExitCode == 0 ? JsonNode.Parse(status.Stdout)!.AsObject() : null;
+            if (job is not null && done(job)) return job;
+            if (clock.Elapsed > TimeSpan.FromMinutes(2)) throw new TimeoutException($"job {id}: {status.All}");
+            Thread.Sleep(200);
+        }
     }
 
     [Fact]

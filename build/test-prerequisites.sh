@@ -4,8 +4,18 @@
 # Prometheus (the dashboard tests scrape real nodes with it), Go with sprig (the chart tests render the Helm chart
 # with Go's template engine) and, on Debian, NVRTC 11 from non-free (every fused CUDA kernel is compiled in the tests,
 # even without a GPU). As root it installs what is missing with apt; otherwise it prints the one command to run and
-# exits 1. Nothing installed is ever removed or upgraded.
+# exits 1. Then, from npm, the chart tests' manifest validator (kubernetes-models, the versions pinned in
+# tests/Athanor.Chart.Tests/validator/package-lock.json), for any user. Nothing installed is ever removed or upgraded.
 set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+
+# npm ci of the validator when its packages are missing (npm itself may come from apt below).
+install_validator() {
+  local dir="$repo/tests/Athanor.Chart.Tests/validator"
+  [ -f "$dir/node_modules/kubernetes-models/package.json" ] && [ -f "$dir/node_modules/@kubernetes-models/prometheus-operator/package.json" ] && return 0
+  echo "installing the chart validator: npm ci in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
 
 missing=()        # apt packages, installed with recommends
 missing_lean=()   # apt packages, installed without recommends (prometheus would pull in a node exporter and more)
@@ -24,6 +34,7 @@ if ! ls /usr/lib/x86_64-linux-gnu/libnvrtc.so.11* >/dev/null 2>&1; then
 fi
 
 if [ ${#missing[@]} -eq 0 ] && [ ${#missing_lean[@]} -eq 0 ]; then
+  install_validator
   exit 0
 fi
 nonfree_source="Types: deb\nURIs: http://deb.debian.org/debian\nSuites: $codename\nComponents: non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
@@ -48,3 +59,4 @@ export DEBIAN_FRONTEND=noninteractive
 [ ${#missing_lean[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${missing_lean[@]}"
 # The postgresql package starts a cluster of its own that the tests do not use (they start their own servers).
 service postgresql stop >/dev/null 2>&1 || true
+install_validator

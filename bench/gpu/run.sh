@@ -71,9 +71,9 @@ for w in $what; do case $w in
     $TORCHRUN 2 bench/pack/torch_llama_bench.py --preset 1b --dp fsdp --steps 15 --warmup 3 2>&1 | grep RESULT | sed 's/^/reference /' | tee -a "$OUT/results.txt"
     pair 1b-1gpu "--preset 1b --device cuda --steps 15 --warmup 3" "--preset 1b --steps 15 --warmup 3" ;;
   prefetch) # ZeRO-3 with the next layer's all-gather overlapped (side stream) and without, against FSDP2, same call
-    for pf in 1 0; do
-      echo "== 1b world 2 zero 3 ATHANOR_ZERO3_PREFETCH=$pf" | tee -a "$OUT/results.txt"
-      ATHANOR_ZERO3_PREFETCH=$pf timeout 120 $C bench --preset 1b --device cuda --world 2 --zero 3 --steps 15 --warmup 3 2>&1 | grep -E "RESULT|rror" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+    for pf in "" "--no-zero3-prefetch"; do
+      echo "== 1b world 2 zero 3 ${pf:-(prefetch on)}" | tee -a "$OUT/results.txt"
+      timeout 120 $C bench --preset 1b --device cuda --world 2 --zero 3 --steps 15 --warmup 3 $pf 2>&1 | grep -E "RESULT|rror" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
     done
     echo "== 1b world 2 fsdp2 (reference)" | tee -a "$OUT/results.txt"
     timeout 120 $TORCHRUN 2 bench/pack/torch_llama_bench.py --preset 1b --dp fsdp --steps 15 --warmup 3 2>&1 | grep RESULT | sed 's/^/reference /' | tee -a "$OUT/results.txt" ;;
@@ -115,9 +115,9 @@ for w in $what; do case $w in
     timeout 120 $TORCHRUN 2 bench/pack/torch_llama_bench.py --preset 1b --dp fsdp --steps 15 --warmup 3 2>&1 | grep RESULT | sed 's/^/reference /' | tee -a "$OUT/results.txt" ;;
   overlap) # ZeRO 1-2 with gradient buckets reduced during backward (side stream) and without, against FSDP2, same call
     $C doctor --selftest 2>&1 | grep -E "nccl|FAIL" | tee -a "$OUT/results.txt"
-    for zero in 2 1; do for ov in 1 0; do
-      echo "== 1b world 2 zero $zero ATHANOR_OVERLAP_GRAD_REDUCE=$ov" | tee -a "$OUT/results.txt"
-      ATHANOR_OVERLAP_GRAD_REDUCE=$ov timeout 120 $C bench --preset 1b --device cuda --world 2 --zero $zero --grad-ckpt --steps 15 --warmup 3 2>&1 | grep -E "RESULT|rror|buckets" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+    for zero in 2 1; do for ov in "--grad-bucket-mb 100" ""; do
+      echo "== 1b world 2 zero $zero ${ov:-(no overlapped reduction)}" | tee -a "$OUT/results.txt"
+      timeout 120 $C bench --preset 1b --device cuda --world 2 --zero $zero --grad-ckpt --steps 15 --warmup 3 $ov 2>&1 | grep -E "RESULT|rror|buckets" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
     done; done
     echo "== 1b world 2 fsdp2 (reference)" | tee -a "$OUT/results.txt"
     timeout 120 $TORCHRUN 2 bench/pack/torch_llama_bench.py --preset 1b --dp fsdp --steps 15 --warmup 3 2>&1 | grep RESULT | sed 's/^/reference /' | tee -a "$OUT/results.txt" ;;

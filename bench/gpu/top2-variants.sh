@@ -3,7 +3,7 @@
 # own job flags, so variants of one job are compared on the same machine. Each variant's logs go to $OUT/NAME/; the
 # results of all land in $OUT/results.txt and the per-step rows in $OUT/NAME.metrics.jsonl.
 #
-#   VARIANTS='13b-mb4|ATHANOR_ZERO3_OVERLAP_REDUCE=0|llama2_13b_full_zero3|--set max_steps=10 --set per_device_train_batch_size=4' \
+#   VARIANTS='13b-mb4||llama2_13b_full_zero3|--set max_steps=10 --set per_device_train_batch_size=4 --set zero3_overlap_reduce=false' \
 #     C=cluster-binary OUT=dir bash bench/gpu/top2-variants.sh          # one variant per line: name|env|job|flags
 set -uo pipefail
 cd "$(dirname "$0")/../.."

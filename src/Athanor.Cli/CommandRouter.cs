@@ -61,6 +61,7 @@ public static class CommandRouter
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cancel.Cancel(); });
         try
         {
+            RetiredVariables.Check(command.Name, Environment.GetEnvironmentVariable);
             return command.Run(rest, cancel.Token);
         }
         catch (Exception ex) when (IsBadInput(ex))

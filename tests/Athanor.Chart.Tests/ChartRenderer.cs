@@ -27,6 +27,14 @@ internal static class ChartRenderer
         return Rendered.Parse(output);
     }
 
+    /// <summary>Renders with values files given by path, later files winning (as `helm template -f A -f B`).</summary>
+    public static Rendered RenderFiles(IEnumerable<string> valuesFiles, string release = "demo", string ns = "ml")
+    {
+        var (code, stdout, stderr) = Exec(Binary.Value, [ChartDir, .. valuesFiles.SelectMany(f => new[] { "-f", f }), "-name", release, "-namespace", ns]);
+        if (code != 0) throw new RenderException(stderr.Trim());
+        return Rendered.Parse(stdout);
+    }
+
     /// <summary>The values Helm would validate against values.schema.json: values.yaml with <paramref name="valuesYaml"/> merged over it.</summary>
     public static JsonNode CoalescedValues(string valuesYaml) => JsonNode.Parse(Run(valuesYaml, ["-values"]))!;
 
@@ -77,6 +85,8 @@ internal sealed class Rendered
 {
     public required IReadOnlyList<Manifest> Manifests { get; init; }
     public required IReadOnlyDictionary<string, string> Sources { get; init; }
+    /// <summary>The renderer's whole output, as `helm template` prints it.</summary>
+    public required string Text { get; init; }
 
     public Manifest One(string kind) => Manifests.Single(m => m.Kind == kind);
     public IEnumerable<Manifest> All(string kind) => Manifests.Where(m => m.Kind == kind);
@@ -99,7 +109,7 @@ internal sealed class Rendered
             foreach (var doc in stream.Documents)
                 if (doc.RootNode is YamlMappingNode map) manifests.Add(new Manifest(source, map));
         }
-        return new Rendered { Manifests = manifests, Sources = sources };
+        return new Rendered { Manifests = manifests, Sources = sources, Text = output };
     }
 }
 

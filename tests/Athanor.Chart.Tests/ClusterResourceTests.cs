@@ -43,13 +43,13 @@ public sealed class ClusterResourceTests
     }
 
     [Fact]
-    public void The_role_lets_the_pods_service_account_get_watch_and_list_pods()
+    public void The_role_lets_the_pods_service_account_list_pods()
     {
         var r = ChartRenderer.Render(ChartValues.JournalSecret);
         var rule = (YamlMappingNode)r.One("Role").List("rules").Single();
         Assert.Equal([""], ((YamlSequenceNode)rule["apiGroups"]).Children.Select(n => ((YamlScalarNode)n).Value));
         Assert.Equal(["pods"], ((YamlSequenceNode)rule["resources"]).Children.Select(n => ((YamlScalarNode)n).Value));
-        Assert.Equal(["get", "list", "watch"], ((YamlSequenceNode)rule["verbs"]).Children.Select(n => ((YamlScalarNode)n).Value!).Order());
+        Assert.Equal(["list"], ((YamlSequenceNode)rule["verbs"]).Children.Select(n => ((YamlScalarNode)n).Value!));
 
         var binding = r.One("RoleBinding");
         Assert.Equal(r.One("Role").Name, binding.Text("roleRef.name"));
@@ -61,7 +61,8 @@ public sealed class ClusterResourceTests
 
         var none = ChartRenderer.Render(ChartValues.JournalSecret + "\nrbac:\n  create: false\n");
         Assert.False(none.Has("Role") || none.Has("RoleBinding"));
-        Assert.Equal("false", none.One("StatefulSet").Text("spec.template.spec.automountServiceAccountToken"));
+        // Kubernetes discovery still lists pods, with whatever RBAC an admin gave the account: the token stays.
+        Assert.Equal("true", none.One("StatefulSet").Text("spec.template.spec.automountServiceAccountToken"));
     }
 
     [Fact]
@@ -121,15 +122,15 @@ public sealed class ClusterResourceTests
     public void Every_object_is_in_the_release_namespace_with_the_common_labels()
     {
         var r = ChartRenderer.Render(ChartValues.GpuPool, release: "team-a", ns: "llm");
-        // ConfigMap, PVC, PDB, Role, RoleBinding, token Secret, two Services, ServiceAccount, ServiceMonitor, StatefulSet.
-        Assert.Equal(11, r.Manifests.Count);
+        // ConfigMap, NetworkPolicy, PVC, PDB, Role, RoleBinding, token Secret, two Services, ServiceAccount, ServiceMonitor, StatefulSet.
+        Assert.Equal(12, r.Manifests.Count);
         foreach (var m in r.Manifests)
         {
             Assert.Equal("llm", m.Text("metadata.namespace"));
             var labels = Manifest.Strings(m.Map("metadata.labels"));
             Assert.Equal("team-a", labels["app.kubernetes.io/instance"]);
             Assert.Equal("Helm", labels["app.kubernetes.io/managed-by"]);
-            Assert.Equal("athanor-0.1.0", labels["helm.sh/chart"]);
+            Assert.Equal("athanor-0.2.0", labels["helm.sh/chart"]);
             Assert.Matches("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", m.Name);
         }
     }

@@ -22,7 +22,7 @@ public sealed class StartScriptTests : IDisposable
     {
         int akka = FreePort(), http = FreePort();
         // "localhost" stands for pod 0's DNS name: the script must resolve it into 127.0.0.1.
-        const string peers = "localhost,127.0.0.2";
+        const string peers = "127.0.0.2";
         var (pod0, out0) = StartPod("athanor-0", "127.0.0.1", peers, akka, http);
         var ready0 = await WaitReady("127.0.0.1", http, pod0, out0);
         Assert.Contains($"akka.tcp://athanor@127.0.0.1:{akka} is Up", ready0);
@@ -37,25 +37,48 @@ public sealed class StartScriptTests : IDisposable
     public void A_pod_name_without_an_ordinal_is_refused()
     {
         var (code, _, stderr) = ChartRenderer.Exec("/bin/sh", [Script],
-            new Dictionary<string, string> { ["POD_NAME"] = "athanor", ["POD_IP"] = "127.0.0.1", ["ATHANOR_PEERS"] = "localhost", ["ATHANOR_CLUSTER"] = "/bin/false" });
+            new Dictionary<string, string> { ["POD_NAME"] = "athanor", ["POD_IP"] = "127.0.0.1", ["ATHANOR_FIRST_POD_NAME"] = "localhost", ["ATHANOR_PEER_NAMES"] = "localhost", ["ATHANOR_CLUSTER"] = "/bin/false" });
         Assert.Equal(2, code);
         Assert.Contains("POD_NAME 'athanor' does not end in -ORDINAL", stderr);
     }
 
     [Fact]
-    public void Pod_zero_lists_itself_first_then_the_peers_it_can_resolve()
+    public void Pod_zero_lists_itself_first_then_every_member_address_it_resolves()
     {
-        // `echo` in place of the executable shows the seeds the node would get (the environment it exports).
+        // The member names stand for the headless Service, whose name resolves to every pod (itself included).
+        var (code, stdout, stderr) = RunScript("demo-athanor-0", "127.0.0.9", first: "pod0.invalid", members: "127.0.0.4,no-such-pod.invalid,127.0.0.9,127.0.0.2");
+        Assert.True(code == 0, stderr);
+        Assert.Equal("host=127.0.0.9 seeds=127.0.0.9:4053,127.0.0.4:4053,127.0.0.2:4053 args=node --port=4053", stdout.Trim());
+    }
+
+    [Fact]
+    public void Another_pod_lists_pod_zero_first_once_then_the_other_members()
+    {
+        var (code, stdout, stderr) = RunScript("demo-athanor-3", "127.0.0.3", first: "127.0.0.1", members: "127.0.0.2,127.0.0.1,127.0.0.3,127.0.0.2");
+        Assert.True(code == 0, stderr);
+        Assert.Equal("host=127.0.0.3 seeds=127.0.0.1:4053,127.0.0.2:4053 args=node --port=4053", stdout.Trim());
+    }
+
+    [Fact]
+    public void Without_pod_zero_another_pod_waits_then_joins_the_members_it_found()
+    {
+        var (code, stdout, stderr) = RunScript("demo-athanor-2", "127.0.0.3", first: "pod0.invalid", members: "127.0.0.2", wait: 2);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("pod 0 has no address after 2s; joining the members found: 127.0.0.2:4053", stderr);
+        Assert.Equal("host=127.0.0.3 seeds=127.0.0.2:4053 args=node --port=4053", stdout.Trim());
+    }
+
+    // The script with `echo` in place of the executable: it shows the seeds the node would get (the environment it exports).
+    private (int, string, string) RunScript(string pod, string ip, string first, string members, int wait = 120)
+    {
         string probe = Path.Combine(_root, "print-env.sh");
         File.WriteAllText(probe, "#!/bin/sh\necho \"host=$ATHANOR_NODE_HOST seeds=$ATHANOR_NODE_SEED args=$*\"\n");
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(probe, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var (code, stdout, stderr) = ChartRenderer.Exec("/bin/sh", [Script, "--port=4053"], new Dictionary<string, string>
+        return ChartRenderer.Exec("/bin/sh", [Script, "--port=4053"], new Dictionary<string, string>
         {
-            ["POD_NAME"] = "demo-athanor-0", ["POD_IP"] = "127.0.0.9", ["ATHANOR_PEERS"] = "pod0.invalid,127.0.0.2,no-such-pod.invalid,127.0.0.4",
-            ["ATHANOR_AKKA_PORT"] = "4053", ["ATHANOR_CLUSTER"] = probe,
+            ["POD_NAME"] = pod, ["POD_IP"] = ip, ["ATHANOR_FIRST_POD_NAME"] = first, ["ATHANOR_PEER_NAMES"] = members,
+            ["ATHANOR_AKKA_PORT"] = "4053", ["ATHANOR_SEED_WAIT_SECONDS"] = wait.ToString(), ["ATHANOR_CLUSTER"] = probe,
         });
-        Assert.True(code == 0, stderr);
-        Assert.Equal("host=127.0.0.9 seeds=127.0.0.9:4053,127.0.0.2:4053,127.0.0.4:4053 args=node --port=4053", stdout.Trim());
     }
 
     private static string Script => Path.Combine(ChartRenderer.ChartDir, "files", "start-node.sh");
@@ -72,7 +95,8 @@ public sealed class StartScriptTests : IDisposable
             info.ArgumentList.Add(a);
         info.Environment["POD_NAME"] = name;
         info.Environment["POD_IP"] = ip;
-        info.Environment["ATHANOR_PEERS"] = peers;
+        info.Environment["ATHANOR_FIRST_POD_NAME"] = "localhost";
+        info.Environment["ATHANOR_PEER_NAMES"] = peers;
         info.Environment["ATHANOR_AKKA_PORT"] = akka.ToString();
         info.Environment["ATHANOR_CLUSTER"] = ChartRenderer.ClusterAppHost;
         info.Environment["ATHANOR_NODE_JOURNAL"] = $"sqlite:{_root}/journal.db"; // one machine: a shared SQLite journal

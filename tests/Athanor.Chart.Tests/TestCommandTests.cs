@@ -32,10 +32,13 @@ public sealed class TestCommandTests
         // This suite runs through ./test.sh, which installed what was missing: the check must agree that it is all
         // there (else every run would install again, or a wrong probe would hide a missing tool). It runs as nobody,
         // so that a test never installs anything: missing tools would be listed, not installed.
+        // The script's text is passed (nobody may not read the checkout's files), with its path as $0, from which it
+        // finds the repository (the npm validator's folder).
         string check = File.ReadAllText(Repo("build/test-prerequisites.sh"));
+        string path = Repo("build/test-prerequisites.sh");
         var (code, stdout, stderr) = Environment.UserName == "root"
-            ? ChartRenderer.Exec("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash", "-c", check])
-            : ChartRenderer.Exec("/bin/bash", ["-c", check]);
+            ? ChartRenderer.Exec("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash", "-c", check, path])
+            : ChartRenderer.Exec("/bin/bash", ["-c", check, path]);
         Assert.True(code == 0, stderr);
         Assert.Equal("", stdout + stderr);
     }

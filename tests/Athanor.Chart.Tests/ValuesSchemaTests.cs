@@ -6,7 +6,7 @@ namespace Athanor.Chart.Tests;
 /// <summary>values.schema.json, checked as Helm checks it: against values.yaml with the user's values merged over it.</summary>
 public sealed class ValuesSchemaTests
 {
-    private static readonly JsonSchema Schema = JsonSchema.FromFile(Path.Combine(ChartRenderer.ChartDir, "values.schema.json"));
+    internal static readonly JsonSchema Schema = JsonSchema.FromFile(Path.Combine(ChartRenderer.ChartDir, "values.schema.json"));
 
     private static EvaluationResults Evaluate(string valuesYaml)
     {

@@ -12,6 +12,7 @@ public sealed class BenchCommand : ICommand
         usage: cluster bench [--preset tiny|160m|1b|3b|7b|8b] [--device cpu|cuda|cuda:N] [--lora-rank R]
                              [--grad-ckpt] [--seq N] [--batch N] [--steps N] [--warmup N] [--peak-tflops T]
                              [--no-fused] [--no-chunked-loss] [--world N] [--zero 0-3]
+                             [--no-zero3-prefetch] [--no-zero3-overlap-reduce] [--grad-bucket-mb MB]
 
         Trains on random tokens with the shapes, recipe and FLOP count of the PyTorch reference
         (bench/reference/torch_llama_bench.py) and prints its last line format, then Athanor's extra keys:
@@ -21,20 +22,24 @@ public sealed class BenchCommand : ICommand
         peak of device memory above the start, sampled with PYTORCH_NO_CUDA_MEMORY_CACHING=1 (peak_source=
         sampled-uncached: what torch.cuda.max_memory_allocated measures), else the device memory in use
         (device_used_gib: tensors, the caching allocator's reserve and the CUDA context).
-          --no-fused         plain libtorch ops instead of Athanor's fused kernels
+          --no-fused         plain libtorch ops instead of Athanor's fused kernels (the job key fused_kernels: false)
           --no-chunked-loss  full fp32 logits and libtorch's cross_entropy, as the reference does
           --world N          N data-parallel ranks in this process: one per GPU with --device cuda (NCCL
                              between them), or threads over a loopback ring on the CPU; --batch is per rank
           --zero S           ZeRO stage of the data-parallel optimizer (0-3; default 0); stage 3 shards every
                              decoder layer (with --grad-ckpt each layer is recomputed in backward, else its
                              activations are kept, as a job's gradient_checkpointing decides)
+          --no-zero3-prefetch        ZeRO-3 without gathering the next layer ahead (zero3_prefetch: false)
+          --no-zero3-overlap-reduce  ZeRO-3 reduce-scatters each layer in line (zero3_overlap_reduce: false)
+          --grad-bucket-mb MB        stages 0-2 reduce gradients in buckets of MB during backward
+                                     (overlap_grad_reduce: true, grad_bucket_mb: MB)
         """;
 
     public int Run(IReadOnlyList<string> args, CancellationToken cancel)
     {
         var r = new ArgumentReader("cluster bench", args,
-            ["--preset", "--device", "--lora-rank", "--seq", "--batch", "--steps", "--warmup", "--peak-tflops", "--world", "--zero"],
-            ["--grad-ckpt", "--no-fused", "--no-chunked-loss"]);
+            ["--preset", "--device", "--lora-rank", "--seq", "--batch", "--steps", "--warmup", "--peak-tflops", "--world", "--zero", "--grad-bucket-mb"],
+            ["--grad-ckpt", "--no-fused", "--no-chunked-loss", "--no-zero3-prefetch", "--no-zero3-overlap-reduce"]);
         r.AtMostPositionals(0, "no arguments besides flags");
         var device = r.One("--device") ?? "cpu";
         if (device is not ("cpu" or "cuda") && !device.StartsWith("cuda:", StringComparison.Ordinal))
@@ -46,7 +51,10 @@ public sealed class BenchCommand : ICommand
             PeakTflops: r.One("--peak-tflops") is string t ? double.TryParse(t, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
                 : throw new UsageException($"cluster bench: --peak-tflops '{t}' is not a positive number") : 989.0,
             GradCkpt: r.Has("--grad-ckpt"), Fused: !r.Has("--no-fused"), ChunkedLoss: !r.Has("--no-chunked-loss"),
-            World: Int(r, "--world", 1, 1), Zero: Int(r, "--zero", 0, 0));
+            World: Int(r, "--world", 1, 1), Zero: Int(r, "--zero", 0, 0),
+            Zero3Prefetch: !r.Has("--no-zero3-prefetch"), Zero3OverlapReduce: !r.Has("--no-zero3-overlap-reduce"),
+            GradBucketMb: r.One("--grad-bucket-mb") is string mb ? double.TryParse(mb, CultureInfo.InvariantCulture, out var size) && size is > 0 and <= 65536 ? size
+                : throw new UsageException($"cluster bench: --grad-bucket-mb '{mb}' is not valid; accepted: a size in MB above 0 and at most 65536, such as 100") : null);
         if (options.Zero > 3) throw new UsageException($"cluster bench: --zero '{options.Zero}' is not valid; accepted: 0, 1, 2, 3");
         if (!BenchPresets.All.ContainsKey(options.Preset))
             throw new UsageException($"cluster bench: --preset '{options.Preset}' is not known; accepted: {string.Join(", ", BenchPresets.All.Keys)}");

@@ -51,6 +51,10 @@ public sealed class NodeCommand : ICommand
           --k8s-label-selector SEL, --k8s-namespace NS (default: the pod's own), --k8s-port-name NAME (the container
                             port of the contact point, default http), --k8s-api-ca-path, --k8s-api-token-path
                             (default: the service account's files in the pod)
+          --fused-kernels B true (default) or false: false runs no fused CUDA kernels on this node, whatever
+                            the job says (a node whose NVRTC or driver misbehaves). Ranks compare this in their
+                            group fingerprint: a job with fused_kernels: true fails its attempt on a group that
+                            mixes such a node with others, naming the nodes (docs/architecture.md)
           --token-file F    the bearer token clients must send
           --data-root DIR   jobs may read only under these folders (repeatable)
           --output-root DIR jobs write only under this folder

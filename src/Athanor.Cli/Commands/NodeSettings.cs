@@ -6,13 +6,13 @@ namespace Athanor.Cli.Commands;
 /// <summary>
 /// The settings of `cluster node`, from three places in increasing precedence: a YAML file (--config),
 /// ATHANOR_NODE_* environment variables, and flags. Every key has the same name in all three
-/// (host, port, seed, roles, devices, data-dir, journal, grpc-port, http-port, token-file, data-root, output-root, listen,
+/// (host, port, seed, roles, devices, fused-kernels, data-dir, journal, grpc-port, http-port, token-file, data-root, output-root, listen,
 /// and the discovery keys: discovery, contact-point, required-contact-points, k8s-*).
 /// </summary>
 public sealed class NodeSettings
 {
     public static readonly IReadOnlyList<string> ValueKeys =
-        ["host", "port", "seed", "roles", "devices", "data-dir", "journal", "grpc-port", "http-port", "token-file", "data-root", "output-root", "listen", "config",
+        ["host", "port", "seed", "roles", "devices", "fused-kernels", "data-dir", "journal", "grpc-port", "http-port", "token-file", "data-root", "output-root", "listen", "config",
          "discovery", "contact-point", "required-contact-points", "k8s-label-selector", "k8s-namespace", "k8s-port-name",
          "k8s-api-ca-path", "k8s-api-token-path"];
     private static readonly HashSet<string> ListKeys = ["seed", "data-root", "contact-point"];
@@ -67,6 +67,14 @@ public sealed class NodeSettings
             : throw new UsageException($"cluster node: {key} '{text}' is not valid; accepted: a whole number from {min} to {max}");
     }
 
+    public bool Bool(string key, bool fallback) => One(key) switch
+    {
+        null => fallback,
+        "true" => true,
+        "false" => false,
+        var text => throw new UsageException($"cluster node: {key} '{text}' is not valid; accepted: true or false"),
+    };
+
     public ClusterNodeOptions ToClusterOptions() => new()
     {
         Host = One("host") ?? "127.0.0.1",
@@ -74,6 +82,7 @@ public sealed class NodeSettings
         Seeds = All("seed"),
         Roles = (One("roles") ?? "coordinator,worker").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         Devices = One("devices") ?? "cpu:1",
+        FusedKernels = Bool("fused-kernels", true),
         DataDir = One("data-dir") ?? throw new UsageException("cluster node: --data-dir DIR is required (the node keeps its journal and state there)"),
         Journal = One("journal") ?? "sqlite",
         Discovery = One("discovery") ?? "seeds",

@@ -33,8 +33,8 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
         var config = submission.Config;
         await OutputDirClaim.CheckAsync(config.OutputDir, id, config.OverwriteOutputDir, resumes: config.ResumeFromCheckpoint is not null, async owner =>
         {
-            var view = await node.Jobs.Ask<JobView>(new GetJob(owner), AskTimeout, cancel);
-            return view.Exists && view.Phase is JobPhase.Pending or JobPhase.Running;
+            var job = await Find(owner, cancel);
+            return job is { State: JobState.Pending or JobState.Running };
         });
         // resume_from_checkpoint: auto asks for the newest checkpoint in output_dir now, whoever wrote it (an interrupted
         // `cluster train` continued): pinned to that folder, so the job's own attempts later resume their own checkpoints.
@@ -45,22 +45,22 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
         var reply = await node.Jobs.Ask<object>(new SubmitJob(id, submission.Name, yaml, [], $"job {id}", global::Athanor.Telemetry.TraceParent.OfRequest(System.Diagnostics.Activity.Current)), AskTimeout, cancel);
         return reply switch
         {
-            JobView view => Claimed(view, config.OutputDir, submission.Notes),
+            JobRecord job => Claimed(job, config.OutputDir, submission.Notes),
             // The coordinator's own check of the config (a client mistake): INVALID_ARGUMENT, not INTERNAL.
             SubmitRejected rejected => throw new Athanor.Node.Services.RequestValidationException("config", rejected.Reason),
             _ => throw new InvalidOperationException($"unexpected reply {reply.GetType().Name}"),
         };
     }
 
-    private JobRecord Claimed(JobView view, string outputDir, IReadOnlyList<string> notes)
+    private JobRecord Claimed(JobRecord job, string outputDir, IReadOnlyList<string> notes)
     {
-        OutputDirClaim.Claim(outputDir, view.JobId);
+        OutputDirClaim.Claim(outputDir, job.Id);
         // What validation noted (e.g. how a relative path resolved) goes into the job's log: job-level lines (attempt 0).
-        foreach (var note in notes) node.Jobs.Tell(new ReportLog(view.JobId, 0, note));
-        return ToRecord(view);
+        foreach (var note in notes) node.Jobs.Tell(new ReportLog(job.Id, 0, note));
+        return job;
     }
 
-    public async Task<JobRecord> GetAsync(string jobId, CancellationToken cancel) => ToRecord(await View(jobId, cancel));
+    public Task<JobRecord> GetAsync(string jobId, CancellationToken cancel) => View(jobId, cancel);
 
     public async Task<JobPage> ListAsync(JobFilter filter, PageRequest page, CancellationToken cancel)
     {
@@ -69,8 +69,7 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
         var views = new List<JobRecord>();
         foreach (var id in ids)
         {
-            var view = await node.Jobs.Ask<JobView>(new GetJob(id), AskTimeout, cancel);
-            if (view.Exists) views.Add(ToRecord(view));
+            if (await Find(id, cancel) is { } job) views.Add(job);
         }
         var ordered = views.Where(v => filter.Matches(v.State)).OrderByDescending(v => v.CreatedAt).ThenByDescending(v => v.Id, StringComparer.Ordinal).ToList();
         int start = 0;
@@ -85,9 +84,9 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
     public async Task<JobRecord> CancelAsync(string jobId, CancellationToken cancel)
     {
         var view = await View(jobId, cancel);
-        if (view.Phase is JobPhase.Succeeded or JobPhase.Failed)
-            throw new JobStateConflictException($"job '{jobId}' already {view.Phase.ToString().ToLowerInvariant()}; only pending or running jobs can be cancelled");
-        return ToRecord(await node.Jobs.Ask<JobView>(new CancelJob(jobId), AskTimeout, cancel));
+        if (view.State is JobState.Succeeded or JobState.Failed)
+            throw new JobStateConflictException($"job '{jobId}' already {view.State.ToString().ToLowerInvariant()}; only pending or running jobs can be cancelled");
+        return await node.Jobs.Ask<object>(new CancelJob(jobId), AskTimeout, cancel) as JobRecord ?? throw new JobNotFoundException(jobId);
     }
 
     public async IAsyncEnumerable<JobEvent> WatchAsync(string jobId, long fromSequence, bool follow, [EnumeratorCancellation] CancellationToken cancel)
@@ -146,11 +145,11 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private async Task<JobView> View(string jobId, CancellationToken cancel)
-    {
-        var view = await node.Jobs.Ask<JobView>(new GetJob(jobId), AskTimeout, cancel);
-        return view.Exists ? view : throw new JobNotFoundException(jobId);
-    }
+    private async Task<JobRecord> View(string jobId, CancellationToken cancel) => await Find(jobId, cancel) ?? throw new JobNotFoundException(jobId);
+
+    /// <summary>The job's record, or null when no job has that id (its entity answers JobUnknown).</summary>
+    private async Task<JobRecord?> Find(string jobId, CancellationToken cancel) =>
+        await node.Jobs.Ask<object>(new GetJob(jobId), AskTimeout, cancel) as JobRecord;
 
     private async Task<List<string>> JobIds(CancellationToken cancel)
     {
@@ -163,26 +162,12 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
     private static string NewJobId() =>
         DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3]);
 
-    private static JobState ToState(JobPhase p) => p switch
-    {
-        JobPhase.Pending => JobState.Pending,
-        JobPhase.Running => JobState.Running,
-        JobPhase.Succeeded => JobState.Succeeded,
-        JobPhase.Failed => JobState.Failed,
-        _ => JobState.Cancelled,
-    };
-
-    private static JobRecord ToRecord(JobView v) => new(v.JobId, v.Name, ToState(v.Phase), v.Step, v.MaxSteps, v.WorldSize, v.Attempts,
-        v.LastCheckpointStep, new JobMetrics(v.Loss, v.LearningRate, v.GradNorm, v.TokensPerSecond, v.EvalLoss, v.Epoch),
-        new DateTimeOffset(DateTime.SpecifyKind(v.CreatedUtc, DateTimeKind.Utc)), new DateTimeOffset(DateTime.SpecifyKind(v.UpdatedUtc, DateTimeKind.Utc)),
-        v.Error, v.OutputDir, v.LastSequence, v.WaitingReason);
-
     private static JobEvent ToEvent(string jobId, JobEventRecord e)
     {
         var time = new DateTimeOffset(DateTime.SpecifyKind(e.TimeUtc, DateTimeKind.Utc));
         return e.Kind switch
         {
-            "state" => new JobStateChanged(jobId, e.Sequence, time, ToState(e.Phase ?? JobPhase.Pending), e.Phase == JobPhase.Failed ? e.Text : null),
+            "state" => new JobStateChanged(jobId, e.Sequence, time, e.Phase ?? JobState.Pending, e.Phase == JobState.Failed ? e.Text : null),
             "step" => new JobStepReported(jobId, e.Sequence, time, e.Step, e.MaxSteps, new JobMetrics(e.Loss, e.LearningRate, e.GradNorm, e.TokensPerSecond, Epoch: e.Epoch)),
             "eval" => new JobEvalReported(jobId, e.Sequence, time, e.Step, e.EvalLoss ?? double.NaN, e.IsBest),
             "checkpoint" => new JobCheckpointSaved(jobId, e.Sequence, time, e.Step, e.Folder ?? ""),

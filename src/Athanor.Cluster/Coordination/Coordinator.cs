@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
 using Athanor.Cluster.Messages;
+using Athanor.Parallel;
 
 namespace Athanor.Cluster.Coordination;
 
@@ -22,7 +23,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     private readonly HashSet<string> _proposed = [];
     private readonly Dictionary<string, Attempt> _running = [];
     private readonly Dictionary<string, string> _waitNotes = [];
-    private readonly Dictionary<string, DateTime> _waitingSince = [];
+    private readonly Dictionary<string, DateTimeOffset> _waitingSince = [];
     /// <summary>Members the failure detector flags and the split-brain resolver has not downed yet: alive perhaps, cut off.</summary>
     private readonly HashSet<string> _unreachable = [];
     /// <summary>
@@ -30,16 +31,16 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     /// have heard it (its shard was on the node that was lost), and then learns it when it checks the attempt.
     /// </summary>
     private readonly Dictionary<string, (int Attempt, string Reason)> _stoppedBecause = [];
-    private static readonly TimeSpan OwnRanksWait = TimeSpan.FromSeconds(30);
-    private readonly TimeSpan _nodeTimeout;
-    private readonly DateTime _startedUtc = DateTime.UtcNow;
-    private readonly TimeSpan _minRunBeforeRescale;
+    private readonly CoordinatorSettings _settings;
+    private readonly TimeProvider _clock;
+    private readonly DateTimeOffset _started;
 
-    public Coordinator(IActorRef jobs, TimeSpan nodeTimeout, TimeSpan minRunBeforeRescale)
+    public Coordinator(IActorRef jobs, CoordinatorSettings settings, TimeProvider clock)
     {
         _jobs = jobs;
-        _nodeTimeout = nodeTimeout;
-        _minRunBeforeRescale = minRunBeforeRescale;
+        _settings = settings;
+        _clock = clock;
+        _started = clock.GetUtcNow();
         Receive<RegisterNode>(OnRegister);
         Receive<JobWaiting>(OnWaiting);
         Receive<JobDone>(m => { _waiting.Remove(m.JobId); _waitingSince.Remove(m.JobId); _proposed.Remove(m.JobId); });
@@ -49,40 +50,53 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         Receive<RankEnded>(OnRankEnded);
         Receive<RankAlive>(OnRankAlive);
         Receive<StopRank>(m => { if (_running.TryGetValue(m.JobId, out var a) && a.Number == m.Attempt) StopAll(a, m.Graceful, m.Reason); });
+        // Membership: Akka.Cluster's events, read as addresses (the protocol tests send the Member* records directly).
         Receive<ClusterEvent.UnreachableMember>(m => NodeUnreachable(m.Member.Address.ToString()));
-        Receive<ClusterEvent.ReachableMember>(m => { if (_unreachable.Remove(m.Member.Address.ToString())) Schedule(); });
-        Receive<ClusterEvent.MemberRemoved>(m =>
-        {
-            var address = m.Member.Address.ToString();
-            NodeLost(address, _unreachable.Remove(address) ? "unreachable, downed by the split-brain resolver" : "removed from the cluster");
-        });
+        Receive<ClusterEvent.ReachableMember>(m => NodeReachable(m.Member.Address.ToString()));
+        Receive<ClusterEvent.MemberRemoved>(m => NodeRemoved(m.Member.Address.ToString()));
+        Receive<MemberUnreachable>(m => NodeUnreachable(m.Address));
+        Receive<MemberReachable>(m => NodeReachable(m.Address));
+        Receive<MemberRemoved>(m => NodeRemoved(m.Address));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.IReachabilityEvent>(_ => { });
         Receive<GetClusterState>(_ => Sender.Tell(State()));
         Receive<CheckAttempt>(m =>
         {
             // Ranks announce themselves every 2 s: a coordinator up for a while that knows nothing of the attempt can say so.
-            if (DateTime.UtcNow - _startedUtc < TimeSpan.FromSeconds(10)) return;
+            if (Now - _started < _settings.AnswerUnknownAfter) return;
             if (_running.TryGetValue(m.JobId, out var a) && a.Number == m.Attempt) return;
             if (_proposed.Contains(m.JobId)) return;
             _jobs.Tell(new AttemptUnknown(m.JobId, m.Attempt,
                 _stoppedBecause.TryGetValue(m.JobId, out var stopped) && stopped.Attempt == m.Attempt ? stopped.Reason : null));
         });
         Receive<Tick>(_ => { EvictSilentNodes(); Schedule(); ConsiderGrowing(); });
-        Receive<Terminated>(_ => Timers.StartSingleTimer("fence", RestartFence.Instance, TimeSpan.FromSeconds(5)));
+        Receive<Terminated>(_ => Timers.StartSingleTimer("fence", RestartFence.Instance, _settings.FenceRestartDelay));
         Receive<RestartFence>(_ => StartFence());
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef jobs, TimeSpan? nodeTimeout = null, TimeSpan? minRunBeforeRescale = null) =>
-        Akka.Actor.Props.Create(() => new Coordinator(jobs, nodeTimeout ?? TimeSpan.FromSeconds(20), minRunBeforeRescale ?? TimeSpan.FromSeconds(5)));
+    /// <param name="jobs">The job entities' shard region (or anything that routes <see cref="IJobMessage"/>s).</param>
+    /// <param name="settings">Thresholds; defaults to <see cref="CoordinatorSettings.Default"/>.</param>
+    /// <param name="clock">The coordinator's time; the system clock unless a test drives it.</param>
+    public static Props Props(IActorRef jobs, CoordinatorSettings? settings = null, TimeProvider? clock = null)
+    {
+        var valid = (settings ?? CoordinatorSettings.Default).Validated();
+        var time = clock ?? TimeProvider.System;
+        return Akka.Actor.Props.Create(() => new Coordinator(jobs, valid, time));
+    }
+
+    private DateTimeOffset Now => _clock.GetUtcNow();
+
+    /// <summary>In a cluster it follows membership and keeps the journal's fence; in a plain actor system (the protocol tests) there is neither.</summary>
+    private bool InCluster => Context.System is ExtendedActorSystem { Provider: IClusterActorRefProvider };
 
     protected override void PreStart()
     {
+        Timers.StartPeriodicTimer("tick", Tick.Instance, _settings.TickInterval);
+        if (!InCluster) return;
         Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember));
-        Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromSeconds(1));
         StartFence();
         _log.Info("coordinator started on {0}", Akka.Cluster.Cluster.Get(Context.System).SelfAddress);
     }
@@ -90,9 +104,16 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     /// <summary>The journal's fence lives as long as this coordinator; restarted after a pause when a write failed.</summary>
     private void StartFence() => Context.Watch(Context.ActorOf(JournalFence.Props(), "journal-fence-" + Guid.NewGuid().ToString("N")[..8]));
 
-    protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        if (InCluster) Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+    }
 
-    private sealed record Tick
+    internal sealed record MemberUnreachable(string Address);
+    internal sealed record MemberReachable(string Address);
+    internal sealed record MemberRemoved(string Address);
+
+    internal sealed record Tick
     {
         public static readonly Tick Instance = new();
     }
@@ -109,11 +130,10 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         public int Slots = slots;
         public string Kind = kind;
         public string[] Devices = devices;
-        public DateTime LastSeen = DateTime.UtcNow;
+        public DateTimeOffset LastSeen;
         /// <summary>Set when a group this node was in broke; until the node announces itself again it may be dead.</summary>
-        public DateTime? SuspectSince;
+        public DateTimeOffset? SuspectSince;
         public readonly Dictionary<int, string> Busy = []; // slot -> job id
-        public IEnumerable<int> FreeSlots => Enumerable.Range(0, Slots).Where(s => !Busy.ContainsKey(s));
     }
 
     private sealed class Attempt(string jobId, int number, RankPlacement[] placement, JobRequirements? requirements)
@@ -125,7 +145,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         public string?[] Endpoints = new string?[placement.Length];
         public bool Formed;
         public bool Stopping;
-        public DateTime StartedUtc = DateTime.UtcNow;
+        public DateTimeOffset Started;
         public readonly HashSet<int> Ended = [];
         public int World => Placement.Length;
     }
@@ -135,13 +155,13 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         bool isNew = !_nodes.TryGetValue(m.NodeAddress, out var node);
         if (node is null)
         {
-            node = new NodeEntry(m.NodeAddress, Sender, m.Slots, m.DeviceKind, m.Devices);
+            node = new NodeEntry(m.NodeAddress, Sender, m.Slots, m.DeviceKind, m.Devices) { LastSeen = Now };
             _nodes[m.NodeAddress] = node;
             _log.Info("node {0} joined with {1} {2} slot(s)", m.NodeAddress, m.Slots, m.DeviceKind);
         }
         node.Agent = Sender;
         node.Slots = m.Slots;
-        node.LastSeen = DateTime.UtcNow;
+        node.LastSeen = Now;
         bool cleared = node.SuspectSince is not null;
         node.SuspectSince = null; // it is alive
         if (cleared) Schedule();
@@ -157,64 +177,38 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
             // down are freed as they report; a dead node's stay busy until it is removed).
             _running.Remove(m.JobId);
         }
-        if (!_waiting.ContainsKey(m.JobId)) _waitingSince[m.JobId] = DateTime.UtcNow;
+        if (!_waiting.ContainsKey(m.JobId)) _waitingSince[m.JobId] = Now;
         _waiting[m.JobId] = m;
         Schedule();
     }
 
-    /// <summary>Places waiting jobs, highest priority then oldest first, each on all of its ranks at once or not at all.</summary>
+    /// <summary>Asks placement what fits now, proposes it to the jobs (their slots held until they answer) and tells the others why they wait.</summary>
     private void Schedule()
     {
-        // Right after a group broke, give its live nodes a moment (they announce every 2 s) so the job
-        // re-forms as large as it can at once instead of small and then grown.
-        if (_nodes.Values.Any(n => n.SuspectSince is DateTime t && DateTime.UtcNow - t < TimeSpan.FromSeconds(3))) return;
-        foreach (var job in _waiting.Values.OrderByDescending(j => j.Requirements.Priority).ThenBy(j => j.SubmittedUtc).ToList())
+        var round = Placement.Place(Snapshot(), Now, _settings);
+        foreach (var wait in round.Waiting)
         {
-            if (_proposed.Contains(job.JobId) || _running.ContainsKey(job.JobId)) continue;
-            // Ranks of the job on an unreachable node may still be running (cut off, not dead): a second copy of the job
-            // must not start until the split-brain resolver has downed that node (it then aborts its ranks and exits).
-            if (_unreachable.Any(u => _nodes.TryGetValue(u, out var cut) && cut.Busy.ContainsValue(job.JobId))) continue;
-            // Ranks of the job's previous attempt still winding down on live nodes (a graceful stop for a rescale takes a
-            // step and a checkpoint): wait for their slots, or the job re-forms as small as before and the growth repeats.
-            // A rank that never reports is not waited for beyond OwnRanksWait.
-            if (_nodes.Values.Any(n => n.SuspectSince is null && n.Busy.ContainsValue(job.JobId))
-                && DateTime.UtcNow - _waitingSince.GetValueOrDefault(job.JobId, DateTime.UtcNow) < OwnRanksWait) continue;
-            var nodes = _nodes.Values.Where(n => n.Kind == job.Requirements.DeviceKind && n.SuspectSince is null && !_unreachable.Contains(n.Address))
-                .OrderBy(n => n.Address, StringComparer.Ordinal).ToList();
-            int free = nodes.Sum(n => n.FreeSlots.Count());
-            int world = job.Requirements.ValidWorlds.Where(w => w <= free).DefaultIfEmpty(0).Max();
-            if (world == 0)
-            {
-                var note = WaitingNote(job.Requirements, free, nodes.Sum(n => (long)n.Slots));
-                _jobs.Tell(new ReportWaiting(job.JobId, job.Attempts, note)); // every pass: an entity that moved learns it again
-                if (!_waitNotes.TryGetValue(job.JobId, out var last) || last != note)
-                {
-                    _waitNotes[job.JobId] = note;
-                    _jobs.Tell(new ReportLog(job.JobId, 0, note));
-                }
-                continue;
-            }
-            var placement = new List<RankPlacement>();
-            foreach (var n in nodes)
-                foreach (var slot in n.FreeSlots.ToList())
-                {
-                    if (placement.Count == world) break;
-                    placement.Add(new RankPlacement(placement.Count, n.Address, slot));
-                    n.Busy[slot] = job.JobId; // tentative until the entity approves
-                }
-            _waitNotes.Remove(job.JobId);
-            _proposed.Add(job.JobId);
-            _jobs.Tell(new ProposeAttempt(job.JobId, placement.ToArray()));
+            _jobs.Tell(new ReportWaiting(wait.JobId, wait.Attempts, wait.Note)); // every pass: an entity that moved learns it again
+            if (_waitNotes.TryGetValue(wait.JobId, out var last) && last == wait.Note) continue;
+            _waitNotes[wait.JobId] = wait.Note;
+            _jobs.Tell(new ReportLog(wait.JobId, 0, wait.Note));
+        }
+        foreach (var proposal in round.Proposals)
+        {
+            foreach (var p in proposal.Placement) _nodes[p.NodeAddress].Busy[p.Slot] = proposal.JobId; // tentative until the entity approves
+            _waitNotes.Remove(proposal.JobId);
+            _proposed.Add(proposal.JobId);
+            _jobs.Tell(new ProposeAttempt(proposal.JobId, proposal.Placement));
         }
     }
 
-    /// <summary>Why a job does not fit: the world sizes it can run on, and what the cluster has free.</summary>
-    private static string WaitingNote(JobRequirements r, int free, long total)
-    {
-        int smallest = r.ValidWorlds.Length > 0 ? r.ValidWorlds.Min() : r.MinWorld;
-        var sizes = r.ValidWorlds.Length > 1 ? $" (it can run on {string.Join(", ", r.ValidWorlds.Take(12))} workers)" : "";
-        return $"waiting for workers: needs at least {smallest} free {r.DeviceKind} slot(s){sizes}, the cluster has {free} free of {total}";
-    }
+    /// <summary>What placement reads: a copy, so nothing it decides changes the coordinator's state behind its back.</summary>
+    private Inventory Snapshot() => new(
+        _nodes.Values.Select(n => new WorkerNode(n.Address, n.Kind, n.Slots, new Dictionary<int, string>(n.Busy), n.LastSeen, n.SuspectSince,
+            _unreachable.Contains(n.Address))).ToList(),
+        _waiting.Values.Select(j => new PendingJob(j.JobId, j.Requirements, j.Attempts, j.SubmittedUtc, _waitingSince.GetValueOrDefault(j.JobId, Now),
+            _proposed.Contains(j.JobId))).ToList(),
+        _running.Values.Select(a => new RunningJob(a.JobId, a.Number, a.Placement, a.Started, a.Formed, a.Stopping, a.Requirements)).ToList());
 
     private void ReleaseTentative(string jobId)
     {
@@ -228,10 +222,10 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         _proposed.Remove(m.JobId);
         _waiting.Remove(m.JobId, out var waiting);
         _waitingSince.Remove(m.JobId);
-        var attempt = new Attempt(m.JobId, m.Attempt, m.Placement, waiting?.Requirements);
+        var attempt = new Attempt(m.JobId, m.Attempt, m.Placement, waiting?.Requirements) { Started = Now };
         _running[m.JobId] = attempt;
         _stoppedBecause.Remove(m.JobId);
-        var groupId = Guid.NewGuid();
+        var ring = RingCredentials.NewAttempt(); // only this attempt's ranks learn its secret
         _log.Info("job {0} attempt {1}: {2} ranks on {3}", m.JobId, m.Attempt, m.Placement.Length, string.Join(", ", m.Placement.Select(p => $"{p.NodeAddress}#{p.Slot}")));
         foreach (var p in m.Placement)
         {
@@ -242,7 +236,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
                 StopAll(attempt, graceful: false, "node left before the group formed");
                 return;
             }
-            node.Agent.Tell(new StartRank(m.JobId, m.Attempt, p.Rank, m.Placement.Length, p.Slot, groupId, m.YamlText, m.Overrides, m.SourceName, m.TraceParent));
+            node.Agent.Tell(new StartRank(m.JobId, m.Attempt, p.Rank, m.Placement.Length, p.Slot, ring, m.YamlText, m.Overrides, m.SourceName, m.TraceParent));
         }
     }
 
@@ -269,7 +263,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
             // A broken group may mean a dead peer the failure detector has not flagged yet: do not place
             // work on the group's nodes until each shows it is alive by announcing itself again.
             foreach (var p in a.Placement)
-                if (_nodes.TryGetValue(p.NodeAddress, out var n) && p.NodeAddress != m.NodeAddress) n.SuspectSince ??= DateTime.UtcNow;
+                if (_nodes.TryGetValue(p.NodeAddress, out var n) && p.NodeAddress != m.NodeAddress) n.SuspectSince ??= Now;
             StopAll(a, graceful: false, $"rank {m.Rank} failed: {m.Reason}");
         }
         if (a.Ended.Count >= a.World) _running.Remove(m.JobId);
@@ -286,7 +280,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         if (_waiting.TryGetValue(m.JobId, out var waiting) && m.Attempt <= waiting.Attempts) return;
         // A coordinator that just started learns running attempts from their ranks.
         var placement = Enumerable.Range(0, m.World).Select(r => new RankPlacement(r, r == m.Rank ? m.NodeAddress : "", r == m.Rank ? m.Slot : -1)).ToArray();
-        _running[m.JobId] = new Attempt(m.JobId, m.Attempt, placement, null) { Formed = true, StartedUtc = DateTime.UtcNow };
+        _running[m.JobId] = new Attempt(m.JobId, m.Attempt, placement, null) { Formed = true, Started = Now };
         _waiting.Remove(m.JobId);
         _waitingSince.Remove(m.JobId);
     }
@@ -308,7 +302,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     {
         if (!_unreachable.Add(address) || !_nodes.ContainsKey(address)) return;
         _log.Warning("node {0} unreachable: its jobs re-form once the split-brain resolver has downed it", address);
-        foreach (var a in _running.Values.Where(a => a.Placement.Any(p => p.NodeAddress == address)).ToList())
+        foreach (var a in AttemptsOn(address))
         {
             _jobs.Tell(new ReportLog(a.JobId, a.Number, $"node {address} unreachable (cut off or dead): attempt {a.Number} stops; " +
                 "the job re-forms on the other nodes from its last checkpoint once the split-brain resolver has downed that node"));
@@ -316,12 +310,20 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         }
     }
 
+    private void NodeReachable(string address)
+    {
+        if (_unreachable.Remove(address)) Schedule();
+    }
+
+    private void NodeRemoved(string address) =>
+        NodeLost(address, _unreachable.Remove(address) ? "unreachable, downed by the split-brain resolver" : "removed from the cluster");
+
     /// <summary>A node is gone: abort the groups it was part of (the survivors fail fast, never hang) and requeue their jobs.</summary>
     private void NodeLost(string address, string why)
     {
         if (!_nodes.Remove(address)) return;
         _log.Warning("node {0} lost ({1})", address, why);
-        foreach (var a in _running.Values.Where(a => a.Placement.Any(p => p.NodeAddress == address)).ToList())
+        foreach (var a in AttemptsOn(address))
         {
             StopAll(a, graceful: false, $"node {address} {why}");
             _stoppedBecause[a.JobId] = (a.Number, $"node {address} {why}");
@@ -332,33 +334,32 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         Schedule();
     }
 
+    private List<Attempt> AttemptsOn(string address) => Placement.AttemptsOn(Snapshot(), address).Select(r => _running[r.JobId]).ToList();
+
     private void EvictSilentNodes()
     {
+        var overdue = Placement.FindOverdue(Snapshot(), Now, _settings);
         // A group that never formed (a rank's node died before it answered) is given up after a while.
-        foreach (var a in _running.Values.Where(a => !a.Formed && !a.Stopping && DateTime.UtcNow - a.StartedUtc > TimeSpan.FromSeconds(45)).ToList())
+        foreach (var a in overdue.UnformedGroups.Select(g => _running[g.JobId]))
         {
-            _jobs.Tell(new ReportAttemptEnded(a.JobId, a.Number, AttemptOutcome.Failed, "the worker group did not form within 45s"));
+            _jobs.Tell(new ReportAttemptEnded(a.JobId, a.Number, AttemptOutcome.Failed,
+                $"the worker group did not form within {_settings.GroupFormTimeout.TotalSeconds:0.#}s"));
             StopAll(a, graceful: false, "the worker group did not form");
             _running.Remove(a.JobId);
             ReleaseTentative(a.JobId);
         }
-        foreach (var n in _nodes.Values.Where(n => DateTime.UtcNow - n.LastSeen > _nodeTimeout).ToList())
-            NodeLost(n.Address, $"silent for {_nodeTimeout.TotalSeconds:F0}s");
+        foreach (var n in overdue.SilentNodes)
+            NodeLost(n.Address, $"silent for {_settings.NodeTimeout.TotalSeconds:F0}s");
     }
 
     /// <summary>Jobs below their max world size grow when enough slots are free: stop at a step boundary with a checkpoint, re-form larger.</summary>
     private void ConsiderGrowing()
     {
-        if (_waiting.Count > 0 || _proposed.Count > 0) return; // waiting jobs come first
-        foreach (var a in _running.Values.Where(a => a is { Formed: true, Stopping: false, Requirements: not null }).ToList())
+        foreach (var g in Placement.Grow(Snapshot(), Now, _settings))
         {
-            if (DateTime.UtcNow - a.StartedUtc < _minRunBeforeRescale) continue;
-            int free = _nodes.Values.Where(n => n.Kind == a.Requirements!.DeviceKind && !_unreachable.Contains(n.Address)).Sum(n => n.FreeSlots.Count());
-            int bigger = a.Requirements!.ValidWorlds.Where(w => w > a.World && w <= a.World + free).DefaultIfEmpty(0).Max();
-            if (bigger == 0) continue;
-            _log.Info("job {0}: growing from {1} to {2} workers", a.JobId, a.World, bigger);
-            _jobs.Tell(new ReportLog(a.JobId, a.Number, $"rescaling: {a.World} -> {bigger} workers at the next step boundary"));
-            StopAll(a, graceful: true, $"rescale to {bigger} workers");
+            _log.Info("job {0}: growing from {1} to {2} workers", g.JobId, g.From, g.To);
+            _jobs.Tell(new ReportLog(g.JobId, g.Attempt, $"rescaling: {g.From} -> {g.To} workers at the next step boundary"));
+            StopAll(_running[g.JobId], graceful: true, $"rescale to {g.To} workers");
         }
     }
 

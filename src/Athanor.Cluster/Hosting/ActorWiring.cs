@@ -57,7 +57,7 @@ public static class ActorWiring
         if (kind == "cuda") TorchRuntime.InitializeCuda(threads);
         else TorchRuntime.Initialize(threads);
         var self = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
-        var agent = system.ActorOf(NodeAgent.Props(self, o.Host, slots, kind, devices, registry.Get<CoordinatorProxy>(), registry.Get<JobRegion>()), "node-agent");
+        var agent = system.ActorOf(NodeAgent.Props(self, o.Host, slots, kind, devices, registry.Get<CoordinatorProxy>(), registry.Get<JobRegion>(), o.FusedKernels), "node-agent");
         registry.Register<LocalNodeAgent>(agent);
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "drain-training", async () =>
         {

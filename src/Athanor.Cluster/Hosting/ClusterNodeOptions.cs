@@ -17,6 +17,8 @@ public sealed record ClusterNodeOptions
     /// <summary>"cpu:N", "cuda", or "cuda:0,1".</summary>
     public string Devices { get; init; } = "cpu:1";
     public required string DataDir { get; init; }
+    /// <summary>false: no fused CUDA kernels run on this node whatever the job says (it enters each rank's group fingerprint).</summary>
+    public bool FusedKernels { get; init; } = true;
     /// <summary>"sqlite" (DATA_DIR/journal.db), "sqlite:PATH", or "postgres:CONNECTION-STRING".</summary>
     public string Journal { get; init; } = "sqlite";
     /// <summary>How long the survivors wait before downing an unreachable node (Split Brain Resolver's stable-after).</summary>

@@ -63,7 +63,7 @@ public sealed class KubernetesPodDiscovery : ServiceDiscovery
         string body = await response.Content.ReadAsStringAsync(timeout.Token);
         if (!response.IsSuccessStatusCode)
             throw new InvalidOperationException($"kubernetes discovery: GET {uri} answered {(int)response.StatusCode} {response.StatusCode}: {Shorten(body)}" +
-                (response.StatusCode == HttpStatusCode.Forbidden ? " (the service account needs get/list/watch on pods: the chart's Role)" : ""));
+                (response.StatusCode == HttpStatusCode.Forbidden ? " (the service account needs list on pods: the chart's Role)" : ""));
         var targets = PodTargets(body, lookup.PortName);
         if (targets.Count == 0) _log.Info("kubernetes discovery: no running pod with label selector [{0}] and a port named [{1}] in namespace [{2}]", _labelSelector, lookup.PortName, ns);
         return new Resolved(lookup.ServiceName, targets);

@@ -6,6 +6,7 @@ using Athanor.Cluster.Messages;
 using Athanor.Cluster.Telemetry;
 using Athanor.Telemetry;
 using Athanor.Configuration;
+using Athanor.Node.Backend;
 
 namespace Athanor.Cluster.Jobs;
 
@@ -18,29 +19,32 @@ namespace Athanor.Cluster.Jobs;
 /// </summary>
 public sealed class JobEntity : ReceivePersistentActor, IWithTimers
 {
-    private const int MaxEventsKept = 20_000;
     private readonly string _jobId;
     private readonly IActorRef _coordinator;
+    private readonly TimeProvider _clock;
+    private readonly JobEntitySettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly JobState _state = new();
-    private readonly List<JobEventRecord> _events = [];
-    private long _sequence;
+    private JobEntityState _state = JobEntityState.Empty;
+    private readonly JobEventLog _history = new();
+    // Not journaled: the coordinator re-sends why the job waits every second, and the count of "unknown" answers restarts with the entity.
     private string? _waitingReason;
     private int _unknownAttemptChecks;
     // The job's and the current attempt's spans live while this entity does (ended in PostStop if it moves).
     private Activity? _jobSpan, _attemptSpan;
 
-    public JobEntity(string jobId, IActorRef coordinator)
+    public JobEntity(string jobId, IActorRef coordinator, JobEntitySettings settings, TimeProvider clock)
     {
         _jobId = jobId;
         _coordinator = coordinator;
+        _settings = settings;
+        _clock = clock;
         Recover<IJobEvent>(e => Apply(e, recovering: true));
         Recover<RecoveryCompleted>(_ => OnRecovered());
         Command<SubmitJob>(OnSubmit);
         Command<GetJob>(_ => { Sender.Tell(View()); ForgetIfUnknown(); });
         Command<GetJobEvents>(m =>
         {
-            Sender.Tell(new JobEventsPage(_jobId, _events.Where(e => e.Sequence >= m.FromSequence).ToArray(), _state.IsFinal));
+            Sender.Tell(new JobEventsPage(_jobId, _history.From(m.FromSequence), _state.IsFinal));
             ForgetIfUnknown();
         });
         Command<CancelJob>(_ => OnCancel());
@@ -49,12 +53,12 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         Command<ReportEval>(m =>
         {
             if (m.Attempt != _state.CurrentAttempt) return;
-            PersistAsync(new EvalRecorded(m.Attempt, m.Step, m.EvalLoss, m.IsBest, DateTime.UtcNow), e => Apply(e));
+            PersistAsync(new EvalRecorded(m.Attempt, m.Step, m.EvalLoss, m.IsBest, Now), e => Apply(e));
         });
         Command<ReportLog>(m =>
         {
             if (!_state.Submitted || (m.Attempt != _state.CurrentAttempt && m.Attempt != 0)) return;
-            PersistAsync(new LogRecorded(m.Text, DateTime.UtcNow), e => Apply(e));
+            PersistAsync(new LogRecorded(m.Text, Now), e => Apply(e));
         });
         Command<ReportCheckpoint>(m =>
         {
@@ -62,7 +66,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             // leader's report can arrive after another rank's end of attempt (different nodes, different paths).
             // Only a report that is not newer than what is recorded, or from an attempt never scheduled, is dropped.
             if (m.Attempt > _state.Attempts || (m.Attempt != _state.CurrentAttempt && _state.LastCheckpointStep is int last && m.Step <= last)) return;
-            Persist(new CheckpointCommitted(m.Attempt, m.Step, m.Folder, DateTime.UtcNow), e => Apply(e));
+            Persist(new CheckpointCommitted(m.Attempt, m.Step, m.Folder, Now), e => Apply(e));
         });
         Command<ReportAttemptEnded>(OnAttemptEnded);
         Command<PokeJob>(_ => AnnounceIfWaiting());
@@ -80,7 +84,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         {
             // Reports can be lost while this entity moves between nodes; the coordinator's word, twice, settles it.
             if (m.Attempt != _state.CurrentAttempt) return;
-            if (++_unknownAttemptChecks < 2) return;
+            if (++_unknownAttemptChecks < _settings.UnknownAnswersToGiveUp) return;
             _unknownAttemptChecks = 0;
             OnAttemptEnded(new ReportAttemptEnded(_jobId, m.Attempt, AttemptOutcome.Failed,
                 m.Reason ?? "the attempt's workers are gone (their reports were lost)"));
@@ -103,16 +107,25 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         base.PostStop();
     }
 
-    public static Props Props(string jobId, IActorRef coordinator) => Akka.Actor.Props.Create(() => new JobEntity(jobId, coordinator));
+    /// <param name="settings">How often it announces itself; defaults to <see cref="JobEntitySettings.Default"/>.</param>
+    /// <param name="clock">The time its events carry; the system clock unless a test fixes it.</param>
+    public static Props Props(string jobId, IActorRef coordinator, JobEntitySettings? settings = null, TimeProvider? clock = null)
+    {
+        var valid = (settings ?? JobEntitySettings.Default).Validated();
+        var time = clock ?? TimeProvider.System;
+        return Akka.Actor.Props.Create(() => new JobEntity(jobId, coordinator, valid, time));
+    }
 
-    private sealed record Tick
+    private DateTime Now => _clock.GetUtcNow().UtcDateTime;
+
+    internal sealed record Tick
     {
         public static readonly Tick Instance = new();
     }
 
     private void OnRecovered()
     {
-        Timers.StartPeriodicTimer("announce", Tick.Instance, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3));
+        Timers.StartPeriodicTimer("announce", Tick.Instance, _settings.FirstAnnounceDelay, _settings.AnnounceInterval);
         // An attempt that was running when this entity's node died is gone: its ranks report or are aborted
         // by the coordinator; if none does, the coordinator's view (RankAlive) decides. Announce if idle.
         AnnounceIfWaiting();
@@ -138,7 +151,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         _jobSpan = TraceParent.StartDetached(ClusterInstruments.Source, "job", m.TraceParent, ActivityKind.Internal,
             [new(TelemetryNames.JobIdTag, _jobId), new("job_name", m.Name)]);
         var evt = new JobSubmitted(_jobId, m.Name, m.YamlText, m.Overrides, m.SourceName, config.OutputDir,
-            config.MaxSteps > 0 ? config.MaxSteps : 0, requirements, DateTime.UtcNow, TraceParent.Of(_jobSpan) ?? m.TraceParent);
+            config.MaxSteps > 0 ? config.MaxSteps : 0, requirements, Now, TraceParent.Of(_jobSpan) ?? m.TraceParent);
         var replyTo = Sender;
         Persist(evt, e =>
         {
@@ -155,7 +168,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         var replyTo = Sender;
         if (_state.CurrentAttempt is int attempt)
         {
-            Persist(new CancelRequested(DateTime.UtcNow), e =>
+            Persist(new CancelRequested(Now), e =>
             {
                 Apply(e);
                 _coordinator.Tell(new StopRank(_jobId, attempt, Graceful: true, "cancelled by the user"));
@@ -164,7 +177,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         }
         else
         {
-            PersistAll(new IJobEvent[] { new CancelRequested(DateTime.UtcNow), new JobFinished(JobPhase.Cancelled, null, DateTime.UtcNow) }, e =>
+            PersistAll(new IJobEvent[] { new CancelRequested(Now), new JobFinished(JobState.Cancelled, null, Now) }, e =>
             {
                 Apply(e);
                 if (e is JobFinished) { _coordinator.Tell(new JobDone(_jobId)); replyTo.Tell(View()); }
@@ -174,7 +187,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
 
     private void OnPropose(ProposeAttempt m)
     {
-        if (!_state.Submitted || _state.IsFinal || _state.CurrentAttempt is not null || _state.CancelRequested)
+        if (!_state.IsWaiting)
         {
             Sender.Tell(new AttemptDeclined(_jobId, _state.IsFinal ? "job is finished" : "job is not waiting"));
             return;
@@ -183,7 +196,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         int number = _state.Attempts + 1;
         _attemptSpan = TraceParent.StartDetached(ClusterInstruments.Source, "attempt", _state.Submission!.TraceParent, ActivityKind.Internal,
             [new(TelemetryNames.JobIdTag, _jobId), new(TelemetryNames.AttemptTag, number), new(TelemetryNames.WorldSizeTag, m.Placement.Length)]);
-        Persist(new AttemptScheduled(number, m.Placement, DateTime.UtcNow, TraceParent.Of(_attemptSpan) ?? _state.Submission.TraceParent), e =>
+        Persist(new AttemptScheduled(number, m.Placement, Now, TraceParent.Of(_attemptSpan) ?? _state.Submission.TraceParent), e =>
         {
             Apply(e);
             var s = _state.Submission!;
@@ -195,7 +208,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     {
         if (m.Attempt != _state.CurrentAttempt) return;
         _unknownAttemptChecks = 0;
-        PersistAsync(new StepRecorded(m.Attempt, m.Step, m.MaxSteps, m.Loss, m.LearningRate, m.GradNorm, m.TokensPerSecond, m.Epoch, DateTime.UtcNow),
+        PersistAsync(new StepRecorded(m.Attempt, m.Step, m.MaxSteps, m.Loss, m.LearningRate, m.GradNorm, m.TokensPerSecond, m.Epoch, Now),
             e => Apply(e));
     }
 
@@ -203,20 +216,8 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     {
         // Every rank (and the coordinator, for lost nodes) may report; the first report of the current attempt counts.
         if (m.Attempt != _state.CurrentAttempt) return;
-        var events = new List<IJobEvent> { new AttemptEnded(m.Attempt, m.Outcome, m.Reason, DateTime.UtcNow) };
-        var final = (m.Outcome, _state.CancelRequested) switch
-        {
-            (AttemptOutcome.Completed, _) => new JobFinished(JobPhase.Succeeded, null, DateTime.UtcNow),
-            (AttemptOutcome.Fatal, _) => new JobFinished(JobPhase.Failed, m.Reason, DateTime.UtcNow),
-            (_, true) => new JobFinished(JobPhase.Cancelled, null, DateTime.UtcNow),
-            (AttemptOutcome.Cancelled, _) => new JobFinished(JobPhase.Cancelled, null, DateTime.UtcNow),
-            (AttemptOutcome.Failed, _) when RepeatedFailure.IsRepeat(m.Reason, _state.LastFailureReason, _state.Step, _state.StepAtLastFailure) =>
-                new JobFinished(JobPhase.Failed, $"the same error ended attempts {m.Attempt - 1} and {m.Attempt} with no step in between, " +
-                    $"so retrying will not help: {m.Reason}", DateTime.UtcNow),
-            (AttemptOutcome.Failed, _) when _state.FailedAttempts + 1 > _state.MaxRestarts =>
-                new JobFinished(JobPhase.Failed, $"gave up after {_state.FailedAttempts + 1} failed attempts; last: {m.Reason}", DateTime.UtcNow),
-            _ => null,
-        };
+        var events = new List<IJobEvent> { new AttemptEnded(m.Attempt, m.Outcome, m.Reason, Now) };
+        var final = _state.FinishAfter(m.Attempt, m.Outcome, m.Reason, Now);
         if (final is not null) events.Add(final);
         _attemptSpan?.SetTag("ended_by", m.TraceParent ?? "the coordinator");
         PersistAll(events, e =>
@@ -235,82 +236,15 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
 
     private void AnnounceIfWaiting()
     {
-        if (_state is { Submitted: true, IsFinal: false, CurrentAttempt: null, CancelRequested: false })
+        if (_state.IsWaiting)
             _coordinator.Tell(new JobWaiting(_jobId, _state.Submission!.Requirements, _state.Attempts, _state.Submission.TimeUtc));
     }
 
     private void Apply(IJobEvent e, bool recovering = false)
     {
-        switch (e)
-        {
-            case JobSubmitted s:
-                _state.Submission = s;
-                _state.Submitted = true;
-                _state.MaxSteps = s.MaxSteps;
-                _state.MaxRestarts = TryMaxRestarts(s);
-                _state.Phase = JobPhase.Pending;
-                _state.UpdatedUtc = s.TimeUtc;
-                Add("state", JobPhase.Pending, "submitted", 0, time: s.TimeUtc);
-                break;
-            case AttemptScheduled a:
-                _waitingReason = null;
-                _state.Attempts = a.Attempt;
-                _state.CurrentAttempt = a.Attempt;
-                _state.WorldSize = a.Placement.Length;
-                _state.Phase = JobPhase.Running;
-                _state.UpdatedUtc = a.TimeUtc;
-                var placed = $"attempt {a.Attempt}: {a.Placement.Length} workers on " +
-                    string.Join(", ", a.Placement.GroupBy(p => p.NodeAddress).Select(n => $"{n.Key} ({n.Count()})"));
-                Add("state", JobPhase.Running, placed, _state.Step, time: a.TimeUtc);
-                Add("log", null, placed, _state.Step, time: a.TimeUtc); // a state event carries no text to clients
-                break;
-            case CheckpointCommitted c:
-                _state.LastCheckpointStep = c.Step;
-                _state.Step = Math.Max(_state.Step, c.Step);
-                Add("checkpoint", null, c.Folder, c.Step, folder: c.Folder, time: c.TimeUtc);
-                break;
-            case AttemptEnded end:
-                _state.CurrentAttempt = null;
-                if (end.Outcome == AttemptOutcome.Failed)
-                {
-                    _state.FailedAttempts++;
-                    _state.LastFailureReason = end.Reason;
-                    _state.StepAtLastFailure = _state.Step;
-                }
-                _state.Phase = JobPhase.Pending;
-                _state.UpdatedUtc = end.TimeUtc;
-                Add("log", null, $"attempt {end.Attempt} ended: {end.Outcome}{(end.Reason.Length > 0 ? ": " + end.Reason : "")}", _state.Step, time: end.TimeUtc);
-                break;
-            case StepRecorded m:
-                _state.Step = m.Step;
-                _state.MaxSteps = m.MaxSteps;
-                _state.Loss = m.Loss;
-                _state.LearningRate = m.LearningRate;
-                _state.GradNorm = m.GradNorm;
-                _state.TokensPerSecond = m.TokensPerSecond;
-                _state.Epoch = m.Epoch;
-                _state.UpdatedUtc = m.TimeUtc;
-                Add("step", null, null, m.Step, loss: m.Loss, lr: m.LearningRate, gradNorm: m.GradNorm, tps: m.TokensPerSecond, epoch: m.Epoch, time: m.TimeUtc);
-                break;
-            case EvalRecorded m:
-                _state.EvalLoss = m.EvalLoss;
-                Add("eval", null, $"eval_loss {m.EvalLoss:F4}", m.Step, evalLoss: m.EvalLoss, isBest: m.IsBest, time: m.TimeUtc);
-                break;
-            case LogRecorded m:
-                Add("log", null, m.Text, _state.Step, time: m.TimeUtc);
-                break;
-            case CancelRequested c:
-                _state.CancelRequested = true;
-                _state.UpdatedUtc = c.TimeUtc;
-                break;
-            case JobFinished f:
-                _waitingReason = null;
-                _state.Phase = f.Phase;
-                _state.Error = f.Error;
-                _state.UpdatedUtc = f.TimeUtc;
-                Add("state", f.Phase, f.Error ?? f.Phase.ToString().ToLowerInvariant(), _state.Step, time: f.TimeUtc);
-                break;
-        }
+        _state = _state.Apply(e);
+        _history.Append(e, _state);
+        if (e is AttemptScheduled or JobFinished) _waitingReason = null;
         if (!recovering && e is JobFinished or AttemptEnded or AttemptScheduled)
             _log.Info("job {0}: {1}", _jobId, e.GetType().Name);
         if (!recovering) Observe(e);
@@ -335,50 +269,13 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             case JobFinished f:
                 ClusterInstruments.JobsFinished.Add(1, job, new("state", ClusterInstruments.Label(f.Phase)));
                 _jobSpan?.SetTag("state", ClusterInstruments.Label(f.Phase));
-                if (f.Phase == JobPhase.Failed) _jobSpan?.SetStatus(ActivityStatusCode.Error, f.Error);
+                if (f.Phase == JobState.Failed) _jobSpan?.SetStatus(ActivityStatusCode.Error, f.Error);
                 TraceParent.StopDetached(_jobSpan);
                 _jobSpan = null;
                 break;
         }
     }
 
-    private static int TryMaxRestarts(JobSubmitted s)
-    {
-        try { return JobSpec.Parse(s.YamlText, s.Overrides, s.SourceName).MaxRestarts; }
-        catch (ConfigException) { return 10; }
-    }
-
-    private void Add(string kind, JobPhase? phase, string? text, int step, double? loss = null, double? lr = null, double? gradNorm = null,
-        double? tps = null, double? evalLoss = null, bool isBest = false, string? folder = null, DateTime? time = null, double? epoch = null)
-    {
-        _events.Add(new JobEventRecord(++_sequence, time ?? DateTime.UtcNow, kind, phase, text, step, _state.MaxSteps,
-            loss, lr, gradNorm, tps, evalLoss, isBest, folder, epoch));
-        if (_events.Count > MaxEventsKept) _events.RemoveRange(0, _events.Count - MaxEventsKept);
-    }
-
-    private JobView View()
-    {
-        var s = _state;
-        if (!s.Submitted)
-            return new JobView(_jobId, "", JobPhase.Pending, 0, 0, 0, 0, null, null, null, null, null, null, null,
-                DateTime.MinValue, DateTime.MinValue, null, "", 0, Exists: false);
-        return new JobView(_jobId, s.Submission!.Name, s.Phase, s.Step, s.MaxSteps, s.WorldSize, s.Attempts, s.LastCheckpointStep,
-            s.Loss, s.LearningRate, s.GradNorm, s.TokensPerSecond, s.EvalLoss, s.Epoch, s.Submission.TimeUtc, s.UpdatedUtc, s.Error,
-            s.Submission.OutputDir, _sequence, Exists: true, s.Phase == JobPhase.Pending ? _waitingReason : null);
-    }
-
-    private sealed class JobState
-    {
-        public bool Submitted;
-        public JobSubmitted? Submission;
-        public JobPhase Phase;
-        public int Attempts, FailedAttempts, MaxRestarts = 10, Step, MaxSteps, WorldSize, StepAtLastFailure;
-        public string? LastFailureReason;
-        public int? CurrentAttempt, LastCheckpointStep;
-        public bool CancelRequested;
-        public double? Loss, LearningRate, GradNorm, TokensPerSecond, EvalLoss, Epoch;
-        public string? Error;
-        public DateTime UpdatedUtc;
-        public bool IsFinal => Phase is JobPhase.Succeeded or JobPhase.Failed or JobPhase.Cancelled;
-    }
+    /// <summary>The job's record, or JobUnknown for an id never submitted.</summary>
+    private object View() => (object?)_state.ToRecord(_jobId, _history.LastSequence, _waitingReason) ?? new JobUnknown(_jobId);
 }

@@ -1,3 +1,5 @@
+using Athanor.Node.Backend;
+
 namespace Athanor.Cluster.Messages;
 
 /// <summary>What a job entity persists: its history, replayed when it starts again on any node.</summary>
@@ -10,7 +12,9 @@ public sealed record AttemptScheduled(int Attempt, RankPlacement[] Placement, Da
 public sealed record CheckpointCommitted(int Attempt, int Step, string Folder, DateTime TimeUtc) : IJobEvent;
 public sealed record AttemptEnded(int Attempt, AttemptOutcome Outcome, string Reason, DateTime TimeUtc) : IJobEvent;
 public sealed record CancelRequested(DateTime TimeUtc) : IJobEvent;
-public sealed record JobFinished(JobPhase Phase, string? Error, DateTime TimeUtc) : IJobEvent;
+// Phase was an enum JobPhase with the same members in the same order; journals store enums as numbers, so events
+// written before keep replaying (JournalCompatibilityTests).
+public sealed record JobFinished(JobState Phase, string? Error, DateTime TimeUtc) : IJobEvent;
 
 // What watchers see is journaled too, so a job's event numbers, logs and metrics are the same after its entity restarts anywhere.
 public sealed record StepRecorded(int Attempt, int Step, int MaxSteps, double Loss, double LearningRate, double GradNorm, double TokensPerSecond,

@@ -1,7 +1,9 @@
+using Athanor.Node.Backend;
+
 namespace Athanor.Cluster.Messages;
 
-/// <summary>Where a job is in its life.</summary>
-public enum JobPhase { Pending, Running, Succeeded, Failed, Cancelled }
+// Where a job is in its life is Athanor.Node.Backend.JobState, and a job as clients see it is JobRecord (the types the gRPC
+// mapping reads): the entity answers with them directly, so there is one of each.
 
 /// <summary>How one attempt (one formation of the job's worker group) ended.</summary>
 public enum AttemptOutcome
@@ -57,11 +59,8 @@ public sealed record PokeJob(string JobId) : IJobMessage;
 
 public sealed record SubmitRejected(string JobId, string Reason);
 
-/// <summary>A job as clients see it.</summary>
-public sealed record JobView(string JobId, string Name, JobPhase Phase, int Step, int MaxSteps, int WorldSize, int Attempts,
-    int? LastCheckpointStep, double? Loss, double? LearningRate, double? GradNorm, double? TokensPerSecond, double? EvalLoss,
-    double? Epoch, DateTime CreatedUtc, DateTime UpdatedUtc, string? Error, string OutputDir, long LastSequence, bool Exists,
-    string? WaitingReason = null);
+/// <summary>The answer to GetJob or CancelJob for a job id that was never submitted (a submitted job answers with its JobRecord).</summary>
+public sealed record JobUnknown(string JobId);
 
 /// <summary>TraceParent: the attempt's span, the parent of its ranks' spans.</summary>
 public sealed record AttemptApproved(string JobId, int Attempt, RankPlacement[] Placement, string YamlText, string[] Overrides, string SourceName,
@@ -69,7 +68,7 @@ public sealed record AttemptApproved(string JobId, int Attempt, RankPlacement[] 
 public sealed record AttemptDeclined(string JobId, string Reason);
 
 /// <summary>One entry of a job's event stream. Kind: state, step, eval, checkpoint, log.</summary>
-public sealed record JobEventRecord(long Sequence, DateTime TimeUtc, string Kind, JobPhase? Phase, string? Text, int Step, int MaxSteps,
+public sealed record JobEventRecord(long Sequence, DateTime TimeUtc, string Kind, JobState? Phase, string? Text, int Step, int MaxSteps,
     double? Loss, double? LearningRate, double? GradNorm, double? TokensPerSecond, double? EvalLoss, bool IsBest, string? Folder,
     double? Epoch = null);
 

@@ -1,7 +1,12 @@
+using Athanor.Parallel;
+
 namespace Athanor.Cluster.Messages;
 
-/// <summary>Start one rank of a job's attempt on a given slot of this node. TraceParent: the attempt's span.</summary>
-public sealed record StartRank(string JobId, int Attempt, int Rank, int World, int Slot, Guid GroupId,
+/// <summary>
+/// Start one rank of a job's attempt on a given slot of this node. Ring: the attempt's group id and ring secret
+/// (the ranks prove it to each other when they connect). TraceParent: the attempt's span.
+/// </summary>
+public sealed record StartRank(string JobId, int Attempt, int Rank, int World, int Slot, RingCredentials Ring,
     string YamlText, string[] Overrides, string SourceName, string? TraceParent = null);
 
 /// <summary>Every rank's ring endpoint, in rank order: the ranks connect and training starts.</summary>

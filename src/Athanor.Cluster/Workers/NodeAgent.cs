@@ -17,11 +17,14 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly string[] _devices;
     private readonly IActorRef _coordinator;
     private readonly IActorRef _jobs;
+    private readonly bool _fusedKernels;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private bool _draining;
 
-    public NodeAgent(string nodeAddress, string host, int slots, string kind, string[] devices, IActorRef coordinator, IActorRef jobs)
+    /// <param name="fusedKernels">the node's --fused-kernels: false runs none here, whatever the job says</param>
+    public NodeAgent(string nodeAddress, string host, int slots, string kind, string[] devices, IActorRef coordinator, IActorRef jobs, bool fusedKernels = true)
     {
+        _fusedKernels = fusedKernels;
         _nodeAddress = nodeAddress;
         _host = host;
         _slots = slots;
@@ -54,8 +57,9 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string nodeAddress, string host, int slots, string kind, string[] devices, IActorRef coordinator, IActorRef jobs) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(nodeAddress, host, slots, kind, devices, coordinator, jobs));
+    public static Props Props(string nodeAddress, string host, int slots, string kind, string[] devices, IActorRef coordinator, IActorRef jobs,
+        bool fusedKernels = true) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(nodeAddress, host, slots, kind, devices, coordinator, jobs, fusedKernels));
 
     /// <summary>Asks every running rank to stop gracefully (SIGTERM); replies with how many ranks were running.</summary>
     public sealed record Drain { public static readonly Drain Instance = new(); }
@@ -81,7 +85,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         }
         var name = ChildName(m.JobId, m.Attempt, m.Rank);
         if (!Context.Child(name).IsNobody()) return; // a duplicate delivery
-        Context.ActorOf(RankRunner.Props(m, _devices[m.Slot], _nodeAddress, _host, _coordinator, _jobs, TimeSpan.FromSeconds(90)), name);
+        Context.ActorOf(RankRunner.Props(m, _devices[m.Slot], _nodeAddress, _host, _coordinator, _jobs, TimeSpan.FromSeconds(90), _fusedKernels), name);
         _log.Info("starting job {0} attempt {1} rank {2}/{3} on slot {4}", m.JobId, m.Attempt, m.Rank, m.World, m.Slot);
     }
 

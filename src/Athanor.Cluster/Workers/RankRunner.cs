@@ -11,7 +11,9 @@ using Athanor.Configuration;
 using Athanor.Data.Formats;
 using Athanor.Jobs;
 using Athanor.Models;
+using Athanor.Kernels;
 using Athanor.Parallel;
+using Athanor.Parallel.Agreement;
 using Athanor.Telemetry;
 using Athanor.Tokenization;
 using Athanor.Training;
@@ -34,16 +36,19 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
     private readonly TimeSpan _formTimeout;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stop = new();
-    private TcpListener? _listener;
     private readonly string _slotDevice;
-    private ICollective? _collective;
-    private volatile string? _abortReason;
+    /// <summary>The listener and collective: formed and used on the training thread, aborted from the actor's.</summary>
+    private RankConnection? _connection;
     private Thread? _thread;
     private volatile string? _spanTraceParent;
     private readonly RankBringUp _bringUp = new();
+    private readonly bool _nodeRunsFusedKernels;
+    private readonly KernelPlanner _kernels = new(); // this rank's GPU kernel plan, measured once per attempt
 
-    public RankRunner(StartRank start, string slotDevice, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout)
+    public RankRunner(StartRank start, string slotDevice, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout,
+        bool nodeRunsFusedKernels = true)
     {
+        _nodeRunsFusedKernels = nodeRunsFusedKernels;
         _start = start;
         _slotDevice = slotDevice;
         _nodeAddress = nodeAddress;
@@ -68,8 +73,10 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="slotDevice">the device of the slot this rank runs on ("cpu:0", "cuda:1")</param>
-    public static Props Props(StartRank start, string slotDevice, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout) =>
-        Akka.Actor.Props.Create(() => new RankRunner(start, slotDevice, nodeAddress, host, coordinator, jobs, formTimeout));
+    /// <param name="nodeRunsFusedKernels">the node's --fused-kernels (false: none here, and the group fingerprint says so)</param>
+    public static Props Props(StartRank start, string slotDevice, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout,
+        bool nodeRunsFusedKernels = true) =>
+        Akka.Actor.Props.Create(() => new RankRunner(start, slotDevice, nodeAddress, host, coordinator, jobs, formTimeout, nodeRunsFusedKernels));
 
     private sealed record Finished(AttemptOutcome Outcome, string Reason);
     private sealed record Heartbeat { public static readonly Heartbeat Instance = new(); }
@@ -77,9 +84,10 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _listener = new TcpListener(IPAddress.Parse(_host), 0);
-        _listener.Start();
-        var endpoint = (IPEndPoint)_listener.LocalEndpoint;
+        var listener = new TcpListener(IPAddress.Parse(_host), 0);
+        listener.Start();
+        _connection = new RankConnection(listener);
+        var endpoint = (IPEndPoint)listener.LocalEndpoint;
         _coordinator.Tell(new RankReady(_start.JobId, _start.Attempt, _start.Rank, $"{_host}:{endpoint.Port}"));
         Timers.StartPeriodicTimer("alive", Heartbeat.Instance, TimeSpan.FromSeconds(2));
         Timers.StartSingleTimer("form", FormTimeout.Instance, _formTimeout);
@@ -89,8 +97,9 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _stop.Cancel();
-        _collective?.Abort("rank stopped");
-        try { _listener?.Stop(); } catch (SocketException) { }
+        _connection?.Abort("rank stopped");
+        // Not started: nobody else will close it. Started: the training thread disposes it when it ends.
+        if (_thread is null) _connection?.Dispose();
     }
 
     /// <summary>This rank in the job's log: which rank, where, on what device.</summary>
@@ -107,9 +116,10 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
         if (m.Attempt != _start.Attempt || _thread is not null) return;
         var endpoints = m.Endpoints.Select(IPEndPoint.Parse).ToArray();
         var self = Self;
+        var connection = _connection!;
         _thread = new Thread(() =>
         {
-            var (outcome, reason) = TracedTrain(endpoints);
+            var (outcome, reason) = TracedTrain(endpoints, connection);
             self.Tell(new Finished(outcome, reason));
         }) { Name = $"train-{_start.JobId}-a{_start.Attempt}-r{_start.Rank}", IsBackground = true };
         _thread.Start();
@@ -122,9 +132,8 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
         if (m.Graceful) _stop.Cancel();
         else
         {
-            _abortReason = m.Reason;
+            _connection?.Abort(m.Reason);
             _stop.Cancel();
-            _collective?.Abort(m.Reason);
             if (_thread is null) Finish(AttemptOutcome.Failed, m.Reason);
         }
     }
@@ -139,14 +148,14 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
     }
 
     /// <summary>The rank's span, current on the training thread so the trainer's step spans hang under it, in the attempt's trace.</summary>
-    private (AttemptOutcome, string) TracedTrain(IPEndPoint[] endpoints)
+    private (AttemptOutcome, string) TracedTrain(IPEndPoint[] endpoints, RankConnection connection)
     {
         Activity.Current = null; // the thread inherited the actor thread's context; the parent is the attempt
         using var span = ClusterInstruments.Source.StartActivity("rank", ActivityKind.Internal, TraceParent.Parse(_start.TraceParent),
             [new(TelemetryNames.JobIdTag, _start.JobId), new(TelemetryNames.AttemptTag, _start.Attempt), new(TelemetryNames.RankTag, _start.Rank),
              new(TelemetryNames.WorldSizeTag, _start.World), new("node", _nodeAddress), new("slot", _start.Slot)]);
         _spanTraceParent = TraceParent.Of(span);
-        var (outcome, reason) = Train(endpoints);
+        var (outcome, reason) = Train(endpoints, connection);
         span?.SetTag(TelemetryNames.OutcomeTag, ClusterInstruments.Label(outcome));
         if (outcome is AttemptOutcome.Failed or AttemptOutcome.Fatal) span?.SetStatus(ActivityStatusCode.Error, reason);
         return (outcome, reason);
@@ -167,8 +176,9 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
     private static readonly TimeSpan NcclOperationTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>Runs on the training thread; returns how the attempt ended for this rank.</summary>
-    private (AttemptOutcome, string) Train(IPEndPoint[] endpoints)
+    private (AttemptOutcome, string) Train(IPEndPoint[] endpoints, RankConnection connection)
     {
+        ICollective collective;
         var jobId = _start.JobId;
         try
         {
@@ -181,32 +191,36 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
             if (_start.Rank == 0) JobOutputs.WriteEffectiveConfig(config);
             config = JobPreparation.PinResume(config, jobId); // the folder now, so the model is built knowing it and the trainer loads that one
             var inputs = Stage("prepare_data", "preparing data", () => JobPreparation.PrepareInputs(config, log, _start.World));
+            var fingerprint = JobFingerprint.For(config, inputs.DataKey, _nodeAddress, _start.Rank, _nodeRunsFusedKernels);
+            config = config with { FusedKernels = config.FusedKernels && _nodeRunsFusedKernels };
             var settings = JobPreparation.MapSettings(config, inputs.Data.Train.Count, _start.World, config.ZeroStage, jobId);
             if (_start.World == 1)
             {
                 // One rank has no peers: no ring, and no host round trip of GPU tensors.
-                _listener?.Stop();
-                _listener = null;
-                _collective = new SingleRankCollective();
+                connection.CloseListener();
+                collective = connection.Publish(new SingleRankCollective());
             }
             else
             {
-                var ring = Stage("connect", "connecting to the other ranks", () => TcpRingCollective.Connect(_start.Rank, endpoints, _listener!, _start.GroupId, TimeSpan.FromSeconds(60)));
-                _listener = null; // owned by the collective now
-                _collective = ring;
+                var listener = connection.TakeListener();
+                var ring = connection.Publish(Stage("connect", "connecting to the other ranks",
+                    () => TcpRingCollective.Connect(_start.Rank, endpoints, listener, _start.Ring, TimeSpan.FromSeconds(60))));
+                collective = ring;
+                // Before any other collective: a group whose ranks differ in settings, build, model or data fails here, naming them.
+                Stage("agree", "comparing the ranks' settings", () => GroupAgreement.Check(ring, fingerprint));
                 // GPU ranks move tensors over NCCL; the ring stays for host values and carries NCCL's unique id.
                 if (config.Device != "cpu")
                 {
                     int gpu = JobDevice.For(config, _start.Rank).index;
-                    _collective = Stage("nccl_init", $"forming the NCCL communicator on cuda:{gpu}", () => GpuGroup.Form(ring, gpu, NcclOperationTimeout, _stop.Token));
+                    collective = connection.Publish(Stage("nccl_init", $"forming the NCCL communicator on cuda:{gpu}", () => GpuGroup.Form(ring, gpu, NcclOperationTimeout, _stop.Token)));
                 }
             }
-            if (_abortReason is string early) throw new CollectiveException(early);
-            var (model, lora, deferred) = Stage("load_model", "building the model", () => JobPreparation.BuildModel(config, inputs.ModelConfig, _start.Rank == 0 ? log : null, _start.Rank));
+            if (connection.AbortReason is string early) throw new CollectiveException(early); // before the model is built
+            var (model, lora, deferred) = Stage("load_model", "building the model", () => JobPreparation.BuildModel(config, inputs.ModelConfig, _start.Rank == 0 ? log : null, _start.Rank, _kernels));
             using (model)
             {
                 var observer = new EntityReporter(_jobs, jobId, _start.Attempt);
-                var trainer = new Trainer(model, lora, inputs.Data, settings, observer, _collective)
+                var trainer = new Trainer(model, lora, inputs.Data, settings, observer, collective)
                 {
                     Deferred = deferred,
                     ExtraEvaluation = _start.Rank == 0 ? TrainingEvalHook.Create(config, inputs.Tokenizer) : null,
@@ -226,17 +240,19 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
                 return (AttemptOutcome.Completed, $"finished {result.Steps} steps");
             }
         }
-        catch (CollectiveException ex) { return (AttemptOutcome.Failed, _abortReason ?? ex.Message); }
+        catch (CollectiveException ex) { return (AttemptOutcome.Failed, connection.AbortReason ?? ex.Message); }
+        // Not fatal: the job is fine, this group is not; the next attempt may be placed on nodes that agree.
+        catch (GroupMismatchException ex) { return (AttemptOutcome.Failed, ex.Message); }
         catch (Exception ex) when (ex is ConfigException or JobException or ModelFormatException or DatasetException
             or TokenizerFormatException or SafetensorsFormatException or FileNotFoundException or DirectoryNotFoundException
             or TelemetryConfigurationException)
         {
             return (AttemptOutcome.Fatal, ex.Message);
         }
-        catch (Exception ex) { return (AttemptOutcome.Failed, _abortReason ?? RepeatedFailure.TrainingError(ex)); }
+        catch (Exception ex) { return (AttemptOutcome.Failed, connection.AbortReason ?? RepeatedFailure.TrainingError(ex)); }
         finally
         {
-            _collective?.Dispose();
+            connection.Dispose();
         }
     }
 

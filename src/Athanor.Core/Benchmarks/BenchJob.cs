@@ -41,6 +41,11 @@ public static class BenchJob
         AdamBeta2 = 0.95,
         Seed = Seed,
         GradientCheckpointing = o.GradCkpt,
+        FusedKernels = o.Fused,
+        Zero3Prefetch = o.Zero3Prefetch,
+        Zero3OverlapReduce = o.Zero3OverlapReduce,
+        OverlapGradReduce = o.GradBucketMb is not null,
+        GradBucketMb = o.GradBucketMb ?? 100,
     };
 
     /// <summary>Rows of seq random tokens, enough for every step to see new ones; the same on every rank.</summary>

@@ -1,5 +1,4 @@
 using Athanor.Jobs;
-using Athanor.Kernels;
 using Athanor.Native;
 using Athanor.Parallel;
 using Athanor.Training;
@@ -28,8 +27,6 @@ public static class TrainingBenchmark
             throw new ArgumentException($"--world {o.World} puts one rank on each GPU: use --device cuda, not {o.Device}");
         if (onGpu && cuda.device_count() < o.World)
             throw new ArgumentException($"--world {o.World} needs {o.World} GPUs; this machine has {cuda.device_count()}");
-        // The kernels' on/off switch is still process-wide (the redesign issue moves it into the job).
-        FusedKernelSwitch.Enabled = o.Fused;
         var outputDir = Directory.CreateTempSubdirectory("athanor-bench-").FullName;
         try
         {

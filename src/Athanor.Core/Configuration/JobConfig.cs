@@ -89,6 +89,31 @@ public sealed record JobConfig
     /// <summary>The elastic range as (min, max), defaults applied.</summary>
     public (int Min, int Max) WorldRange => (MinWorldSize ?? WorldSize, MaxWorldSize ?? Math.Max(WorldSize, MinWorldSize ?? WorldSize));
 
+    // Switches that change what ranks compute or exchange: job keys, so every rank of a job has the same value
+    // (ranks also prove it when their group forms: docs/architecture.md, "Group fingerprint").
+
+    /// <summary>
+    /// <c>fused_kernels</c> (Athanor): Athanor's fused CUDA kernels where they compile and win the kernel planner's timing
+    /// (RMSNorm, rotary, SwiGLU) and in the optimizer (AdamW, clipping norm; its bf16 parameter all-gather); false: plain
+    /// libtorch ops everywhere. CPUs never run them.
+    /// </summary>
+    public bool FusedKernels { get; init; } = true;
+
+    /// <summary><c>zero3_prefetch</c> (Athanor): ZeRO-3 gathers the next decoder layer while the current one computes.</summary>
+    public bool Zero3Prefetch { get; init; } = true;
+
+    /// <summary><c>zero3_overlap_reduce</c> (Athanor): ZeRO-3 reduce-scatters a layer's gradients while backward goes on.</summary>
+    public bool Zero3OverlapReduce { get; init; } = true;
+
+    /// <summary><c>overlap_grad_reduce</c> (Athanor): stages 0-2 reduce gradients in buckets during the last micro-batch's backward.</summary>
+    public bool OverlapGradReduce { get; init; }
+
+    /// <summary><c>grad_bucket_mb</c> (Athanor): with <see cref="OverlapGradReduce"/>, MB of fp32 gradients per bucket.</summary>
+    public double GradBucketMb { get; init; } = 100;
+
+    /// <summary>The gradient bucket size in fp32 elements when buckets are on; null when gradients are reduced after backward.</summary>
+    public long? GradientBucketElements => OverlapGradReduce ? Math.Max(1, (long)(GradBucketMb * 1e6 / 4)) : null;
+
     /// <summary><c>device</c> (Athanor): "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; init; } = "cpu";
 

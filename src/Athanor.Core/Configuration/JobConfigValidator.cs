@@ -38,6 +38,7 @@ public static class JobConfigValidator
         if (c.MinWorldSize is int min) check.Range("min_world_size", min, min >= 1 && min <= c.WorldSize);
         if (c.MaxWorldSize is int max) check.Range("max_world_size", max, max >= c.WorldSize && max >= (c.MinWorldSize ?? 1) && max <= JobLimits.MaxWorldSize);
         check.Range("max_restarts", c.MaxRestarts, c.MaxRestarts >= 0);
+        check.Range("grad_bucket_mb", c.GradBucketMb, c.GradBucketMb is > 0 and <= 65536);
         if (!IsDevice(c.Device))
             check.Fail("device", $"{InputText.Quote(c.Device)} is not accepted; expected {ConfigKeys.ExpectedFor("device")}");
         if (c.Threads is { } threads)

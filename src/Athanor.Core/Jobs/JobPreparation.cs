@@ -21,8 +21,8 @@ namespace Athanor.Jobs;
 /// </summary>
 public static class JobPreparation
 {
-    /// <summary>Everything ranks share: the model's shape, the tokenizer and the tokenized data (built once).</summary>
-    public sealed record SharedInputs(ModelConfig ModelConfig, ITokenizer Tokenizer, TrainingData Data);
+    /// <summary>Everything ranks share: the model's shape, the tokenizer and the tokenized data (built once) with its cache key.</summary>
+    public sealed record SharedInputs(ModelConfig ModelConfig, ITokenizer Tokenizer, TrainingData Data, string DataKey);
 
     /// <summary>A single-process run (world size 1).</summary>
     public static PreparedJob Prepare(JobConfig config, Action<string> log)
@@ -77,7 +77,7 @@ public static class JobPreparation
         log($"model: {modelConfig.ModelType}, {modelConfig.NumLayers} layers, hidden {modelConfig.HiddenSize}, {modelConfig.ParameterCount() / 1e6:F2}M parameters");
         if (config.Init == WeightInit.Pretrained && !ModelWeights.HasWeights(config.ModelNameOrPath))
             throw new JobException($"{config.ModelNameOrPath}: no model.safetensors or model.safetensors.index.json; add the weights, or set init: random to train from scratch");
-        var data = LoadData(config, tokenizer, log);
+        var (data, dataKey) = LoadData(config, tokenizer, log);
         if (config.Device != "cpu")
         {
             // Before any GPU memory is touched: a job that cannot fit stops here with the planner's numbers, planned
@@ -87,7 +87,7 @@ public static class JobPreparation
             JobMemoryCheck.Verify(config with { CutoffLen = Math.Min(config.CutoffLen, longest) }, modelConfig, worldSize,
                 DeviceMemory.TotalBytes(device.index), device.ToString(), log);
         }
-        return new SharedInputs(modelConfig, tokenizer, data);
+        return new SharedInputs(modelConfig, tokenizer, data, dataKey);
     }
 
     /// <summary>
@@ -99,12 +99,15 @@ public static class JobPreparation
     /// values come from and where its shards will live: the trainer then materializes one layer at a time into this
     /// rank's shards, so no process ever holds the whole model (docs/parallelism.md).
     /// </remarks>
-    public static (CausalLM Model, LoraSettings? Lora, DeferredWeights? Deferred) BuildModel(JobConfig config, ModelConfig modelConfig, Action<string>? log, int rank = 0)
+    /// <param name="kernels">the planner of the GPU kernel plan, kept by the caller to measure once per device and shape; null: a new one</param>
+    public static (CausalLM Model, LoraSettings? Lora, DeferredWeights? Deferred) BuildModel(JobConfig config, ModelConfig modelConfig, Action<string>? log, int rank = 0,
+        KernelPlanner? kernels = null)
     {
-        if (config.ZeroStage == 3) return BuildSharded(config, modelConfig, log, rank);
+        kernels ??= new KernelPlanner();
+        if (config.ZeroStage == 3) return BuildSharded(config, modelConfig, log, rank, kernels);
         // A resumed full fine-tune: reading the base model (or drawing random weights) would only be overwritten.
         var checkpoint = WeightsFromCheckpoint(config);
-        if (JobDevice.For(config, rank).type == DeviceType.CUDA) return BuildOnGpu(config, modelConfig, log, rank, checkpoint);
+        if (JobDevice.For(config, rank).type == DeviceType.CUDA) return BuildOnGpu(config, modelConfig, log, rank, checkpoint, kernels);
         var (model, lora) = BuildOnCpu(config, modelConfig, () => new CausalLM(modelConfig, initSeed: config.Seed, initialize: checkpoint is null), log,
             loadBase: checkpoint is null);
         if (checkpoint is not null) log?.Invoke($"weights: all from {checkpoint} (the base weights are not read)");
@@ -127,7 +130,7 @@ public static class JobPreparation
     /// the model's own initialization, which the CPU tests' loss curves are pinned to.
     /// </summary>
     private static (CausalLM Model, LoraSettings? Lora, DeferredWeights? Deferred) BuildOnGpu(JobConfig config, ModelConfig modelConfig,
-        Action<string>? log, int rank, string? checkpoint)
+        Action<string>? log, int rank, string? checkpoint, KernelPlanner kernels)
     {
         var device = JobDevice.For(config, rank);
         var dtype = config.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
@@ -139,7 +142,7 @@ public static class JobPreparation
                 : new RandomInitSource(config.Seed, modelConfig.InitializerRange);
             try { DevicePlacement.Materialize(model, device, dtype, source); }
             finally { (source as IDisposable)?.Dispose(); }
-            model.Kernels.Plan = KernelPlanner.Choose(device, modelConfig, dtype, (long)config.PerDeviceTrainBatchSize * config.CutoffLen, log);
+            model.Kernels.Plan = kernels.Choose(device, modelConfig, dtype, (long)config.PerDeviceTrainBatchSize * config.CutoffLen, config.FusedKernels, log);
             if (checkpoint is not null) log?.Invoke($"weights: all from {checkpoint} (the base weights are not read)");
             log?.Invoke($"device: {device}, {(config.Bf16 ? "bf16 compute with fp32 master weights" : "fp32")}, weights made there one at a time " +
                 $"from {(checkpoint is not null ? "the checkpoint" : config.Init == WeightInit.Pretrained ? config.ModelNameOrPath : "a random initialization")}; " +
@@ -154,14 +157,15 @@ public static class JobPreparation
         }
     }
 
-    private static (CausalLM Model, LoraSettings? Lora, DeferredWeights? Deferred) BuildSharded(JobConfig config, ModelConfig modelConfig, Action<string>? log, int rank)
+    private static (CausalLM Model, LoraSettings? Lora, DeferredWeights? Deferred) BuildSharded(JobConfig config, ModelConfig modelConfig, Action<string>? log, int rank,
+        KernelPlanner kernels)
     {
         var device = JobDevice.For(config, rank);
         var dtype = device.type == DeviceType.CUDA && config.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
         // The base weights stay on the meta device until materialized; LoRA adapters are made (or loaded) for real.
         var (model, lora) = BuildOnCpu(config, modelConfig, () => ModelConstruction.BuildOnMeta(modelConfig), log, loadBase: false);
         if (device.type == DeviceType.CUDA)
-            model.Kernels.Plan = KernelPlanner.Choose(device, modelConfig, dtype, (long)config.PerDeviceTrainBatchSize * config.CutoffLen, log);
+            model.Kernels.Plan = kernels.Choose(device, modelConfig, dtype, (long)config.PerDeviceTrainBatchSize * config.CutoffLen, config.FusedKernels, log);
         IParameterSource source = config.Init == WeightInit.Pretrained
             ? new SafetensorsSource(config.ModelNameOrPath)
             : new RandomInitSource(config.Seed, modelConfig.InitializerRange);
@@ -213,11 +217,13 @@ public static class JobPreparation
     private static ITokenizer LoadTokenizer(JobConfig config) => JobTokenizer.Load(config);
 
     /// <summary>The data step, shared with `cluster data preview` (<see cref="DataPipeline"/>): cached, parallel, logged.</summary>
-    private static TrainingData LoadData(JobConfig config, ITokenizer tokenizer, Action<string> log)
+    private static (TrainingData Data, string Key) LoadData(JobConfig config, ITokenizer tokenizer, Action<string> log)
     {
         var prepared = DataPipeline.Prepare(config, tokenizer, log);
         if (prepared.Data.Train.Count == 0) throw new JobException($"dataset {config.Dataset}: no usable training samples");
-        return prepared.Data;
+        // The cache entry is named by its key; without one (the cache could not be written) the key is computed again.
+        var key = prepared.CacheFolder is string folder ? Path.GetFileName(folder) : TokenCacheKey.Compute(config, tokenizer);
+        return (prepared.Data, key);
     }
 
     /// <summary>
@@ -251,6 +257,7 @@ public static class JobPreparation
             GradientAccumulation = globalBatch / perStep,
             WorldSize = worldSize,
             ZeroStage = zeroStage,
+            Switches = ComputeSwitches.From(config),
             Zero3RecomputeEvery = config.CheckpointInterval,
             OffloadOptimizer = config.OffloadOptimizer,
             LearningRate = config.LearningRate,

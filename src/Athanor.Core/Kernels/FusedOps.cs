@@ -55,13 +55,14 @@ public static class FusedOps
     }
 
     /// <summary>weight * (x * rsqrt(mean(x^2, -1) + eps)) over the last dimension, like Models.RmsNorm; x and weight of one dtype.</summary>
-    public static Tensor RmsNorm(Tensor x, Tensor weight, double eps) => RmsNormFunction.apply(x, weight, eps);
+    /// <param name="gradients">the owner that keeps the backward's results until it is released (the model's, <see cref="Models.CausalLM.Gradients"/>)</param>
+    public static Tensor RmsNorm(Tensor x, Tensor weight, double eps, Training.BackwardResults gradients) => RmsNormFunction.apply(x, weight, eps, gradients);
 
     /// <summary>silu(gate) * up, like the middle of Models.Mlp.</summary>
-    public static Tensor SwiGlu(Tensor gate, Tensor up) => SwiGluFunction.apply(gate, up);
+    public static Tensor SwiGlu(Tensor gate, Tensor up, Training.BackwardResults gradients) => SwiGluFunction.apply(gate, up, gradients);
 
     /// <summary>RotaryEmbedding.Apply(x, cos, sin) for x [B, H, T, D] and cos/sin [T, D]; returns a contiguous tensor.</summary>
-    public static Tensor Rotary(Tensor x, Tensor cos, Tensor sin) => RotaryFunction.apply(x, cos, sin);
+    public static Tensor Rotary(Tensor x, Tensor cos, Tensor sin, Training.BackwardResults gradients) => RotaryFunction.apply(x, cos, sin, gradients);
 
     /// <summary>Adds sum(t^2) (fp32 accumulation) into acc, a 1-element float32 tensor on t's device. Queued on torch's stream.</summary>
     public static void SumSquares(Tensor t, Tensor acc)

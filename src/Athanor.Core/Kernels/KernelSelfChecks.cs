@@ -57,8 +57,11 @@ public static class KernelSelfChecks
 
         var xFused = x.clone().requires_grad_(true);
         var wFused = w.clone().requires_grad_(true);
-        var yFused = FusedOps.RmsNorm(xFused, wFused, eps);
+        var gradients = new Training.BackwardResults();
+        var yFused = FusedOps.RmsNorm(xFused, wFused, eps, gradients);
         yFused.backward([dy]);
+        gradients.Release();
+        gradients.ThrowIfFailed();
 
         double tol = SelfCheckMath.Tolerance(dtype);
         double ey = SelfCheckMath.Expect("rmsnorm y", yFused, yRef, tol);
@@ -85,8 +88,11 @@ public static class KernelSelfChecks
         yRef.backward([dy]);
         var gFused = gate.clone().requires_grad_(true);
         var uFused = up.clone().requires_grad_(true);
-        var yFused = FusedOps.SwiGlu(gFused, uFused);
+        var gradients = new Training.BackwardResults();
+        var yFused = FusedOps.SwiGlu(gFused, uFused, gradients);
         yFused.backward([dy]);
+        gradients.Release();
+        gradients.ThrowIfFailed();
 
         double tol = SelfCheckMath.Tolerance(dtype);
         double ey = SelfCheckMath.Expect("swiglu y", yFused, yRef, tol);
@@ -111,8 +117,11 @@ public static class KernelSelfChecks
         var yRef = RotaryEmbedding.Apply(xRef.transpose(1, 2), cos, sin);
         yRef.backward([dy]);
         var xFused = x.clone().requires_grad_(true);
-        var yFused = FusedOps.Rotary(xFused.transpose(1, 2), cos, sin);
+        var gradients = new Training.BackwardResults();
+        var yFused = FusedOps.Rotary(xFused.transpose(1, 2), cos, sin, gradients);
         yFused.backward([dy]);
+        gradients.Release();
+        gradients.ThrowIfFailed();
 
         double tol = SelfCheckMath.Tolerance(dtype);
         double ey = SelfCheckMath.Expect("rotary y", yFused, yRef, tol);

@@ -28,7 +28,9 @@ internal static class KernelTimings
         using var norm = new RmsNorm(Hidden, 1e-5);
         norm.to(Gpu).to(ScalarType.BFloat16);
         var w = norm.Weight.detach().clone().requires_grad_(true);
-        double fused = SelfCheckMath.TimeMs(Gpu, Iterations, () => autograd.grad([FusedOps.RmsNorm(x, w, 1e-5)], [x, w], [dy]));
+        var gradients = new Training.BackwardResults();
+        double fused = SelfCheckMath.TimeMs(Gpu, Iterations, () => autograd.grad([FusedOps.RmsNorm(x, w, 1e-5, gradients)], [x, w], [dy]));
+        gradients.Release(); // what the fused backward handed back, kept until now
         double unfused = SelfCheckMath.TimeMs(Gpu, Iterations, () => autograd.grad([norm.forward(x)], [x, norm.Weight], [dy]));
         return Line($"bf16 [{Tokens}x{Hidden}] forward+backward", fused, unfused);
     }
@@ -41,7 +43,9 @@ internal static class KernelTimings
         var gate = SelfCheckMath.Random([Tokens, Ffn], ScalarType.BFloat16, Gpu, gen).requires_grad_(true);
         var up = SelfCheckMath.Random([Tokens, Ffn], ScalarType.BFloat16, Gpu, gen).requires_grad_(true);
         var dy = SelfCheckMath.Random([Tokens, Ffn], ScalarType.BFloat16, Gpu, gen);
-        double fused = SelfCheckMath.TimeMs(Gpu, Iterations, () => autograd.grad([FusedOps.SwiGlu(gate, up)], [gate, up], [dy]));
+        var gradients = new Training.BackwardResults();
+        double fused = SelfCheckMath.TimeMs(Gpu, Iterations, () => autograd.grad([FusedOps.SwiGlu(gate, up, gradients)], [gate, up], [dy]));
+        gradients.Release(); // what the fused backward handed back, kept until now
         double unfused = SelfCheckMath.TimeMs(Gpu, Iterations, () => autograd.grad([nn.functional.silu(gate) * up], [gate, up], [dy]));
         return Line($"bf16 [{Tokens}x{Ffn}] forward+backward", fused, unfused);
     }
@@ -56,7 +60,9 @@ internal static class KernelTimings
         var dy = SelfCheckMath.Random([Batch, Heads, t, HeadDim], ScalarType.BFloat16, Gpu, gen);
         using var rope = new RotaryEmbedding((int)HeadDim, new RopeSettings(500000.0));
         var (cos, sin) = rope.Angles(t, Gpu, ScalarType.BFloat16);
-        double fused = SelfCheckMath.TimeMs(Gpu, Iterations, () => autograd.grad([FusedOps.Rotary(x.transpose(1, 2), cos, sin)], [x], [dy]));
+        var gradients = new Training.BackwardResults();
+        double fused = SelfCheckMath.TimeMs(Gpu, Iterations, () => autograd.grad([FusedOps.Rotary(x.transpose(1, 2), cos, sin, gradients)], [x], [dy]));
+        gradients.Release(); // what the fused backward handed back, kept until now
         double unfused = SelfCheckMath.TimeMs(Gpu, Iterations, () => autograd.grad([RotaryEmbedding.Apply(x.transpose(1, 2), cos, sin)], [x], [dy]));
         return Line($"bf16 q [{Batch}x{Heads}x{t}x{HeadDim}] (transposed view) forward+backward", fused, unfused);
     }

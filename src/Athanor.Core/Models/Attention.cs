@@ -59,8 +59,8 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
 
         var (cos, sin) = cache is null ? _rope.Angles(t, x.device, x.dtype) : cache.Angles;
         bool fused = _kernels?.Plan.Rotary == true;
-        q = RotaryEmbedding.Apply(q, cos, sin, fused);
-        k = RotaryEmbedding.Apply(k, cos, sin, fused);
+        q = RotaryEmbedding.Apply(q, cos, sin, fused, _kernels?.Gradients);
+        k = RotaryEmbedding.Apply(k, cos, sin, fused, _kernels?.Gradients);
         if (cache is not null) (k, v) = cache.Append(layer, k, v);
 
         int groups = _config.NumHeads / _config.NumKeyValueHeads;

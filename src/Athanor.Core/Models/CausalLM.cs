@@ -21,6 +21,7 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
     public CausalLM(ModelConfig config, long initSeed = 0, bool initialize = true) : base(nameof(CausalLM))
     {
         Config = config;
+        Kernels = new ModelKernels(Gradients);
         _rope = new RotaryEmbedding(config.HeadDim, config.Rope);
         _model = new DecoderModel(config, _rope, Kernels);
         register_module("model", _model);
@@ -35,7 +36,13 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
     public ModelConfig Config { get; }
 
     /// <summary>Which ops run as fused CUDA kernels (none until set: <see cref="Athanor.Kernels.KernelPlanner"/> measures it on the GPU).</summary>
-    public ModelKernels Kernels { get; } = new();
+    public ModelKernels Kernels { get; }
+
+    /// <summary>
+    /// What this model's custom autograd functions hand back to libtorch during a backward, released by whoever runs
+    /// it once it returned (the trainer after each micro-batch): each model, so each rank's trainer, owns its own.
+    /// </summary>
+    public Training.BackwardResults Gradients { get; } = new();
     public DecoderModel Model => _model;
 
     /// <summary>The output projection's weight (the embedding matrix when embeddings are tied).</summary>

@@ -24,23 +24,23 @@ public sealed class DecoderModel : nn.Module<Tensor, Tensor>
     public IList<DecoderLayer> Layers => _layers;
 
     /// <summary>
-    /// How each layer is run. Plain call by default; activation checkpointing and parallel wrappers
-    /// replace it from outside so this code stays single-device.
+    /// How each layer is run in training: a plain call unless wrappers are installed (activation checkpointing,
+    /// ZeRO-3, gradient hooks add theirs from outside, so this code stays single-device).
     /// </summary>
-    public Func<DecoderLayer, int, Tensor, Tensor> RunLayer { get; set; } = (layer, _, x) => layer.forward(x);
+    public LayerWrappers LayerWrappers { get; } = new();
 
     public override Tensor forward(Tensor inputIds) => Forward(inputIds, null);
 
     /// <summary>
     /// Hidden states of inputIds. With a cache (decoding), inputIds are only the new tokens; layers are then
-    /// called directly, since RunLayer's wrappers (activation checkpointing) are for training.
+    /// called directly, since the layer wrappers (activation checkpointing) are for training.
     /// </summary>
     public Tensor Forward(Tensor inputIds, KvCache? cache)
     {
         var x = _embed.forward(inputIds);
         for (int i = 0; i < _layers.Count; i++)
         {
-            var next = cache is null ? RunLayer(_layers[i], i, x) : _layers[i].Forward(x, cache, i);
+            var next = cache is null ? LayerWrappers.Run(_layers[i], i, x) : _layers[i].Forward(x, cache, i);
             x.Dispose();
             x = next;
         }

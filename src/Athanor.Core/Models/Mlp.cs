@@ -29,7 +29,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
         var gate = _gate.forward(x);
         var up = _up.forward(x);
         var hidden = _kernels?.Plan.SwiGlu == true && FusedKernels.Applies(gate) && gate.dtype == up.dtype
-            ? FusedOps.SwiGlu(gate, up)
+            ? FusedOps.SwiGlu(gate, up, _kernels.Gradients)
             : nn.functional.silu(gate) * up;
         return _down.forward(hidden).MoveToOuterDisposeScope();
     }

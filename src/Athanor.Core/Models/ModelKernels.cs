@@ -14,7 +14,11 @@ public sealed record KernelPlan(bool RmsNorm, bool Rotary, bool SwiGlu)
 /// The kernel plan of one model instance, shared by its layers and set from outside before training
 /// (Kernels.KernelPlanner measures it on the model's GPU): the model code itself stays single-device.
 /// </summary>
-public sealed class ModelKernels
+/// <param name="gradients">the model's owner of what the fused kernels' backward returns (<see cref="CausalLM.Gradients"/>)</param>
+public sealed class ModelKernels(Training.BackwardResults gradients)
 {
+    /// <summary>The owner the fused kernels are applied with, so their backward results are released with the model's.</summary>
+    public Training.BackwardResults Gradients { get; } = gradients;
+
     public KernelPlan Plan { get; set; } = KernelPlan.None;
 }

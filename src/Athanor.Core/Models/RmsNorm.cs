@@ -34,7 +34,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>, IParameterOwner
 
     public override Tensor forward(Tensor x)
     {
-        if (_kernels?.Plan.RmsNorm == true && FusedKernels.Applies(x) && x.dtype == weight.dtype) return FusedOps.RmsNorm(x, weight, _eps);
+        if (_kernels?.Plan.RmsNorm == true && FusedKernels.Applies(x) && x.dtype == weight.dtype) return FusedOps.RmsNorm(x, weight, _eps, _kernels.Gradients);
         using var scope = NewDisposeScope();
         var x32 = x.to_type(ScalarType.Float32);
         var normed = x32 * (x32.pow(2).mean([-1], keepdim: true) + _eps).rsqrt();

@@ -67,10 +67,11 @@ public sealed class RotaryEmbedding : IDisposable
 
     /// <summary>x: [B, H, T, D]; rotates pairs (i, i + D/2) as transformers' rotate_half does.</summary>
     /// <param name="fused">take the fused kernel where it applies (the model's kernel plan says whether it is faster)</param>
-    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin, bool fused = false)
+    /// <param name="gradients">the owner of the fused kernel's backward results (the model's); the fused kernel needs one</param>
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin, bool fused = false, Training.BackwardResults? gradients = null)
     {
-        if (fused && FusedKernels.Applies(x) && cos.dtype == x.dtype && cos.dim() == 2 && cos.is_contiguous() && sin.is_contiguous())
-            return FusedOps.Rotary(x, cos, sin);
+        if (fused && gradients is not null && FusedKernels.Applies(x) && cos.dtype == x.dtype && cos.dim() == 2 && cos.is_contiguous() && sin.is_contiguous())
+            return FusedOps.Rotary(x, cos, sin, gradients);
         using var scope = NewDisposeScope();
         long half = x.shape[^1] / 2;
         var rotated = cat([x.narrow(-1, half, half).neg(), x.narrow(-1, 0, half)], -1);

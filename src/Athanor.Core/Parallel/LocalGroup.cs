@@ -23,8 +23,8 @@ public sealed class LocalGroup
 
     public int WorldSize { get; }
     public TimeSpan Timeout { get; }
-    public Guid GroupId { get; } = Guid.NewGuid();
+    public RingCredentials Credentials { get; } = RingCredentials.NewAttempt();
 
     /// <summary>Called by rank r's thread; blocks until its ring neighbours are connected.</summary>
-    public ICollective Join(int rank) => TcpRingCollective.Connect(rank, _endpoints, _listeners[rank], GroupId, Timeout);
+    public ICollective Join(int rank) => TcpRingCollective.Connect(rank, _endpoints, _listeners[rank], Credentials, Timeout);
 }

@@ -34,16 +34,17 @@ public sealed class TcpRingCollective : ICollective
 
     /// <summary>
     /// Joins the ring: connects to the next rank's endpoint and accepts the previous rank on listener
-    /// (bound before the endpoints were exchanged). groupId keeps stray or stale peers out.
+    /// (bound before the endpoints were exchanged). Both neighbours prove the attempt's secret
+    /// (<see cref="RingHandshake"/>), which keeps stray, stale and foreign peers out.
     /// </summary>
-    public static ICollective Connect(int rank, IReadOnlyList<IPEndPoint> endpoints, TcpListener listener, Guid groupId, TimeSpan timeout)
+    public static ICollective Connect(int rank, IReadOnlyList<IPEndPoint> endpoints, TcpListener listener, RingCredentials credentials, TimeSpan timeout)
     {
         int world = endpoints.Count;
         if (world == 1) { listener.Stop(); return new SingleRankCollective(); }
         var deadline = DateTime.UtcNow + timeout;
-        var accept = Task.Run(() => AcceptPrevious(listener, rank, world, groupId, deadline));
+        var accept = Task.Run(() => AcceptPrevious(listener, rank, world, credentials, deadline));
         Socket toNext;
-        try { toNext = ConnectNext(endpoints[(rank + 1) % world], rank, groupId, deadline); }
+        try { toNext = ConnectNext(endpoints[(rank + 1) % world], rank, world, credentials, deadline); }
         catch { listener.Stop(); throw; }
         Socket fromPrev;
         try { fromPrev = accept.GetAwaiter().GetResult(); }
@@ -62,7 +63,7 @@ public sealed class TcpRingCollective : ICollective
         return new TcpRingCollective(rank, world, toNext, fromPrev);
     }
 
-    private static Socket ConnectNext(IPEndPoint next, int rank, Guid groupId, DateTime deadline)
+    private static Socket ConnectNext(IPEndPoint next, int rank, int world, RingCredentials credentials, DateTime deadline)
     {
         while (true)
         {
@@ -70,18 +71,20 @@ public sealed class TcpRingCollective : ICollective
             try
             {
                 socket.Connect(next);
-                Span<byte> hello = stackalloc byte[20];
-                groupId.TryWriteBytes(hello);
-                BitConverter.TryWriteBytes(hello[16..], rank);
-                socket.Send(hello);
+                socket.ReceiveTimeout = HandshakeTimeout(deadline);
+                if (RingHandshake.Connect(socket, credentials, rank, (rank + 1) % world) is { } refused)
+                {
+                    socket.Dispose();
+                    throw new CollectiveException($"rank {rank}: the peer at {next} is not the next rank of this attempt: {refused}");
+                }
                 return socket;
             }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
+            catch (Exception ex) when (ex is SocketException or IOException && DateTime.UtcNow < deadline)
             {
-                socket.Dispose();
+                socket.Dispose(); // not listening yet, or the previous attempt's listener turned us away: try again
                 Thread.Sleep(50);
             }
-            catch (SocketException ex)
+            catch (Exception ex) when (ex is SocketException or IOException)
             {
                 socket.Dispose();
                 throw new CollectiveException($"rank {rank}: cannot reach the next rank at {next}: {ex.Message}", ex);
@@ -89,7 +92,11 @@ public sealed class TcpRingCollective : ICollective
         }
     }
 
-    private static Socket AcceptPrevious(TcpListener listener, int rank, int world, Guid groupId, DateTime deadline)
+    /// <summary>One handshake may take at most 10 s, so a silent stranger cannot hold the accept loop for the whole timeout.</summary>
+    private static int HandshakeTimeout(DateTime deadline) =>
+        (int)Math.Clamp((deadline - DateTime.UtcNow).TotalMilliseconds, 1, 10_000);
+
+    private static Socket AcceptPrevious(TcpListener listener, int rank, int world, RingCredentials credentials, DateTime deadline)
     {
         int expected = (rank + world - 1) % world;
         while (true)
@@ -98,25 +105,13 @@ public sealed class TcpRingCollective : ICollective
             if (remaining <= TimeSpan.Zero) throw new TimeoutException("no connection from the previous rank");
             using var cts = new CancellationTokenSource(remaining);
             var socket = listener.AcceptSocketAsync(cts.Token).AsTask().GetAwaiter().GetResult();
-            socket.ReceiveTimeout = (int)Math.Max(1, remaining.TotalMilliseconds);
-            var hello = new byte[20];
+            socket.ReceiveTimeout = socket.SendTimeout = HandshakeTimeout(deadline);
             try
             {
-                ReadExactly(socket, hello);
-                if (new Guid(hello.AsSpan(0, 16)) == groupId && BitConverter.ToInt32(hello, 16) == expected) return socket;
+                if (RingHandshake.Accept(socket, credentials, expected, rank)) return socket;
             }
             catch (Exception ex) when (ex is SocketException or IOException) { }
-            socket.Dispose(); // a stray or stale peer: keep waiting for the right one
-        }
-    }
-
-    private static void ReadExactly(Socket socket, Span<byte> buffer)
-    {
-        while (buffer.Length > 0)
-        {
-            int n = socket.Receive(buffer);
-            if (n == 0) throw new IOException("connection closed");
-            buffer = buffer[n..];
+            socket.Dispose(); // a stray, stale or unauthenticated peer: keep waiting for the right one
         }
     }
 

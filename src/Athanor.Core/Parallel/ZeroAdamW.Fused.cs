@@ -23,7 +23,7 @@ public sealed partial class ZeroAdamW
     public bool Fused => _fused;
 
     private static bool UseFusedKernels(FlatLayout layout, Device device) =>
-        device.type == DeviceType.CUDA && FusedKernelSwitch.Enabled && layout.Slots.Count > 0
+        device.type == DeviceType.CUDA && layout.Slots.Count > 0
         && layout.Slots.All(s => s.Parameter.is_contiguous() && s.Parameter.dtype == layout.Slots[0].Parameter.dtype)
         && FusedOps.IsAvailable(device, out _);
 

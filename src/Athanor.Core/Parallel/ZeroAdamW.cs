@@ -28,8 +28,10 @@ public sealed partial class ZeroAdamW : IDataParallelOptimizer
 
     /// <param name="bucketElements">reduce gradients in buckets of at most this many elements while backward runs
     /// (<see cref="ArmForLastMicroBatch"/>, <see cref="LayerGradientsFinal"/>); null: all at once when the step syncs</param>
+    /// <param name="fusedKernels">the job's fused_kernels: on a GPU where they are built, the fused AdamW and norm kernels
+    /// (and, over several ranks, a parameter all-gather in the parameters' own dtype); false: the unfused fp32 path</param>
     public ZeroAdamW(FlatLayout layout, ICollective group, int stage, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
-        long? bucketElements = null)
+        long? bucketElements = null, bool fusedKernels = false)
     {
         if (stage is < 0 or > 2) throw new ArgumentException($"ZeroAdamW handles ZeRO stages 0-2, not {stage}");
         _layout = layout;
@@ -49,7 +51,7 @@ public sealed partial class ZeroAdamW : IDataParallelOptimizer
         // Bucketed stage 2 reduces each shard onto its owner in place, so the shard is a view of the flat vector.
         bool separateShard = stage == 2 && _buckets is null;
 
-        _fused = UseFusedKernels(layout, device);
+        _fused = fusedKernels && UseFusedKernels(layout, device);
         _expAvg = zeros(_count, device: device);
         _expAvgSq = zeros(_count, device: device);
         if (_fused)

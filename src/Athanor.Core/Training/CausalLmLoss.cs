@@ -27,7 +27,7 @@ public static class CausalLmLoss
         long t = inputIds.shape[1];
         var shifted = hidden.narrow(1, 0, t - 1).reshape(-1, hidden.shape[^1]);
         var targets = labels.narrow(1, 1, t - 1).reshape(-1);
-        return LmHeadCrossEntropy.Sum(shifted, model.OutputWeight, targets, TokenizedSample.IgnoreIndex).MoveToOuterDisposeScope();
+        return LmHeadCrossEntropy.Sum(shifted, model.OutputWeight, targets, TokenizedSample.IgnoreIndex, model.Gradients).MoveToOuterDisposeScope();
     }
 
     /// <summary>The same loss through full logits and libtorch's cross_entropy: the reference the chunked path is tested against.</summary>

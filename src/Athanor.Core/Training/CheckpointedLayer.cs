@@ -15,7 +15,7 @@ public sealed class CheckpointedLayer : MultiTensorFunction<CheckpointedLayer>
 {
     public override string Name => "AthanorCheckpointedLayer";
 
-    /// <summary>vars: the DecoderLayer, its input tensor, and the dropout Generator or null.</summary>
+    /// <summary>vars: the DecoderLayer, its input tensor, the dropout Generator or null, and the model's <see cref="BackwardResults"/>.</summary>
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
         BackwardResults.RememberInputs(ctx, vars);

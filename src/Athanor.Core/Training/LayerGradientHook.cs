@@ -17,7 +17,7 @@ public sealed class LayerGradientHook : MultiTensorFunction<LayerGradientHook>
 {
     public override string Name => "AthanorLayerGradientHook";
 
-    /// <summary>vars: the input tensor, the layer index, and the Action&lt;int&gt; to call.</summary>
+    /// <summary>vars: the input tensor, the layer index, the Action&lt;int&gt; to call, and the model's <see cref="BackwardResults"/>.</summary>
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
         BackwardResults.RememberInputs(ctx, vars);
@@ -41,17 +41,7 @@ public sealed class LayerGradientHook : MultiTensorFunction<LayerGradientHook>
     /// Wraps the model's layers from outside: while training with gradients, <paramref name="layerDone"/>(i) runs once
     /// layer i's backward is over. Dispose the result to take the wrapper off again.
     /// </summary>
-    public static IDisposable Install(CausalLM model, Action<int> layerDone)
-    {
-        var decoder = model.Model;
-        var inner = decoder.RunLayer;
-        decoder.RunLayer = (layer, index, x) =>
-            inner(layer, index, layer.training && is_grad_enabled() && x.requires_grad ? apply(x, index, layerDone)[0] : x);
-        return new Uninstall(() => decoder.RunLayer = inner);
-    }
-
-    private sealed class Uninstall(Action undo) : IDisposable
-    {
-        public void Dispose() => undo();
-    }
+    public static IDisposable Install(CausalLM model, Action<int> layerDone) =>
+        model.Model.LayerWrappers.Add(LayerWrapperStage.Observe, (layer, index, x, inner) =>
+            inner(layer, index, layer.training && is_grad_enabled() && x.requires_grad ? apply(x, index, layerDone, model.Gradients)[0] : x));
 }

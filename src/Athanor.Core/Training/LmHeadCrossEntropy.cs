@@ -19,8 +19,9 @@ public sealed class LmHeadCrossEntropy : MultiTensorFunction<LmHeadCrossEntropy>
     public override string Name => "AthanorLmHeadCrossEntropy";
 
     /// <summary>Summed loss over targets != ignoreIndex. hidden [N, H], weight [V, H], targets [N] (int64).</summary>
-    public static Tensor Sum(Tensor hidden, Tensor weight, Tensor targets, long ignoreIndex, long chunkElements = ChunkElements) =>
-        apply(hidden, weight, targets, ignoreIndex, chunkElements)[0];
+    /// <param name="gradients">the owner that keeps what backward hands back until it is released (the model's)</param>
+    public static Tensor Sum(Tensor hidden, Tensor weight, Tensor targets, long ignoreIndex, BackwardResults gradients, long chunkElements = ChunkElements) =>
+        apply(hidden, weight, targets, ignoreIndex, chunkElements, gradients)[0];
 
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {

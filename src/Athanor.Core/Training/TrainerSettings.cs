@@ -18,12 +18,8 @@ public sealed record TrainerSettings
     public int Zero3RecomputeEvery { get; init; } = 1;
     /// <summary>ZeRO-3: master weights and Adam moments in host memory, the update on the CPU.</summary>
     public bool OffloadOptimizer { get; init; }
-    /// <summary>
-    /// Stages 0-2 over several ranks: reduce gradients in buckets of at most this many elements while backward still
-    /// runs (the last micro-batch's); null: all at once after backward. Off unless ATHANOR_OVERLAP_GRAD_REDUCE=1 (not
-    /// yet measured on GPUs), with ATHANOR_GRAD_BUCKET_MB (default 100) setting the size.
-    /// </summary>
-    public long? GradientBucketElements { get; init; } = Parallel.GradientBuckets.FromEnvironment();
+    /// <summary>The job's switches of what ranks compute and exchange (fused kernels, ZeRO-3 overlap, gradient buckets).</summary>
+    public ComputeSwitches Switches { get; init; } = ComputeSwitches.Default;
     public double LearningRate { get; init; } = 5e-5;
     public double Epochs { get; init; } = 3;
     /// <summary>When positive, the run length in optimizer steps (wins over Epochs).</summary>

@@ -61,6 +61,22 @@ public sealed class LabCluster : IDisposable
         return int.TryParse(text.Trim(), out int code) && code > 0 ? (HttpStatusCode)code : null;
     }
 
+    /// <summary>
+    /// The largest value of a metric on the node's /metrics (the Prometheus text the dashboards are fed from), asked from
+    /// inside its namespace; null when the node does not report it (only the coordinator's node reports cluster gauges).
+    /// </summary>
+    public static double? MetricFromInside(LabNode node, string name)
+    {
+        var info = NetworkLab.Exec(node.Host, "curl", ["-s", "-m", "2", $"http://{node.Host.Address}:{LabNode.HttpPort}/metrics"]);
+        using var p = Process.Start(info)!;
+        var text = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        var values = text.Split('\n').Where(l => l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal))
+            .Select(l => double.TryParse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : (double?)null)
+            .Where(v => v is not null).ToList();
+        return values.Count == 0 ? null : values.Max();
+    }
+
     public static int Int(JsonObject o, string key) => o[key] is JsonNode n ? n.GetValue<int>() : 0;
 
     /// <summary>When the node said it was downed (its DowningWatch line's timestamp, UTC).</summary>

@@ -33,6 +33,19 @@ public sealed class PartitionTests(ITestOutputHelper output)
             int stepAtCut = LabCluster.Int(before, "step");
             var cutAt = DateTime.UtcNow;
             var clock = Stopwatch.StartNew();
+            // What the cluster dashboard's unreachable panel reads, sampled on the two survivors while the cut is resolved.
+            using var sampling = new CancellationTokenSource();
+            double unreachableSeen = 0;
+            var sampler = new Thread(() =>
+            {
+                while (!sampling.IsCancellationRequested)
+                {
+                    foreach (var n in new[] { n1, c[1] })
+                        unreachableSeen = Math.Max(unreachableSeen, LabCluster.MetricFromInside(n, "athanor_cluster_members_unreachable") ?? 0);
+                    Thread.Sleep(500);
+                }
+            });
+            sampler.Start();
             c.Lab.Cut(n3.Host);
             // The cut-off node stays alive but sees the other two unreachable: its own split-brain resolver downs it and it exits.
             Assert.True(n3.WaitForExit(TimeSpan.FromSeconds(60)), "the cut-off node did not exit:\n" + n3.Tail());
@@ -44,6 +57,9 @@ public sealed class PartitionTests(ITestOutputHelper output)
             var resumed = c.Client.WaitFor(servers, id, s => LabCluster.Int(s, "attempts") >= 2 && (string?)s["state"] == "Running"
                 && LabCluster.Int(s, "step") > stepAtCut, Long, "training to resume on the other two");
             var reformed = clock.Elapsed;
+            sampling.Cancel();
+            sampler.Join();
+            Assert.True(unreachableSeen >= 1, "the dashboard's unreachable-members gauge never showed the cut-off node");
             int lastCheckpointBefore = stepAtCut / 5 * 5;
             // Rank 2 of the 3-rank attempt ran on the cut-off node; nothing of its was written once it was downed.
             var late = c.WrittenSince("cut", downedAt, f => f.Contains("-00002-of-00003"));

@@ -26,7 +26,7 @@ public sealed class RingAcrossHostsTests(ITestOutputHelper output)
             return l;
         })));
         var endpoints = listeners.Select(l => (IPEndPoint)l.LocalEndpoint).ToArray();
-        var group = Guid.NewGuid();
+        var group = RingCredentials.NewAttempt();
         using var warmedUp = new CountdownEvent(2);
         using var cut = new ManualResetEventSlim();
         var ranks = hosts.Select((h, r) => NamespaceThread.Run<(string Outcome, TimeSpan Took)>(h, () =>

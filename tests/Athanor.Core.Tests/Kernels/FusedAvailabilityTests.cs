@@ -39,7 +39,7 @@ public sealed class FusedAvailabilityTests
         using var acc = zeros(1);
         var sum = Assert.Throws<ArgumentException>(() => FusedOps.SumSquares(x, acc));
         Assert.Contains("CUDA tensors", sum.Message);
-        var norm = Assert.Throws<ArgumentException>(() => FusedOps.RmsNorm(x, w, 1e-5));
+        var norm = Assert.Throws<ArgumentException>(() => FusedOps.RmsNorm(x, w, 1e-5, new Athanor.Training.BackwardResults()));
         Assert.Contains("CUDA tensors", norm.Message);
     }
 

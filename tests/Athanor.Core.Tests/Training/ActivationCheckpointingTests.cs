@@ -13,7 +13,8 @@ public class ActivationCheckpointingTests
         model.train();
         using var ids = tensor(new long[] { 5, 9, 2, 33, 17, 4, 8, 60, 1, 2, 3, 4, 5, 6, 7, 8 }, [2, 8]);
         using (var loss = CausalLmLoss.Sum(model, ids, ids)) loss.backward();
-        BackwardResults.ThrowIfFailed();
+        model.Gradients.Release();
+        model.Gradients.ThrowIfFailed();
         return model.named_parameters().Where(p => p.parameter.grad is not null)
             .ToDictionary(p => p.name, p => p.parameter.grad!.clone());
     }

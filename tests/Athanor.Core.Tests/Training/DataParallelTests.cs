@@ -22,7 +22,7 @@ public class DataParallelTests
 
     /// <summary>Trains with one thread per rank over a loopback TCP ring; returns rank 0's metric rows.</summary>
     private static List<JsonObject> Train(string dir, int world, int stage, string? resume = null, int stopAfter = 0, LoraSettings? lora = null,
-        bool onMeta = false, long? buckets = null, bool checkpointing = false, int recomputeEvery = 1)
+        bool onMeta = false, long? buckets = null, bool checkpointing = false, int recomputeEvery = 1, bool prefetch = true)
     {
         var data = TinySetup.Data(trainCount: 30, validationCount: 7);
         var group = new LocalGroup(world);
@@ -44,7 +44,11 @@ public class DataParallelTests
             if (checkpointing) ActivationCheckpointing.Apply(model, every: 1);
             var observer = rank == 0 && stopAfter > 0 ? new StopAfter(stopAfter, cancel) : null;
             var deferred = onMeta ? new DeferredWeights(new RandomInitSource(seed: 9, initializerRange: 0.02), TorchSharp.torch.CPU, TorchSharp.torch.ScalarType.Float32) : null;
-            var settings = SettingsFor(dir, world, stage) with { ResumeFrom = resume, GradientBucketElements = buckets, Zero3RecomputeEvery = recomputeEvery };
+            var settings = SettingsFor(dir, world, stage) with
+            {
+                ResumeFrom = resume, Zero3RecomputeEvery = recomputeEvery,
+                Switches = ComputeSwitches.Default with { GradientBucketElements = buckets, Zero3Prefetch = prefetch },
+            };
             new Trainer(model, lora, data, settings, observer, collective) { Deferred = deferred }.Run(cancel.Token);
         }, TaskCreationOptions.LongRunning)).ToArray();
         Assert.True(Task.WaitAll(ranks, TimeSpan.FromMinutes(2)), "data-parallel run hung");
@@ -195,9 +199,7 @@ public class DataParallelTests
         // (backward); on CPU ranks it simply happens earlier, so the collectives' order changes and the curve must not.
         using var temp = new TestPaths.TempFolder();
         var prefetched = Train(temp.Sub("on"), 2, 3);
-        Environment.SetEnvironmentVariable("ATHANOR_ZERO3_PREFETCH", "0");
-        try { AssertSameCurve(prefetched, Train(temp.Sub("off"), 2, 3), "world 2 / ZeRO-3 without prefetching"); }
-        finally { Environment.SetEnvironmentVariable("ATHANOR_ZERO3_PREFETCH", null); }
+        AssertSameCurve(prefetched, Train(temp.Sub("off"), 2, 3, prefetch: false), "world 2 / ZeRO-3 without prefetching (zero3_prefetch: false)");
         var lora = new LoraSettings(4, 8, 0, LoraSettings.AllLinear);
         AssertSameCurve(Train(temp.Sub("w1-lora"), 1, 0, lora: lora), Train(temp.Sub("w3-lora"), 3, 3, lora: lora), "LoRA at world 3 / ZeRO-3, prefetching");
     }

@@ -15,7 +15,8 @@ public class LmHeadCrossEntropyTests
         using var labels = tensor(new long[] { -100, -100, 2, 33, 17, 4, 8, 60, -100, 2, 3, 4, 5, -100, -100, -100 }, [2, 8]);
         using var loss = chunked ? CausalLmLoss.Sum(model, ids, labels) : CausalLmLoss.SumUnchunked(model, ids, labels);
         (loss / 9).backward();
-        BackwardResults.Release();
+        model.Gradients.Release();
+        Assert.Equal(0, model.Gradients.Count);
         return (loss.item<float>(), model.named_parameters().Where(p => p.parameter.grad is not null).ToDictionary(p => p.name, p => p.parameter.grad!.clone()));
     }
 
@@ -40,9 +41,10 @@ public class LmHeadCrossEntropyTests
         using var weight = randn(vocab, 4, generator: new Generator(1)).mul_(0.1).requires_grad_(true);
         using var hidden = randn(10, 4, generator: new Generator(2)).requires_grad_(true);
         using var targets = tensor(new long[] { 1, 5, -100, 7, 9, 0, 3, -100, 2, 8 });
-        using var chunked = LmHeadCrossEntropy.Sum(hidden, weight, targets, -100, chunkElements: 3 * vocab);
+        var gradients = new BackwardResults();
+        using var chunked = LmHeadCrossEntropy.Sum(hidden, weight, targets, -100, gradients, chunkElements: 3 * vocab);
         chunked.backward();
-        BackwardResults.Release();
+        gradients.Release();
         using var hGrad = hidden.grad!.clone();
         using var wGrad = weight.grad!.clone();
         hidden.grad!.zero_();

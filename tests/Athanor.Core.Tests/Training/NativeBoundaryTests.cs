@@ -1,3 +1,4 @@
+using Athanor.Models;
 using Athanor.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,7 +11,6 @@ namespace Athanor.Tests.Training;
 /// there that crosses the engine ends the process (std::terminate), taking a node and every job on it down. These
 /// tests induce failures inside backward and check they come back as an error of the step, with the process alive.
 /// </summary>
-[Collection(nameof(BackwardResultsTests))]
 public class NativeBoundaryTests
 {
     /// <summary>Identity forward; backward fails as told: a .NET exception, or a libtorch error from a bad native call.</summary>
@@ -20,7 +20,7 @@ public class NativeBoundaryTests
 
         public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
         {
-        BackwardResults.RememberInputs(ctx, vars);
+            BackwardResults.RememberInputs(ctx, vars);
             ctx.save_data("how", vars[1]);
             return [((Tensor)vars[0]).alias()];
         }
@@ -41,15 +41,18 @@ public class NativeBoundaryTests
     [InlineData("native", "mat1 and mat2 shapes cannot be multiplied")]
     public void A_failure_inside_backward_becomes_an_error_of_the_step_and_the_process_goes_on(string how, string message)
     {
+        var gradients = new BackwardResults();
         using var x = ones(3, 4).requires_grad_(true);
-        using (var y = FailingBackward.apply(x, how)[0])
+        using (var y = FailingBackward.apply(x, how, gradients)[0])
         using (var loss = (y * 2).sum())
             loss.backward(); // returns: nothing crossed the engine
-        BackwardResults.Release();
-        var error = Assert.Throws<InvalidOperationException>(BackwardResults.ThrowIfFailed);
+        Assert.Equal(1, gradients.Count); // the zero placeholder for x
+        gradients.Release();
+        Assert.Equal(0, gradients.Count);
+        var error = Assert.Throws<InvalidOperationException>(gradients.ThrowIfFailed);
         Assert.Contains("a layer's backward failed", error.Message);
         Assert.Contains(message, error.ToString());
-        BackwardResults.ThrowIfFailed(); // reported once
+        gradients.ThrowIfFailed(); // reported once
 
         // The engine and this process still work.
         using var z = ones(2).requires_grad_(true);
@@ -65,8 +68,8 @@ public class NativeBoundaryTests
         using (var broken = TinySetup.Model())
         {
             // The failing function sits on every layer's output, as a fused kernel or a checkpointed layer would.
-            var inner = broken.Model.RunLayer;
-            broken.Model.RunLayer = (layer, index, x) => FailingBackward.apply(inner(layer, index, x), "native")[0];
+            broken.Model.LayerWrappers.Add(LayerWrapperStage.Observe,
+                (layer, index, x, inner) => FailingBackward.apply(inner(layer, index, x), "native", broken.Gradients)[0]);
             var trainer = new Trainer(broken, null, data, TinySetup.Settings(temp.Sub("broken")));
             var error = Assert.Throws<InvalidOperationException>(() => trainer.Run());
             Assert.Contains("mat1 and mat2 shapes cannot be multiplied", error.ToString());

@@ -22,10 +22,12 @@ internal sealed class KeptActivations : IDisposable
     private readonly List<Projection> _routed = [];
     private readonly Action<int> _starts, _done;
     private readonly Action<Projection, Tensor> _sink;
+    private readonly BackwardResults _gradients;
 
     public KeptActivations(ParameterSharding sharding, CausalLM model, ShardedUnit[] units)
     {
         _sharding = sharding;
+        _gradients = model.Gradients;
         _units = units;
         _weightGrads = units.Select(u => new Tensor?[u.Trainable.Count]).ToArray();
         _starts = BackwardStarts;
@@ -51,7 +53,7 @@ internal sealed class KeptActivations : IDisposable
 
     private Tensor Product(Projection projection, Tensor x) =>
         is_grad_enabled() && x.requires_grad
-            ? ShardedLinear.apply(x, projection, _sink)[0]
+            ? ShardedLinear.apply(x, projection, _sink, _gradients)[0]
             : nn.functional.linear(x, projection.Weight);
 
     /// <summary>Runs layer <paramref name="index"/> forward with gradients on; its input must require grad.</summary>
@@ -63,12 +65,12 @@ internal sealed class KeptActivations : IDisposable
         Tensor output;
         try
         {
-            using var watched = LayerGradientHook.apply(input, index, _done)[0];
+            using var watched = LayerGradientHook.apply(input, index, _done, _gradients)[0];
             output = layer.forward(watched);
         }
         finally { unit.Release(); }
         // The same identity function on the output: its backward runs before any of the layer's nodes.
-        using (output) return LayerGradientHook.apply(output, index, _starts)[0];
+        using (output) return LayerGradientHook.apply(output, index, _starts, _gradients)[0];
     }
 
     private void BackwardStarts(int index)
@@ -111,8 +113,9 @@ internal sealed class KeptActivations : IDisposable
                 pending[j] = null;
             }
             unit.Release();
-            // The input gradients this layer's functions handed to libtorch: freed now, not after the whole backward.
-            BackwardResults.Release();
+            // The input gradients this layer's functions handed to libtorch (they all returned by now): freed now, not
+            // after the whole backward.
+            _gradients.Release();
         }
     }
 

@@ -36,7 +36,7 @@ public sealed class ParameterSharding : IDisposable
     /// rank the same ones).
     /// </summary>
     public static ParameterSharding Materialize(CausalLM model, ICollective group, Func<string, Parameter, bool> takesDecay,
-        IParameterSource source, Device device, ScalarType dtype, int recomputeEvery = 1)
+        IParameterSource source, Device device, ScalarType dtype, int recomputeEvery = 1, bool prefetch = true)
     {
         var described = Describe(model, takesDecay);
         var originals = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
@@ -56,7 +56,7 @@ public sealed class ParameterSharding : IDisposable
                 if (d.Persistent) Fill(d.Name, value);
                 ParameterReplacement.Replace(model, d.Name, new Parameter(value, d.Trainable));
             }
-        try { return new ParameterSharding(model, group, described, dtype, device, (p, target) => Fill(p.Name, target), recomputeEvery); }
+        try { return new ParameterSharding(model, group, described, dtype, device, (p, target) => Fill(p.Name, target), recomputeEvery) { Prefetch = prefetch }; }
         finally
         {
             foreach (var original in originals.Values) original.Dispose();
@@ -156,7 +156,8 @@ public sealed class ParameterSharding : IDisposable
     private void Install()
     {
         var rng = LoraModel.DropoutRng(_model);
-        _model.Model.RunLayer = (layer, index, x) =>
+        // Runs the layer itself: a checkpointing wrapper inside is skipped (ZeRO-3 recomputes by its own interval).
+        _installed = _model.Model.LayerWrappers.Add(LayerWrapperStage.Shard, (layer, index, x, _) =>
         {
             var unit = _layerUnits[index];
             if (layer.training && is_grad_enabled())
@@ -164,20 +165,22 @@ public sealed class ParameterSharding : IDisposable
                 // A frozen embedding (LoRA) gives an input without grad: a leaf that asks for one keeps the layer in the graph.
                 var input = x.requires_grad ? x : x.detach().requires_grad_(true);
                 if (!Recomputes(index)) return _kept.Run(layer, index, input);
-                return Zero3Layer.apply(layer, input, new Zero3Layer.Context(this, unit, index, rng))[0];
+                return Zero3Layer.apply(layer, input, new Zero3Layer.Context(this, unit, index, rng), _model.Gradients)[0];
             }
             unit.Gather(_group);
             PrefetchLayer(index + 1);
             try { return layer.forward(x); }
             finally { unit.Release(); }
-        };
+        });
     }
+
+    private IDisposable? _installed;
 
     /// <summary>
     /// Whether the next layer's gather overlaps this layer's compute (on GPUs; CPU ranks just gather it earlier).
-    /// It keeps two layers gathered at a time. ATHANOR_ZERO3_PREFETCH=0 turns it off, for comparison.
+    /// It keeps two layers gathered at a time. The job's zero3_prefetch: false turns it off, for comparison.
     /// </summary>
-    public bool Prefetch { get; set; } = EnvironmentSwitch.Read("ATHANOR_ZERO3_PREFETCH", defaultOn: true);
+    public bool Prefetch { get; init; } = true;
 
     /// <summary>Starts gathering decoder layer <paramref name="index"/> ahead of its use (nothing outside the model or with prefetch off).</summary>
     internal void PrefetchLayer(int index)
@@ -241,7 +244,7 @@ public sealed class ParameterSharding : IDisposable
 
     public void Dispose()
     {
-        _model.Model.RunLayer = (layer, _, x) => layer.forward(x);
+        _installed?.Dispose();
         _kept.Dispose();
         foreach (var unit in Units) unit.Dispose();
     }

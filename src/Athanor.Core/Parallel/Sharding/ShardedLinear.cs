@@ -17,7 +17,7 @@ public sealed class ShardedLinear : MultiTensorFunction<ShardedLinear>
 {
     public override string Name => "AthanorShardedLinear";
 
-    /// <summary>vars: the input, the <see cref="Projection"/> and the Action&lt;Projection, Tensor&gt; that takes dL/dW (trainable W only).</summary>
+    /// <summary>vars: the input, the <see cref="Projection"/>, the Action&lt;Projection, Tensor&gt; that takes dL/dW (trainable W only) and the model's <see cref="BackwardResults"/>.</summary>
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
         BackwardResults.RememberInputs(ctx, vars);

@@ -32,8 +32,9 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
 
     /// <param name="layout">the model-order layout of the trainable parameters, made before sharding (checkpoints use it)</param>
     /// <param name="offload">keep master weights and moments in host memory and run the update on the CPU (DeepSpeed's offload_optimizer)</param>
+    /// <param name="fusedKernels">the job's fused_kernels: the fused AdamW kernel on a GPU where it is built</param>
     public Zero3AdamW(ParameterSharding sharding, FlatLayout layout, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
-        bool offload = false)
+        bool offload = false, bool fusedKernels = false)
     {
         _sharding = sharding;
         _layout = layout;
@@ -57,7 +58,7 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
         var first = sharding.Units.First(u => u.Trainable.Count > 0).LocalTrainable;
         var device = first.device;
         _lowPrecision = first.dtype != ScalarType.Float32;
-        _fused = !offload && device.type == DeviceType.CUDA && FusedKernelSwitch.Enabled && FusedOps.IsAvailable(device, out _);
+        _fused = !offload && device.type == DeviceType.CUDA && fusedKernels && FusedOps.IsAvailable(device, out _);
         // Offloaded, the optimizer state sits in host memory; the gradient shard stays where the reduce-scatter writes it.
         var stateDevice = offload ? CPU : device;
         _master = zeros(length, device: stateDevice);
@@ -88,9 +89,9 @@ public sealed class Zero3AdamW : IDataParallelOptimizer
 
     /// <summary>
     /// Whether a layer's gradient reduce-scatter runs on the side stream while the next layer's backward computes (on
-    /// by default; ATHANOR_ZERO3_OVERLAP_REDUCE=0 runs each in line, for comparison).
+    /// by default; the job's zero3_overlap_reduce: false runs each in line, for comparison).
     /// </summary>
-    public bool OverlapReduce { get; set; } = EnvironmentSwitch.Read("ATHANOR_ZERO3_OVERLAP_REDUCE", defaultOn: true);
+    public bool OverlapReduce { get; init; } = true;
 
     private GradientReduction? _inFlight;
 

@@ -22,7 +22,7 @@ public sealed class Zero3Layer : MultiTensorFunction<Zero3Layer>
     /// <summary>What the function needs besides the layer and its input.</summary>
     public sealed record Context(ParameterSharding Sharding, ShardedUnit Unit, int Index, Generator? DropoutRng);
 
-    /// <summary>vars: the DecoderLayer, its input tensor and the <see cref="Context"/>.</summary>
+    /// <summary>vars: the DecoderLayer, its input tensor, the <see cref="Context"/> and the model's <see cref="BackwardResults"/>.</summary>
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
         BackwardResults.RememberInputs(ctx, vars);

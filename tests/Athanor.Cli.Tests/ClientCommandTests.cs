@@ -13,9 +13,9 @@ public sealed class ServeFixture : IDisposable
 {
     public const string Token = "cli-test-token-0123456789abcdef";
 
-    private readonly Process _process;
-    private readonly StringBuilder _stdout;
-    private readonly StringBuilder _stderr;
+    private Process _process = null!;
+    private StringBuilder _stdout = null!;
+    private StringBuilder _stderr = null!;
 
     public ServeFixture()
     {
@@ -24,6 +24,13 @@ public sealed class ServeFixture : IDisposable
         File.WriteAllText(Path.Combine(Folder.Path, "token"), Token);
         // TinyJob writes model/config.json under the folder it is given: the data root.
         TinyJob.Write(Path.Combine(Folder.Path, "data"));
+        Start();
+    }
+
+    /// <summary>Starts `cluster serve` with the same flags over the same folders (after <see cref="Stop"/>: a restart).</summary>
+    public void Start()
+    {
+        _process?.Dispose();
         _process = ClusterProcess.Start(Folder.Path,
             ["serve", "--grpc-port", "0", "--token-file", "token", "--data-root", "data",
              "--data-root", Path.Combine(ClusterProcess.RepoRoot, "examples", "demo"), "--output-root", "runs"],
@@ -47,7 +54,7 @@ public sealed class ServeFixture : IDisposable
 
     internal TempFolder Folder { get; } = new();
 
-    public string Address { get; } = "";
+    public string Address { get; private set; } = "";
 
     public string DataRoot => Path.Combine(Folder.Path, "data");
 
@@ -111,6 +118,9 @@ internal static class ClientProcess
     }
 
     public static string LastWordOfLastLine(string stdout) => stdout.TrimEnd().Split('\n')[^1].Split(' ')[^1];
+
+    /// <summary>The cluster backend's job ids: the submission's UTC time and 6 random hex digits.</summary>
+    public const string JobIdPattern = "^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$";
 }
 
 public class ClientCommandTests(ServeFixture server) : IClassFixture<ServeFixture>
@@ -121,8 +131,8 @@ public class ClientCommandTests(ServeFixture server) : IClassFixture<ServeFixtur
         var submit = server.Client("submit", server.JobFile("e2e"), "--name", "tiny run", "--follow", "--set", "max_steps=6");
         Assert.True(submit.ExitCode == 0, submit.All);
         var id = ClientProcess.LastWordOfLastLine(submit.Stdout);
-        Assert.Matches("^job-[0-9a-z]{10}$", id);
-        Assert.StartsWith("Succeeded job-", submit.Stdout.TrimEnd().Split('\n')[^1]);
+        Assert.Matches(ClientProcess.JobIdPattern, id);
+        Assert.Equal("Succeeded " + id, submit.Stdout.TrimEnd().Split('\n')[^1]);
         Assert.Contains("state Running", submit.Stdout);
         Assert.Contains("step      6/6", submit.Stdout);
         Assert.Contains("checkpoint at step 5", submit.Stdout);
@@ -158,7 +168,9 @@ public class ClientCommandTests(ServeFixture server) : IClassFixture<ServeFixtur
 
         var nodes = server.Client("nodes", "--json");
         var node = Assert.Single(JsonNode.Parse(nodes.Stdout)!.AsArray())!;
-        Assert.Equal(server.Address, node["address"]!.GetValue<string>());
+        // `cluster serve` is a cluster of one member, listed by its Akka address (on loopback).
+        Assert.StartsWith("akka.tcp://athanor@127.0.0.1:", node["address"]!.GetValue<string>());
+        Assert.Equal(["coordinator", "worker"], node["roles"]!.AsArray().Select(r => r!.GetValue<string>()));
         Assert.Equal("Healthy", node["health"]!.GetValue<string>());
         Assert.Contains("HEALTH", server.Client("nodes").Stdout);
     }
@@ -195,7 +207,7 @@ public class ClientCommandTests(ServeFixture server) : IClassFixture<ServeFixtur
         Directory.CreateDirectory(Path.Combine(server.DataRoot, "no-config"));
         var submit = server.Client("submit", server.JobFile("fails"), "--follow", "--set", $"model_name_or_path={Path.Combine(server.DataRoot, "no-config")}");
         Assert.Equal(1, submit.ExitCode);
-        Assert.StartsWith("Failed job-", submit.Stdout.TrimEnd().Split('\n')[^1]);
+        Assert.StartsWith("Failed ", submit.Stdout.TrimEnd().Split('\n')[^1]);
         Assert.Contains("error: the job failed:", submit.Stderr);
         Assert.Contains("no-config", submit.Stderr);
     }
@@ -355,6 +367,63 @@ public class ServeCommandTests
         var noRoot = ClientProcess.Run(temp.Path, new Dictionary<string, string?>(), "serve", "--token-file", "token", "--data-root", "missing", "--output-root", ".");
         Assert.Equal(2, noRoot.ExitCode);
         Assert.Contains("data root 'missing' is not an existing folder", noRoot.Stderr);
+    }
+
+    [Fact]
+    public void AJobSubmittedToServeIsListedAfterARestartWithItsEvents()
+    {
+        using var server = new ServeFixture();
+        var submit = server.Client("submit", server.JobFile("kept"), "--name", "kept", "--follow", "--set", "max_steps=2");
+        Assert.True(submit.ExitCode == 0, submit.All);
+        var id = ClientProcess.LastWordOfLastLine(submit.Stdout);
+        var (exitCode, output) = server.Stop();
+        Assert.True(exitCode == 0, output);
+
+        server.Start(); // the same flags: the journal under the output root is found again
+        var list = server.Client("list");
+        Assert.True(list.ExitCode == 0, list.All);
+        var row = Assert.Single(list.Stdout.Split('\n'), line => line.StartsWith(id, StringComparison.Ordinal));
+        Assert.Contains("kept", row);
+        Assert.Contains("Succeeded", row);
+        var status = JsonNode.Parse(server.Client("status", id, "--json").Stdout)!.AsObject();
+        Assert.Equal(("Succeeded", 2), (status["state"]!.GetValue<string>(), status["step"]!.GetValue<int>()));
+        var logs = server.Client("logs", id);
+        Assert.True(logs.ExitCode == 0, logs.All);
+        Assert.Contains("attempt 1 ended: Completed", logs.Stdout);
+    }
+
+    [Fact]
+    public void AJobRunningWhenServeStopsGoesOnFromItsCheckpointAfterTheRestart()
+    {
+        using var server = new ServeFixture();
+        var submit = server.Client("submit", server.JobFile("long"), "--name", "long", "--set", "max_steps=100000", "--set", "save_steps=100000");
+        Assert.True(submit.ExitCode == 0, submit.All);
+        var id = ClientProcess.LastWordOfLastLine(submit.Stdout);
+        WaitFor(server, id, job => job["step"]!.GetValue<int>() >= 3);
+        var (exitCode, output) = server.Stop(); // SIGTERM: the rank saves a checkpoint of its last step first
+        Assert.True(exitCode == 0, output);
+
+        server.Start();
+        var stopped = WaitFor(server, id, job => job["last_checkpoint_step"] is not null && job["attempts"]!.GetValue<int>() == 2
+                                                 && job["state"]!.GetValue<string>() == "Running");
+        int checkpoint = stopped["last_checkpoint_step"]!.GetValue<int>();
+        Assert.True(checkpoint >= 3, stopped.ToJsonString());
+        var resumed = WaitFor(server, id, job => job["step"]!.GetValue<int>() > checkpoint);
+        Assert.Equal(2, resumed["attempts"]!.GetValue<int>());
+        Assert.Equal(0, server.Client("cancel", id).ExitCode);
+    }
+
+    private static JsonObject WaitFor(ServeFixture server, string id, Func<JsonObject, bool> done)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var status = server.Client("status", id, "--json");
+            var job = status.ExitCode == 0 ? JsonNode.Parse(status.Stdout)!.AsObject() : null;
+            if (job is not null && done(job)) return job;
+            if (clock.Elapsed > TimeSpan.FromMinutes(2)) throw new TimeoutException($"job {id}: {status.All}");
+            Thread.Sleep(200);
+        }
     }
 
     [Fact]

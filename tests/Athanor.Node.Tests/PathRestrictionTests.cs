@@ -40,6 +40,19 @@ public class PathRestrictionTests
         Assert.StartsWith($"{key}: '{path}'", ex.Status.Detail);
     }
 
+    [Theory]
+    [InlineData("output_dir", ".athanor-serve")]
+    [InlineData("output_dir", ".athanor-serve/run")]
+    [InlineData("resume_from_checkpoint", ".athanor-serve")]
+    public async Task TheServersJournalFolderUnderTheOutputRootIsNoJobsPath(string key, string path)
+    {
+        await using var node = await TestNode.StartAsync();
+        var ex = await Refused(node, $"{key}={path}");
+        Assert.Equal(StatusCode.PermissionDenied, ex.StatusCode);
+        Assert.StartsWith($"{key}: '{path}' is inside {Path.Combine(node.OutputRoot, ".athanor-serve")}, which the server keeps its job journal in", ex.Status.Detail);
+        Assert.True(File.Exists(Path.Combine(node.OutputRoot, ".athanor-serve", "journal.db")));
+    }
+
     [Fact]
     public async Task OutputOutsideTheOutputRootIsRefusedEvenUnderADataRoot()
     {

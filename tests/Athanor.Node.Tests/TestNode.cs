@@ -1,6 +1,6 @@
 using System.Reflection;
+using Athanor.Cluster.Backend;
 using Athanor.Node.Hosting;
-using Athanor.Node.Local;
 using Athanor.Protocol.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -10,9 +10,9 @@ using Grpc.Net.Client;
 namespace Athanor.Node.Tests;
 
 /// <summary>
-/// A real node on a free loopback port (NodeHost + LocalJobBackend) in a temporary folder with a data
-/// root (tiny model config), the repository's demo data as a second data root, and an output root.
-/// Clients are real Grpc.Net.Client channels.
+/// A real `cluster serve` server on a free loopback port (<see cref="SingleNodeServer"/>: NodeHost over a one-member
+/// cluster's ClusterJobBackend, its journal under the output root) in a temporary folder with a data root (tiny model
+/// config), the repository's demo data as a second data root, and an output root. Clients are real Grpc.Net.Client channels.
 /// </summary>
 internal sealed class TestNode : IAsyncDisposable
 {
@@ -20,10 +20,10 @@ internal sealed class TestNode : IAsyncDisposable
 
     private readonly List<GrpcChannel> _channels = [];
 
-    private TestNode(string root, NodeHost host)
+    private TestNode(string root, SingleNodeServer server)
     {
         Root = root;
-        Host = host;
+        Server = server;
     }
 
     public static string RepoRoot => Path.GetFullPath(typeof(TestNode).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "RepoRoot").Value!);
@@ -36,9 +36,11 @@ internal sealed class TestNode : IAsyncDisposable
 
     public string OutputRoot => Path.Combine(Root, "runs");
 
-    public NodeHost Host { get; }
+    public SingleNodeServer Server { get; }
 
-    public LocalJobBackend Backend => (LocalJobBackend)Host.Backend;
+    public NodeHost Host => Server.Host;
+
+    public ClusterJobBackend Backend => Server.Backend;
 
     public static async Task<TestNode> StartAsync(Func<string, NodeOptions, NodeOptions>? adjust = null)
     {
@@ -59,9 +61,7 @@ internal sealed class TestNode : IAsyncDisposable
             OutputRoot = Path.Combine(root, "runs"),
         };
         if (adjust is not null) options = adjust(root, options);
-        var host = NodeHost.Build(options);
-        await host.StartAsync();
-        return new TestNode(root, host);
+        return new TestNode(root, await SingleNodeServer.StartAsync(options));
     }
 
     /// <summary>The tiny job's YAML: 2-layer model, byte tokenizer, demo identity data; seconds per run.</summary>
@@ -143,7 +143,7 @@ internal sealed class TestNode : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var c in _channels) c.Dispose();
-        await Host.DisposeAsync();
+        await Server.DisposeAsync();
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Athanor.Cli.Terminal;
 using Athanor.Cluster.Backend;
 using Athanor.Cluster.Hosting;
@@ -23,7 +21,7 @@ public static class EmbeddedTraining
     public static async Task<Outcome> RunAsync(JobConfig config, int world, int zero, ConsoleProgress progress, CancellationToken cancel)
     {
         var stateDir = Path.Combine(Path.GetTempPath(), "athanor-train-" + Guid.NewGuid().ToString("N")[..12]);
-        int port = FreePort();
+        int port = LoopbackPort.Free();
         var options = new ClusterNodeOptions
         {
             Host = "127.0.0.1", Port = port, Seeds = [$"127.0.0.1:{port}"], Devices = config.Device == "cpu" ? $"cpu:{world}" : config.Device == "cuda" ? "cuda" : config.Device, DataDir = stateDir,
@@ -81,14 +79,5 @@ public static class EmbeddedTraining
             }
         }
         return new Outcome(state, error, lastStep);
-    }
-
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
     }
 }

@@ -1,10 +1,12 @@
+using Athanor.Cluster.Backend;
 using Athanor.Node.Hosting;
 
 namespace Athanor.Cli.Commands;
 
 /// <summary>
-/// `cluster serve`: the single-node job server (gRPC JobService and ClusterService, jobs run in this
-/// process one at a time) until `cluster node` with the cluster runtime replaces it.
+/// `cluster serve`: the single-machine job server: a cluster of one member in this process (the same job entities,
+/// coordinator and workers as `cluster node`, one CPU slot) with the gRPC JobService and ClusterService; its journal
+/// under the output root keeps jobs across restarts (<see cref="SingleNodeServer"/>).
 /// </summary>
 public sealed class ServeCommand : ICommand
 {
@@ -25,9 +27,11 @@ public sealed class ServeCommand : ICommand
           --tls-key PEM     ... and its private key
           --client-ca PEM   require client certificates issued by this CA (mutual TLS)
 
-        Jobs run in this process one at a time, in submission order; they and their events are kept in
-        memory (a restart forgets them; their output folders and checkpoints stay). Ctrl-C or SIGTERM
-        stops the server; a running job saves a checkpoint first.
+        Jobs run in this process one at a time (one CPU slot; a job that needs more ranks waits), through the
+        same job records, coordinator and workers as `cluster node`. Jobs and their events are journaled in
+        OUTPUT_ROOT/.athanor-serve/journal.db: started again with the same --output-root, the server lists
+        them, and a job that was running continues from its last checkpoint. Ctrl-C or SIGTERM stops the
+        server; a running job saves a checkpoint first.
         """;
 
     public int Run(IReadOnlyList<string> args, CancellationToken cancel)
@@ -54,26 +58,37 @@ public sealed class ServeCommand : ICommand
 
     private static async Task<int> Serve(NodeOptions options, CancellationToken cancel)
     {
-        await using var host = NodeHost.Build(options);
+        SingleNodeServer server;
         try
         {
-            await host.StartAsync(cancel);
+            server = await SingleNodeServer.StartAsync(options, cancel);
         }
         catch (IOException ex)
         {
             throw new UsageException($"cluster serve: cannot listen on {options.ListenAddress}:{options.GrpcPort}: {ex.Message}");
         }
-        var address = host.Address.ToString().TrimEnd('/');
-        Console.WriteLine($"cluster serve: listening on {address} (jobs run here one at a time)");
-        Console.WriteLine($"data roots: {string.Join(", ", options.DataRoots.Select(Path.GetFullPath))}; output root: {Path.GetFullPath(options.OutputRoot)}");
-        Console.WriteLine($"clients: cluster submit JOB.yaml --server {address} --token $(cat {options.TokenFile}); Ctrl-C stops");
-        try
+        await using (server)
         {
-            await host.WaitForShutdownAsync(cancel);
+            var address = server.Host.Address.ToString().TrimEnd('/');
+            Console.WriteLine($"cluster serve: listening on {address} (jobs run here one at a time)");
+            Console.WriteLine($"data roots: {string.Join(", ", options.DataRoots.Select(Path.GetFullPath))}; output root: {Path.GetFullPath(options.OutputRoot)}; " +
+                              $"jobs journaled in {SingleNodeServer.StateFolder(options)}");
+            Console.WriteLine($"clients: cluster submit JOB.yaml --server {address} --token $(cat {options.TokenFile}); Ctrl-C stops");
+            var stopped = Task.Delay(Timeout.Infinite, cancel);
+            var first = await Task.WhenAny(stopped, server.Node.FenceLost, server.Node.Terminated);
+            if (first == server.Node.FenceLost)
+            {
+                // Another server journals under the same output root: both would run the same jobs.
+                Console.Error.WriteLine("cluster serve: error: " + server.Node.FenceLost.Result);
+                return ExitCodes.Failed;
+            }
+            if (first == server.Node.Terminated)
+            {
+                Console.Error.WriteLine($"cluster serve: error: {server.Node.Terminated.Result}");
+                return ExitCodes.Failed;
+            }
+            Console.WriteLine("cluster serve: stopping (a running job saves a checkpoint)");
         }
-        catch (OperationCanceledException) { }
-        Console.WriteLine("cluster serve: stopping (a running job saves a checkpoint)");
-        await host.DisposeAsync();
         Console.WriteLine("cluster serve: stopped");
         return ExitCodes.Ok;
     }

@@ -20,8 +20,12 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(20);
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+    private int _activeWatches;
 
     public string Name => "cluster";
+
+    /// <summary>WatchAsync streams open now: shows that a cancelled or timed-out watch was let go.</summary>
+    public int ActiveWatches => Volatile.Read(ref _activeWatches);
 
     public async Task<JobRecord> SubmitAsync(JobSubmission submission, CancellationToken cancel)
     {
@@ -41,16 +45,18 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
         var reply = await node.Jobs.Ask<object>(new SubmitJob(id, submission.Name, yaml, [], $"job {id}", global::Athanor.Telemetry.TraceParent.OfRequest(System.Diagnostics.Activity.Current)), AskTimeout, cancel);
         return reply switch
         {
-            JobRecord job => Claimed(job, config.OutputDir),
+            JobRecord job => Claimed(job, config.OutputDir, submission.Notes),
             // The coordinator's own check of the config (a client mistake): INVALID_ARGUMENT, not INTERNAL.
             SubmitRejected rejected => throw new Athanor.Node.Services.RequestValidationException("config", rejected.Reason),
             _ => throw new InvalidOperationException($"unexpected reply {reply.GetType().Name}"),
         };
     }
 
-    private static JobRecord Claimed(JobRecord job, string outputDir)
+    private JobRecord Claimed(JobRecord job, string outputDir, IReadOnlyList<string> notes)
     {
         OutputDirClaim.Claim(outputDir, job.Id);
+        // What validation noted (e.g. how a relative path resolved) goes into the job's log: job-level lines (attempt 0).
+        foreach (var note in notes) node.Jobs.Tell(new ReportLog(job.Id, 0, note));
         return job;
     }
 
@@ -87,17 +93,25 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
     {
         await View(jobId, cancel); // NotFound before anything is streamed
         long next = Math.Max(1, fromSequence);
-        while (true)
+        Interlocked.Increment(ref _activeWatches);
+        try
         {
-            var page = await node.Jobs.Ask<JobEventsPage>(new GetJobEvents(jobId, next), AskTimeout, cancel);
-            foreach (var e in page.Events)
+            while (true)
             {
-                yield return ToEvent(jobId, e);
-                next = e.Sequence + 1;
+                var page = await node.Jobs.Ask<JobEventsPage>(new GetJobEvents(jobId, next), AskTimeout, cancel);
+                foreach (var e in page.Events)
+                {
+                    yield return ToEvent(jobId, e);
+                    next = e.Sequence + 1;
+                }
+                if (!follow || (page.Final && page.Events.Length == 0)) yield break;
+                if (page.Final) continue; // drain what is left, then end
+                await Task.Delay(250, cancel);
             }
-            if (!follow || (page.Final && page.Events.Length == 0)) yield break;
-            if (page.Final) continue; // drain what is left, then end
-            await Task.Delay(250, cancel);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _activeWatches);
         }
     }
 
@@ -126,7 +140,7 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
         var oldest = cluster.State.Members.Where(m => m.HasRole("coordinator") && m.Status == Akka.Cluster.MemberStatus.Up)
             .OrderBy(m => m, Akka.Cluster.Member.AgeOrdering).FirstOrDefault();
         return new ClusterSummary(nodes.Count, nodes.Count(n => n.Health == NodeHealthState.Healthy), counts,
-            oldest?.Address.ToString() ?? "(none)", Athanor.Node.Local.LocalJobBackend.Version, _startedAt, Name);
+            oldest?.Address.ToString() ?? "(none)", Athanor.Node.Hosting.NodeVersion.Text, _startedAt, Name);
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

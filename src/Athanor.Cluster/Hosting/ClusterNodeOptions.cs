@@ -51,8 +51,19 @@ public sealed record ClusterNodeOptions
     public bool UsesBootstrap => Discovery != "seeds";
     public int EffectiveRequiredContactPoints => RequiredContactPoints ?? (Discovery == "config" ? ContactPoints.Count : 2);
 
-    /// <summary>Akka's log level (DEBUG, INFO, WARNING, ERROR, OFF); the embedded node of `cluster train` keeps quiet.</summary>
+    public static readonly IReadOnlyList<string> LogLevels = ["DEBUG", "INFO", "WARNING", "ERROR"];
+
+    /// <summary>Akka's log level (DEBUG, INFO, WARNING, ERROR); the embedded node of `cluster train` keeps quiet.</summary>
     public string LogLevel { get; init; } = "INFO";
+
+    public Akka.Event.LogLevel AkkaLogLevel => LogLevel switch
+    {
+        "DEBUG" => Akka.Event.LogLevel.DebugLevel,
+        "INFO" => Akka.Event.LogLevel.InfoLevel,
+        "WARNING" => Akka.Event.LogLevel.WarningLevel,
+        "ERROR" => Akka.Event.LogLevel.ErrorLevel,
+        _ => throw new ArgumentException($"log level '{LogLevel}' is not valid; accepted: {string.Join(", ", LogLevels)}"),
+    };
 
     public bool IsCoordinator => Roles.Contains("coordinator");
     public bool IsWorker => Roles.Contains("worker");
@@ -91,6 +102,7 @@ public sealed record ClusterNodeOptions
     public ClusterNodeOptions Validated()
     {
         if (Port is < 0 or > 65535) throw new ArgumentException($"--port {Port} is out of range; accepted: 0 to 65535");
+        _ = AkkaLogLevel;
         foreach (var role in Roles)
             if (!KnownRoles.Contains(role)) throw new ArgumentException($"--roles: '{role}' is not a role; accepted: {string.Join(", ", KnownRoles)}");
         if (Roles.Count == 0) throw new ArgumentException("--roles is empty; accepted: coordinator, worker or both");

@@ -16,11 +16,13 @@ namespace Athanor.Cluster.Hosting;
 ///
 /// Why not Akka.Discovery.KubernetesApi: 1.5.73 is built against KubernetesClient 17.0.14 and the package feed
 /// serves 19.0.2, whose model constructors changed; its lookup fails with MissingMethodException (tried 2026-11-28).
-/// Its configuration section is akka.discovery.athanor-kubernetes (ClusterConfig writes it).
+/// Akka.Discovery creates it by the class named under akka.discovery.athanor-kubernetes; what it looks up comes in a
+/// <see cref="KubernetesPodDiscoverySetup"/> (BootstrapWiring adds both).
 /// </summary>
 public sealed class KubernetesPodDiscovery : ServiceDiscovery
 {
-    public const string ConfigPath = "akka.discovery.athanor-kubernetes";
+    /// <summary>The discovery method's name: bootstrap asks akka.discovery.athanor-kubernetes.</summary>
+    public const string MethodName = "athanor-kubernetes";
     public const string InPodDirectory = "/var/run/secrets/kubernetes.io/serviceaccount";
 
     private readonly ILoggingAdapter _log;
@@ -35,11 +37,12 @@ public sealed class KubernetesPodDiscovery : ServiceDiscovery
     public KubernetesPodDiscovery(ExtendedActorSystem system)
     {
         _log = Logging.GetLogger(system, this);
-        var config = system.Settings.Config.GetConfig(ConfigPath);
-        _labelSelector = config.GetString("pod-label-selector", "");
-        _namespace = config.GetString("pod-namespace", "") is { Length: > 0 } ns ? ns : null;
-        _caPath = config.GetString("api-ca-path", Path.Combine(InPodDirectory, "ca.crt"));
-        _tokenPath = config.GetString("api-token-path", Path.Combine(InPodDirectory, "token"));
+        var setup = system.Settings.Setup.Get<KubernetesPodDiscoverySetup>();
+        if (!setup.HasValue) throw new InvalidOperationException("kubernetes discovery: the actor system has no KubernetesPodDiscoverySetup (BootstrapWiring adds it)");
+        _labelSelector = setup.Value.LabelSelector;
+        _namespace = setup.Value.Namespace is { Length: > 0 } ns ? ns : null;
+        _caPath = setup.Value.CaPath ?? Path.Combine(InPodDirectory, "ca.crt");
+        _tokenPath = setup.Value.TokenPath ?? Path.Combine(InPodDirectory, "token");
         _apiHost = Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST") ?? "";
         _apiPort = Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_PORT") ?? "443";
         _http = new HttpClient(new SocketsHttpHandler { SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = TrustsOnlyTheClusterCa } });

@@ -3,8 +3,8 @@ namespace Athanor.Node.Backend;
 /// <summary>
 /// Where jobs run: the seam between the gRPC services and the runtime. The services validate requests
 /// (keys, values, paths) and hand over a ready <see cref="JobSubmission"/>; a backend queues, runs and
-/// reports jobs. Today <see cref="Local.LocalJobBackend"/> runs them in this process one at a time; the
-/// cluster backend (actors on many nodes) implements the same contract.
+/// reports jobs. Its one implementation is the cluster's (Athanor.Cluster's ClusterJobBackend: job entities, a
+/// coordinator and rank runners), behind `cluster node` and, as a cluster of one member, `cluster serve`.
 /// </summary>
 /// <remarks>
 /// Contract, for every implementation:

@@ -1,6 +1,5 @@
 using System.Net;
 using Athanor.Node.Backend;
-using Athanor.Node.Local;
 using Athanor.Node.Security;
 using Athanor.Node.Services;
 using Microsoft.AspNetCore.Builder;
@@ -24,14 +23,12 @@ namespace Athanor.Node.Hosting;
 public sealed class NodeHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly bool _ownsBackend;
     private bool _disposed;
 
-    private NodeHost(WebApplication app, IJobBackend backend, bool ownsBackend, bool tls)
+    private NodeHost(WebApplication app, IJobBackend backend, bool tls)
     {
         _app = app;
         Backend = backend;
-        _ownsBackend = ownsBackend;
         UsesTls = tls;
     }
 
@@ -42,27 +39,16 @@ public sealed class NodeHost : IAsyncDisposable
     /// <summary>Where clients reach the server, e.g. http://127.0.0.1:50051 (known after <see cref="StartAsync"/>).</summary>
     public Uri Address { get; private set; } = new("http://unstarted");
 
-    /// <summary>
-    /// Builds a host from <paramref name="options"/>; throws ArgumentException with a one-line message for
-    /// bad options (missing token, roots that do not exist, unreadable certificates).
-    /// </summary>
-    /// <param name="backend">Runs the jobs; null = a new <see cref="LocalJobBackend"/> the host owns and disposes.</param>
-    public static NodeHost Build(NodeOptions options, IJobBackend? backend = null)
-    {
-        var token = options.Token is not null ? new BearerToken(options.Token)
-            : options.TokenFile is not null ? BearerToken.FromFile(options.TokenFile)
-            : throw new ArgumentException("a bearer token is required: --token-file FILE (a file holding a random secret, e.g. `openssl rand -hex 32`)");
-        var paths = new PathPolicy(options.DataRoots, options.OutputRoot);
-        if (!IPAddress.TryParse(options.ListenAddress, out var listenAddress))
-            throw new ArgumentException($"listen address '{options.ListenAddress}' is not an IP address; accepted e.g. 127.0.0.1, 0.0.0.0, ::");
-        if (options.GrpcPort is < 0 or > 65535) throw new ArgumentException($"gRPC port {options.GrpcPort} is out of range; accepted: 0 (any free port) to 65535");
-        if ((options.TlsCertificateFile is null) != (options.TlsKeyFile is null))
-            throw new ArgumentException("TLS needs both a certificate and its key (--tls-cert and --tls-key)");
-        if (options.TlsClientCaFile is not null && options.TlsCertificateFile is null)
-            throw new ArgumentException("mutual TLS (--client-ca) needs TLS (--tls-cert and --tls-key)");
-        var certificate = options.TlsCertificateFile is null ? null : TlsFiles.LoadServerCertificate(options.TlsCertificateFile, options.TlsKeyFile!);
-        var clientCas = options.TlsClientCaFile is null ? null : TlsFiles.LoadCertificates(options.TlsClientCaFile, "client CA file");
+    /// <summary>Checks <paramref name="options"/> as <see cref="Build"/> does, before a caller creates anything for the host.</summary>
+    public static void Check(NodeOptions options) => Checked(options);
 
+    /// <summary>
+    /// Builds a host from <paramref name="options"/> over <paramref name="backend"/>, which the caller owns; throws
+    /// ArgumentException with a one-line message for bad options (missing token, roots that do not exist, unreadable certificates).
+    /// </summary>
+    public static NodeHost Build(NodeOptions options, IJobBackend backend)
+    {
+        var (token, paths, listenAddress, certificate, clientCas) = Checked(options);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "athanor-node" });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
@@ -82,8 +68,6 @@ public sealed class NodeHost : IAsyncDisposable
             });
         });
 
-        bool owns = backend is null;
-        backend ??= new LocalJobBackend();
         var services = builder.Services;
         services.AddSingleton(backend);
         services.AddSingleton(token);
@@ -105,7 +89,26 @@ public sealed class NodeHost : IAsyncDisposable
         app.MapGrpcService<ClusterGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
-        return new NodeHost(app, backend, owns, certificate is not null);
+        return new NodeHost(app, backend, certificate is not null);
+    }
+
+    private static (BearerToken Token, PathPolicy Paths, IPAddress Listen, System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate,
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? ClientCas) Checked(NodeOptions options)
+    {
+        var token = options.Token is not null ? new BearerToken(options.Token)
+            : options.TokenFile is not null ? BearerToken.FromFile(options.TokenFile)
+            : throw new ArgumentException("a bearer token is required: --token-file FILE (a file holding a random secret, e.g. `openssl rand -hex 32`)");
+        var paths = new PathPolicy(options.DataRoots, options.OutputRoot, options.ReservedOutputFolders);
+        if (!IPAddress.TryParse(options.ListenAddress, out var listenAddress))
+            throw new ArgumentException($"listen address '{options.ListenAddress}' is not an IP address; accepted e.g. 127.0.0.1, 0.0.0.0, ::");
+        if (options.GrpcPort is < 0 or > 65535) throw new ArgumentException($"gRPC port {options.GrpcPort} is out of range; accepted: 0 (any free port) to 65535");
+        if ((options.TlsCertificateFile is null) != (options.TlsKeyFile is null))
+            throw new ArgumentException("TLS needs both a certificate and its key (--tls-cert and --tls-key)");
+        if (options.TlsClientCaFile is not null && options.TlsCertificateFile is null)
+            throw new ArgumentException("mutual TLS (--client-ca) needs TLS (--tls-cert and --tls-key)");
+        var certificate = options.TlsCertificateFile is null ? null : TlsFiles.LoadServerCertificate(options.TlsCertificateFile, options.TlsKeyFile!);
+        var clientCas = options.TlsClientCaFile is null ? null : TlsFiles.LoadCertificates(options.TlsClientCaFile, "client CA file");
+        return (token, paths, listenAddress, certificate, clientCas);
     }
 
     public async Task StartAsync(CancellationToken cancel = default)
@@ -113,13 +116,12 @@ public sealed class NodeHost : IAsyncDisposable
         await _app.StartAsync(cancel).ConfigureAwait(false);
         var bound = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Address = new Uri(bound);
-        if (Backend is LocalJobBackend local) local.Address = Address.ToString().TrimEnd('/');
     }
 
     /// <summary>Completes when the host stops (or <paramref name="cancel"/> fires).</summary>
     public Task WaitForShutdownAsync(CancellationToken cancel) => _app.WaitForShutdownAsync(cancel);
 
-    /// <summary>Stops listening (open watches end), then stops the backend if the host created it.</summary>
+    /// <summary>Stops listening (open watches end); the backend is its owner's to stop.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_disposed) return;
@@ -130,6 +132,5 @@ public sealed class NodeHost : IAsyncDisposable
         }
         catch (InvalidOperationException) { } // never started
         await _app.DisposeAsync().ConfigureAwait(false);
-        if (_ownsBackend) await Backend.DisposeAsync().ConfigureAwait(false);
     }
 }

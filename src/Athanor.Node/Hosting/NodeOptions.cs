@@ -1,7 +1,7 @@
 namespace Athanor.Node.Hosting;
 
 /// <summary>How a node's gRPC server listens, authenticates and which files its jobs may touch.</summary>
-public sealed class NodeOptions
+public sealed record NodeOptions
 {
     /// <summary>The gRPC port; 0 picks a free one (see <see cref="NodeHost.Address"/>).</summary>
     public int GrpcPort { get; init; } = 50051;
@@ -20,6 +20,9 @@ public sealed class NodeOptions
 
     /// <summary>The folder under which jobs write their output_dir (jobs may read it too: adapters, checkpoints).</summary>
     public string OutputRoot { get; init; } = "";
+
+    /// <summary>Folders under <see cref="OutputRoot"/> (relative names) the server keeps for itself (`cluster serve`'s journal): no job path may point into them.</summary>
+    public IReadOnlyList<string> ReservedOutputFolders { get; init; } = [];
 
     /// <summary>PEM certificate chain of the server; with <see cref="TlsKeyFile"/> it turns TLS on.</summary>
     public string? TlsCertificateFile { get; init; }

@@ -19,12 +19,14 @@ public sealed class PathNotAllowedException(string key, string message) : Except
 /// </summary>
 public sealed class PathPolicy
 {
-    public PathPolicy(IReadOnlyList<string> dataRoots, string outputRoot)
+    /// <param name="reservedOutputFolders">Folders under the output root (relative names) that the server keeps for itself: no job path may point into them.</param>
+    public PathPolicy(IReadOnlyList<string> dataRoots, string outputRoot, IReadOnlyList<string>? reservedOutputFolders = null)
     {
         if (dataRoots.Count == 0) throw new ArgumentException("at least one data root is needed (--data-root DIR): jobs read models and datasets only under it");
         DataRoots = dataRoots.Select(r => ExistingFolder(r, "data root")).Distinct().ToList();
         OutputRoot = ExistingFolder(outputRoot, "output root");
         AllRoots = [.. DataRoots, OutputRoot];
+        Reserved = (reservedOutputFolders ?? []).Select(name => Path.Combine(OutputRoot, name)).ToList();
     }
 
     public IReadOnlyList<string> DataRoots { get; }
@@ -35,6 +37,8 @@ public sealed class PathPolicy
     public string ReadBase => DataRoots[0];
 
     private IReadOnlyList<string> AllRoots { get; }
+
+    private IReadOnlyList<string> Reserved { get; }
 
     /// <summary>A resolver for one submission: the loader asks it for every path key before any file is touched.</summary>
     public CheckedJobPaths ForSubmission() => new(this);
@@ -62,6 +66,9 @@ public sealed class PathPolicy
             : DataRoots.Any(r => RealPath.IsUnder(full, r)) || RealPath.IsUnder(full, OutputRoot));
         if (!allowed)
             throw new PathNotAllowedException(key, $"{key}: {quoted}{(full != written ? $" (= {InputText.Shorten(full)})" : "")} is outside {Allowed(write)}");
+        if (Reserved.FirstOrDefault(r => RealPath.IsUnder(full, r)) is string reserved)
+            throw new PathNotAllowedException(key, $"{key}: {quoted} is inside {reserved}, which the server keeps its job journal in; " +
+                                                   $"accepted: any other folder under {OutputRoot}");
         note = Path.IsPathRooted(written) ? null : $"{key}: {quoted} resolved to {full}";
         return full;
     }

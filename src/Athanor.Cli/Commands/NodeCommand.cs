@@ -25,6 +25,8 @@ public sealed class NodeCommand : ICommand
                             [--grpc-port P] [--http-port P] [--listen IP] [--config FILE]
                             [--discovery seeds|config|kubernetes] [--contact-point HOST:HTTP-PORT]...
                             [--required-contact-points N] [--k8s-label-selector SEL] [--k8s-namespace NS]
+                            [--remoting-tls-cert PEM --remoting-tls-key PEM --remoting-tls-ca PEM]
+                            [--tls-cert PEM --tls-key PEM [--client-ca PEM]]
 
           --host IP         address other members and training peers reach this node at (default 127.0.0.1)
           --port P          Akka remoting port (default 4053)
@@ -55,6 +57,11 @@ public sealed class NodeCommand : ICommand
                             the job says (a node whose NVRTC or driver misbehaves). Ranks compare this in their
                             group fingerprint: a job with fused_kernels: true fails its attempt on a group that
                             mixes such a node with others, naming the nodes (docs/architecture.md)
+          --remoting-tls-cert PEM, --remoting-tls-key PEM, --remoting-tls-ca PEM  Akka remoting over mutual TLS:
+                            this member's certificate and key, and the cluster's CA; members accept only peers
+                            whose certificate chains to that CA (all three, on every member; docs/cluster.md)
+          --tls-cert PEM, --tls-key PEM  serve gRPC over TLS (clients use https://); --client-ca PEM: mutual TLS,
+                            clients must present a certificate of this CA
           --token-file F    the bearer token clients must send
           --data-root DIR   jobs may read only under these folders (repeatable)
           --output-root DIR jobs write only under this folder
@@ -92,6 +99,9 @@ public sealed class NodeCommand : ICommand
             TokenFile = settings.One("token-file") ?? throw new UsageException("cluster node: --token-file FILE is required (clients must send its token)"),
             DataRoots = settings.All("data-root") is { Count: > 0 } roots ? roots : throw new UsageException("cluster node: --data-root DIR is required"),
             OutputRoot = settings.One("output-root") ?? throw new UsageException("cluster node: --output-root DIR is required"),
+            TlsCertificateFile = settings.One("tls-cert"),
+            TlsKeyFile = settings.One("tls-key"),
+            TlsClientCaFile = settings.One("client-ca"),
         };
         int httpPort = settings.Int("http-port", -1, 0, 65535);
         NodeTelemetry telemetry;
@@ -121,7 +131,8 @@ public sealed class NodeCommand : ICommand
             await ClusterBootstrapping.StartAsync(node.System, clusterOptions);
             Console.WriteLine($"cluster node: bootstrapping through {clusterOptions.Discovery} discovery (contact point http://{clusterOptions.Host}:{httpPort}{ClusterBootstrapping.SeedNodesPath})");
         }
-        Console.WriteLine($"cluster node: member {node.Address} (roles {string.Join(",", clusterOptions.Roles)}, devices {clusterOptions.Devices})");
+        Console.WriteLine($"cluster node: member {node.Address} (roles {string.Join(",", clusterOptions.Roles)}, devices {clusterOptions.Devices}; " +
+            (clusterOptions.RemotingTls is null ? "remoting in plaintext" : "remoting over mutual TLS") + ")");
         MembershipWatch.Start(node.System, clusterOptions, Console.WriteLine);
         Console.WriteLine($"cluster node: gRPC on {grpc.Address.ToString().TrimEnd('/')}" + (health is null ? "" : $"; health on {health.Urls.First()}"));
         Console.WriteLine($"cluster node: telemetry: {telemetry.Summary()}");

@@ -7,14 +7,16 @@ namespace Athanor.Cli.Commands;
 /// The settings of `cluster node`, from three places in increasing precedence: a YAML file (--config),
 /// ATHANOR_NODE_* environment variables, and flags. Every key has the same name in all three
 /// (host, port, seed, roles, devices, fused-kernels, data-dir, journal, grpc-port, http-port, token-file, data-root, output-root, listen,
-/// and the discovery keys: discovery, contact-point, required-contact-points, k8s-*).
+/// the discovery keys: discovery, contact-point, required-contact-points, k8s-*; remoting TLS: remoting-tls-cert,
+/// remoting-tls-key, remoting-tls-ca; gRPC TLS: tls-cert, tls-key, client-ca).
 /// </summary>
 public sealed class NodeSettings
 {
     public static readonly IReadOnlyList<string> ValueKeys =
         ["host", "port", "seed", "roles", "devices", "fused-kernels", "data-dir", "journal", "grpc-port", "http-port", "token-file", "data-root", "output-root", "listen", "config",
          "discovery", "contact-point", "required-contact-points", "k8s-label-selector", "k8s-namespace", "k8s-port-name",
-         "k8s-api-ca-path", "k8s-api-token-path"];
+         "k8s-api-ca-path", "k8s-api-token-path",
+         "remoting-tls-cert", "remoting-tls-key", "remoting-tls-ca", "tls-cert", "tls-key", "client-ca"];
     private static readonly HashSet<string> ListKeys = ["seed", "data-root", "contact-point"];
 
     private readonly Dictionary<string, List<string>> _values = [];
@@ -75,6 +77,12 @@ public sealed class NodeSettings
         var text => throw new UsageException($"cluster node: {key} '{text}' is not valid; accepted: true or false"),
     };
 
+    private RemotingTls? RemotingTlsOrExplain()
+    {
+        try { return RemotingTls.From(One("remoting-tls-cert"), One("remoting-tls-key"), One("remoting-tls-ca")); }
+        catch (ArgumentException ex) { throw new UsageException("cluster node: " + ex.Message); }
+    }
+
     public ClusterNodeOptions ToClusterOptions() => new()
     {
         Host = One("host") ?? "127.0.0.1",
@@ -83,6 +91,7 @@ public sealed class NodeSettings
         Roles = (One("roles") ?? "coordinator,worker").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         Devices = One("devices") ?? "cpu:1",
         FusedKernels = Bool("fused-kernels", true),
+        RemotingTls = RemotingTlsOrExplain(),
         DataDir = One("data-dir") ?? throw new UsageException("cluster node: --data-dir DIR is required (the node keeps its journal and state there)"),
         Journal = One("journal") ?? "sqlite",
         Discovery = One("discovery") ?? "seeds",

@@ -19,6 +19,8 @@ public sealed record ClusterNodeOptions
     public required string DataDir { get; init; }
     /// <summary>false: no fused CUDA kernels run on this node whatever the job says (it enters each rank's group fingerprint).</summary>
     public bool FusedKernels { get; init; } = true;
+    /// <summary>Akka remoting over mutual TLS with the cluster's CA (--remoting-tls-*); null: plaintext remoting.</summary>
+    public RemotingTls? RemotingTls { get; init; }
     /// <summary>"sqlite" (DATA_DIR/journal.db), "sqlite:PATH", or "postgres:CONNECTION-STRING".</summary>
     public string Journal { get; init; } = "sqlite";
     /// <summary>How long the survivors wait before downing an unreachable node (Split Brain Resolver's stable-after).</summary>
@@ -49,6 +51,8 @@ public sealed record ClusterNodeOptions
     public TimeSpan BootstrapStableMargin { get; init; } = TimeSpan.FromSeconds(5);
 
     public bool UsesBootstrap => Discovery != "seeds";
+    /// <summary>The scheme of member addresses: Akka names remoting over TLS akka.ssl.tcp, so a plaintext node cannot even address a TLS member.</summary>
+    public string RemotingProtocol => RemotingTls is null ? "akka.tcp" : "akka.ssl.tcp";
     public int EffectiveRequiredContactPoints => RequiredContactPoints ?? (Discovery == "config" ? ContactPoints.Count : 2);
 
     public static readonly IReadOnlyList<string> LogLevels = ["DEBUG", "INFO", "WARNING", "ERROR"];
@@ -109,6 +113,7 @@ public sealed record ClusterNodeOptions
         foreach (var seed in Seeds)
             if (!TryParseHostPort(seed, out _, out _)) throw new ArgumentException($"--seed '{seed}' is not HOST:PORT");
         ValidateDiscovery();
+        _ = RemotingTls?.Load(); // unreadable or mismatched certificate files stop the node here, naming the file
         if (IsWorker) ParseDevices();
         ParseJournal();
         try

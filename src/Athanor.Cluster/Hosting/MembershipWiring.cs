@@ -12,10 +12,10 @@ public static class MembershipWiring
     public const int MaxFrameBytes = 4 * 1024 * 1024;
 
     public static AkkaConfigurationBuilder WithMembership(this AkkaConfigurationBuilder akka, ClusterNodeOptions o) => akka
-        .WithRemoting(new RemoteOptions { HostName = o.Host, PublicHostName = o.Host, Port = o.Port, MaxFrameSize = MaxFrameBytes })
+        .WithRemoting(Remoting(o))
         .WithClustering(new ClusterOptions
         {
-            SeedNodes = o.Seeds.Select(s => $"akka.tcp://{ClusterNodeOptions.SystemName}@{s}").ToArray(),
+            SeedNodes = o.Seeds.Select(s => $"{o.RemotingProtocol}://{ClusterNodeOptions.SystemName}@{s}").ToArray(),
             Roles = o.Roles.ToArray(),
             MinimumNumberOfMembers = 1,
             // The survivors of a partition are the majority; its stable-after is the node's DowningStableAfter (SettingsWithoutBuilder).
@@ -28,4 +28,16 @@ public static class MembershipWiring
             },
         })
         .AddHocon(SettingsWithoutBuilder.For(o), HoconAddMode.Prepend);
+
+    private static RemoteOptions Remoting(ClusterNodeOptions o)
+    {
+        var remoting = new RemoteOptions { HostName = o.Host, PublicHostName = o.Host, Port = o.Port, MaxFrameSize = MaxFrameBytes };
+        if (o.RemotingTls is { } tls)
+        {
+            // Mutual TLS: only holders of a certificate of the cluster's CA can connect, join or send anything.
+            remoting.EnableSsl = true;
+            remoting.Ssl = tls.Load();
+        }
+        return remoting;
+    }
 }

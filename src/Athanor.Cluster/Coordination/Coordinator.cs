@@ -247,9 +247,10 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         if (a.Formed || a.Endpoints.Any(e => e is null)) return;
         a.Formed = true;
         var endpoints = a.Endpoints.Select(e => e!).ToArray();
+        var rankNodes = a.Placement.OrderBy(p => p.Rank).Select(p => p.NodeAddress).ToArray();
         foreach (var p in a.Placement)
             if (_nodes.TryGetValue(p.NodeAddress, out var node))
-                node.Agent.Tell(new FormGroup(m.JobId, m.Attempt, endpoints));
+                node.Agent.Tell(new FormGroup(m.JobId, m.Attempt, endpoints, rankNodes));
     }
 
     private void OnRankEnded(RankEnded m)

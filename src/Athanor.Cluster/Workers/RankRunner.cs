@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Event;
 using Athanor.Checkpoints.Safetensors;
 using Athanor.Cluster.Jobs;
@@ -44,6 +45,8 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
     private readonly RankBringUp _bringUp = new();
     private readonly bool _nodeRunsFusedKernels;
     private readonly KernelPlanner _kernels = new(); // this rank's GPU kernel plan, measured once per attempt
+    /// <summary>The cluster address of each rank's node (from FormGroup).</summary>
+    private string[] _rankNodes = [];
 
     public RankRunner(StartRank start, string slotDevice, string nodeAddress, string host, IActorRef coordinator, IActorRef jobs, TimeSpan formTimeout,
         bool nodeRunsFusedKernels = true)
@@ -57,6 +60,8 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
         _jobs = jobs;
         _formTimeout = formTimeout;
         Receive<FormGroup>(OnForm);
+        Receive<ClusterEvent.MemberRemoved>(OnMemberRemoved);
+        Receive<ClusterEvent.CurrentClusterState>(_ => { });
         Receive<StopRank>(OnStop);
         Receive<Finished>(OnFinished);
         Receive<Heartbeat>(_ =>
@@ -96,6 +101,8 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        if (_rankNodes.Length > 0 && Context.System is ExtendedActorSystem { Provider: IClusterActorRefProvider })
+            Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
         _stop.Cancel();
         _connection?.Abort("rank stopped");
         // Not started: nobody else will close it. Started: the training thread disposes it when it ends.
@@ -114,6 +121,11 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
     private void OnForm(FormGroup m)
     {
         if (m.Attempt != _start.Attempt || _thread is not null) return;
+        _rankNodes = m.RankNodes ?? [];
+        // A peer's node removed from the cluster (downed by the split-brain resolver, or gone) takes its ranks with it:
+        // abort the group now instead of waiting out the collective's timeout, and say which node it was.
+        if (_rankNodes.Length > 0 && Context.System is ExtendedActorSystem { Provider: IClusterActorRefProvider })
+            Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, typeof(ClusterEvent.MemberRemoved));
         var endpoints = m.Endpoints.Select(IPEndPoint.Parse).ToArray();
         var self = Self;
         var connection = _connection!;
@@ -123,6 +135,19 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
             self.Tell(new Finished(outcome, reason));
         }) { Name = $"train-{_start.JobId}-a{_start.Attempt}-r{_start.Rank}", IsBackground = true };
         _thread.Start();
+    }
+
+    private void OnMemberRemoved(ClusterEvent.MemberRemoved m)
+    {
+        var address = m.Member.Address.ToString();
+        if (address == _nodeAddress) return;
+        var ranks = Enumerable.Range(0, _rankNodes.Length).Where(r => _rankNodes[r] == address).ToList();
+        if (ranks.Count == 0) return;
+        var how = m.PreviousStatus == MemberStatus.Down ? "was downed and removed from the cluster" : "left the cluster";
+        var reason = $"node {address} (rank {string.Join(", ", ranks)}) {how}";
+        _log.Warning("job {0} rank {1}: aborting the group: {2}", _start.JobId, _start.Rank, reason);
+        _connection?.Abort(reason);
+        _stop.Cancel();
     }
 
     private void OnStop(StopRank m)

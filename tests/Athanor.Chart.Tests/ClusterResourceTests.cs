@@ -131,7 +131,7 @@ public sealed class ClusterResourceTests
             var labels = Manifest.Strings(m.Map("metadata.labels"));
             Assert.Equal("team-a", labels["app.kubernetes.io/instance"]);
             Assert.Equal("Helm", labels["app.kubernetes.io/managed-by"]);
-            Assert.Equal("athanor-0.2.0", labels["helm.sh/chart"]);
+            Assert.Equal("athanor-0.3.0", labels["helm.sh/chart"]);
             Assert.Matches("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", m.Name);
         }
     }

@@ -12,7 +12,8 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 # npm ci of the validator when its packages are missing (npm itself may come from apt below).
 install_validator() {
   local dir="$repo/tests/Athanor.Chart.Tests/validator"
-  [ -f "$dir/node_modules/kubernetes-models/package.json" ] && [ -f "$dir/node_modules/@kubernetes-models/prometheus-operator/package.json" ] && return 0
+  [ -f "$dir/node_modules/kubernetes-models/package.json" ] && [ -f "$dir/node_modules/@kubernetes-models/prometheus-operator/package.json" ] \
+    && [ -f "$dir/node_modules/@kubernetes-models/cert-manager/package.json" ] && return 0
   echo "installing the chart validator: npm ci in $dir"
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 }

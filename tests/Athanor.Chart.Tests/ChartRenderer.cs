@@ -27,6 +27,18 @@ internal static class ChartRenderer
         return Rendered.Parse(output);
     }
 
+    /// <summary>
+    /// Renders as `helm upgrade` against a cluster that holds <paramref name="existingObjects"/> (YAML documents, e.g. an
+    /// earlier render's Secret): the chart's lookup finds them.
+    /// </summary>
+    public static Rendered RenderUpgrade(string valuesYaml, string existingObjects, string release = "demo", string ns = "ml")
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"athanor-existing-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, existingObjects);
+        try { return Rendered.Parse(Run(valuesYaml, ["-name", release, "-namespace", ns, "-existing", file])); }
+        finally { File.Delete(file); }
+    }
+
     /// <summary>Renders with values files given by path, later files winning (as `helm template -f A -f B`).</summary>
     public static Rendered RenderFiles(IEnumerable<string> valuesFiles, string release = "demo", string ns = "ml")
     {

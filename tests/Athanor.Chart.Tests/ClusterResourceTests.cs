@@ -30,7 +30,7 @@ public sealed class ClusterResourceTests
     [Fact]
     public void The_grpc_service_routes_to_the_job_service_port()
     {
-        var r = ChartRenderer.Render(ChartValues.JournalSecret + "\nservice:\n  type: LoadBalancer\n  port: 443\nnode:\n  grpcPort: 50052\n");
+        var r = ChartRenderer.Render(ChartValues.JournalSecret + "\nservice:\n  type: LoadBalancer\n  port: 443\nnode:\n  grpcPort: 50052\ntls:\n  grpc:\n    enabled: true\n    existingSecret: grpc-cert\n");
         var grpc = r.All("Service").Single(s => s.Name == "demo-athanor");
         Assert.Equal("LoadBalancer", grpc.Text("spec.type"));
         var port = (YamlMappingNode)grpc.List("spec.ports").Single();
@@ -122,15 +122,16 @@ public sealed class ClusterResourceTests
     public void Every_object_is_in_the_release_namespace_with_the_common_labels()
     {
         var r = ChartRenderer.Render(ChartValues.GpuPool, release: "team-a", ns: "llm");
-        // ConfigMap, NetworkPolicy, PVC, PDB, Role, RoleBinding, token Secret, two Services, ServiceAccount, ServiceMonitor, StatefulSet.
-        Assert.Equal(12, r.Manifests.Count);
+        // ConfigMap, NetworkPolicy, PVC, PDB, Role, RoleBinding, token and remoting certificate Secrets, two Services,
+        // ServiceAccount, ServiceMonitor, StatefulSet.
+        Assert.Equal(13, r.Manifests.Count);
         foreach (var m in r.Manifests)
         {
             Assert.Equal("llm", m.Text("metadata.namespace"));
             var labels = Manifest.Strings(m.Map("metadata.labels"));
             Assert.Equal("team-a", labels["app.kubernetes.io/instance"]);
             Assert.Equal("Helm", labels["app.kubernetes.io/managed-by"]);
-            Assert.Equal("athanor-0.2.0", labels["helm.sh/chart"]);
+            Assert.Equal("athanor-0.3.0", labels["helm.sh/chart"]);
             Assert.Matches("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", m.Name);
         }
     }

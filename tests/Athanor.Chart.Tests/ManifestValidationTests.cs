@@ -42,6 +42,7 @@ public sealed class ManifestValidationTests
         {
             "default-values.yaml", "gpu-infiniband-values.yaml", "postgres-journal-values.yaml", "loadbalancer-values.yaml",
             "long-release-name-values.yaml", "subchart-values.yaml", "dns-discovery-values.yaml", "admin-rbac-values.yaml",
+            "cert-manager-values.yaml",
         }, ValueSets.CiFiles().ToHashSet());
         Assert.NotEmpty(ValueSets.DocBlocks());
     }
@@ -64,6 +65,20 @@ public sealed class ManifestValidationTests
         var duplicate = ManifestValidator.Validate(good.Replace("              memory: 8Gi\n", "              memory: 8Gi\n              memory: 9Gi\n"));
         Assert.Equal(1, duplicate.Code);
         Assert.Contains("Map keys must be unique", duplicate.Output);
+    }
+
+    [Fact]
+    public void The_validator_checks_cert_manager_certificates_against_their_schema()
+    {
+        string good = ValueSets.RenderCi("cert-manager-values.yaml").Text;
+        var (code, output) = ManifestValidator.Validate(good);
+        Assert.True(code == 0, output);
+        Assert.Contains("@kubernetes-models/cert-manager", output);
+
+        var bad = ManifestValidator.Validate(good.Replace("    rotationPolicy: Always\n", "    rotationPolicy: Sometimes\n    size2: 4096\n"));
+        Assert.Equal(1, bad.Code);
+        Assert.Contains("Certificate demo-athanor-remoting: /spec/privateKey/rotationPolicy: must be equal to one of the allowed values", bad.Output);
+        Assert.Contains("Certificate demo-athanor-remoting: /spec/privateKey/size2: unknown field", bad.Output);
     }
 
     [Fact]

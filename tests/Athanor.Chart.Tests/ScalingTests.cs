@@ -5,13 +5,21 @@ public sealed class ScalingTests
 {
     private const string C = "spec.template.spec.containers.0.";
 
+    // Scaling is an upgrade of an installed release: its generated remoting certificates are found and kept (so is
+    // their checksum); one install's Secret serves every render here.
+    private static readonly Lazy<string> InstalledSecrets = new(() =>
+        ChartRenderer.Render(ChartValues.JournalSecret).Sources["athanor/templates/secret-remoting-tls.yaml"]);
+
+    private static string PodTemplate(string values) =>
+        Yaml.Dump(ChartRenderer.RenderUpgrade(values, InstalledSecrets.Value).One("StatefulSet").At("spec.template"));
+
     [Theory]
     [InlineData("kubernetes")]
     [InlineData("dns")]
     public void The_pod_template_is_the_same_for_every_replica_count_from_two_up(string discovery)
     {
         var templates = new[] { 2, 3, 5, 9, 64 }.Select(n =>
-            Yaml.Dump(ChartRenderer.Render($"{ChartValues.JournalSecret}\nreplicaCount: {n}\ndiscovery:\n  method: {discovery}\n").One("StatefulSet").At("spec.template"))).ToList();
+            PodTemplate($"{ChartValues.JournalSecret}\nreplicaCount: {n}\ndiscovery:\n  method: {discovery}\n")).ToList();
         Assert.All(templates, t => Assert.Equal(templates[0], t));
         Assert.DoesNotContain("ATHANOR_PEERS", templates[0]);
     }
@@ -20,9 +28,10 @@ public sealed class ScalingTests
     public void The_check_above_would_see_a_replica_dependent_template()
     {
         // From one member to several the founding quorum changes (1 -> 2): that one pod restarts, and the test sees it.
-        var one = Yaml.Dump(ChartRenderer.Render(ChartValues.JournalSecret + "\nreplicaCount: 1\n").One("StatefulSet").At("spec.template"));
-        var three = Yaml.Dump(ChartRenderer.Render(ChartValues.JournalSecret + "\nreplicaCount: 3\n").One("StatefulSet").At("spec.template"));
+        var one = PodTemplate(ChartValues.JournalSecret + "\nreplicaCount: 1\n");
+        var three = PodTemplate(ChartValues.JournalSecret + "\nreplicaCount: 3\n");
         Assert.NotEqual(one, three);
+        Assert.Equal(three, PodTemplate(ChartValues.JournalSecret + "\nreplicaCount: 3\n"));
     }
 
     [Fact]

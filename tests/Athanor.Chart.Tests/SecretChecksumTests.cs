@@ -1,6 +1,6 @@
 namespace Athanor.Chart.Tests;
 
-/// <summary>Issue 28, finding 9: a change to what the chart puts into its Secrets rolls the pods; nothing else does.</summary>
+/// <summary>Issue 28, finding 9: a change to what the chart puts into its Secrets (certificates included) rolls the pods; nothing else does.</summary>
 public sealed class SecretChecksumTests
 {
     private static Dictionary<string, string> Annotations(string values) =>
@@ -29,9 +29,21 @@ public sealed class SecretChecksumTests
     [Fact]
     public void A_generated_token_gives_the_same_checksum_on_every_render_and_scaling_changes_none()
     {
-        var first = Annotations(Journal);
-        var again = Annotations(Journal + "replicaCount: 7\n");
-        Assert.Equal(first, again);
+        var install = ChartRenderer.Render(Journal);
+        var first = Manifest.Strings(install.One("StatefulSet").Map("spec.template.metadata.annotations"));
+        // An upgrade finds the Secrets the install made (the generated remoting certificates among them).
+        var scaled = ChartRenderer.RenderUpgrade(Journal + "replicaCount: 7\n", install.Sources["athanor/templates/secret-remoting-tls.yaml"]);
+        Assert.Equal(first, Manifest.Strings(scaled.One("StatefulSet").Map("spec.template.metadata.annotations")));
         Assert.Matches("^[0-9a-f]{64}$", first["checksum/token"]);
+        Assert.Matches("^[0-9a-f]{64}$", first["checksum/remoting-tls"]);
+    }
+
+    [Fact]
+    public void New_remoting_certificates_change_only_the_remoting_checksum()
+    {
+        var first = Annotations(Journal);
+        var second = Annotations(Journal); // a new install: a new generated CA and member certificate
+        Assert.NotEqual(first["checksum/remoting-tls"], second["checksum/remoting-tls"]);
+        foreach (var key in first.Keys.Where(k => k != "checksum/remoting-tls")) Assert.Equal(first[key], second[key]);
     }
 }

@@ -22,6 +22,7 @@ public sealed class ValuesSchemaTests
     [InlineData("{}")]
     [InlineData(ChartValues.GpuPool)]
     [InlineData("node:\n  devices: cuda:0,1\n  roles: worker\npodDisruptionBudget:\n  maxUnavailable: 25%\ntelemetry:\n  otlpEndpoint: http://otel-collector.monitoring:4317\n")]
+    [InlineData("tls:\n  remoting:\n    certManager:\n      enabled: true\n      issuerRef: {name: internal-ca, kind: ClusterIssuer}\n  grpc:\n    enabled: true\n    existingSecret: grpc-cert\n    clientCa: {existingSecret: clients-ca}\n")]
     public void Defaults_and_sensible_overrides_are_accepted(string values)
     {
         var results = Evaluate(values);
@@ -50,6 +51,13 @@ public sealed class ValuesSchemaTests
     [InlineData("podDisruptionBudget:\n  maxUnavailable: 0", "/podDisruptionBudget/maxUnavailable")]
     [InlineData("telemetry:\n  otlpEndpoint: collector:4317", "/telemetry/otlpEndpoint")]
     [InlineData("resources:\n  requests:\n    memory: 8 gigs", "/resources/requests/memory")]
+    [InlineData("tls:\n  remoting:\n    enabled: \"yes\"", "/tls/remoting/enabled")]
+    [InlineData("tls:\n  remoting:\n    generated:\n      validityDays: 0", "/tls/remoting/generated/validityDays")]
+    [InlineData("tls:\n  remoting:\n    certManager:\n      issuerRef:\n        kind: Vault", "/tls/remoting/certManager/issuerRef/kind")]
+    [InlineData("tls:\n  remoting:\n    certManager:\n      duration: 90 days", "/tls/remoting/certManager/duration")]
+    [InlineData("tls:\n  grpc:\n    existingSecret: My_Secret", "/tls/grpc/existingSecret")]
+    [InlineData("tls:\n  grpc:\n    certManager:\n      dnsNames: [\"https://athanor.example.com\"]", "/tls/grpc/certManager/dnsNames/0")]
+    [InlineData("tls:\n  grpc:\n    clientCA: {}", "/tls/grpc/clientCA")]
     public void Bad_values_are_rejected_at_their_location(string values, string location)
     {
         var results = Evaluate(values);

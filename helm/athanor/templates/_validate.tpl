@@ -23,7 +23,39 @@ Included once, by statefulset.yaml.
 {{- fail (printf "resources.%s.%s=%v: GPUs are set by gpu.count (now %d), which fills both requests and limits; remove %s from resources.%s and set gpu.count instead" $kind $gpu (index $given $gpu) (int $.Values.gpu.count) $gpu $kind) }}
 {{- end }}
 {{- end }}
+{{- include "athanor.validateTls" . }}
 {{- if and .Values.rbac.create (not .Values.serviceAccount.create) (not .Values.serviceAccount.name) }}
 {{- fail "serviceAccount.name is empty with serviceAccount.create=false and rbac.create=true: the Role would be bound to the namespace's \"default\" service account, which every other pod there uses; name the account to bind (serviceAccount.name), or set rbac.create=false" }}
+{{- end }}
+{{- end }}
+
+{{/* The certificate settings: one source per Secret, an issuer for cert-manager, no token in plaintext beyond the cluster. */}}
+{{- define "athanor.validateTls" -}}
+{{- with .Values.tls.remoting }}
+{{- if and .enabled .existingSecret .certManager.enabled }}
+{{- fail (printf "tls.remoting: existingSecret=%s and certManager.enabled=true are two sources for one Secret; set one of them" .existingSecret) }}
+{{- end }}
+{{- if and .enabled .certManager.enabled (not .certManager.issuerRef.name) }}
+{{- fail "tls.remoting.certManager.issuerRef.name is empty: name the cert-manager Issuer or ClusterIssuer (a CA issuer, which puts ca.crt into the Secret) that signs the member certificate" }}
+{{- end }}
+{{- end }}
+{{- with .Values.tls.grpc }}
+{{- if .enabled }}
+{{- if and .existingSecret .certManager.enabled }}
+{{- fail (printf "tls.grpc: existingSecret=%s and certManager.enabled=true are two sources for one Secret; set one of them" .existingSecret) }}
+{{- end }}
+{{- if not (or .existingSecret .certManager.enabled) }}
+{{- fail "tls.grpc.enabled=true needs a certificate: set tls.grpc.existingSecret (a Secret with tls.crt and tls.key) or tls.grpc.certManager.enabled=true with an issuerRef" }}
+{{- end }}
+{{- if and .certManager.enabled (not .certManager.issuerRef.name) }}
+{{- fail "tls.grpc.certManager.issuerRef.name is empty: name the cert-manager Issuer or ClusterIssuer that signs the gRPC server certificate" }}
+{{- end }}
+{{- else if .clientCa.existingSecret }}
+{{- fail (printf "tls.grpc.clientCa.existingSecret=%s needs tls.grpc.enabled=true: client certificates are asked for only over TLS" .clientCa.existingSecret) }}
+{{- end }}
+{{- end }}
+{{- $type := .Values.service.type }}
+{{- if and (has $type (list "LoadBalancer" "NodePort")) (not .Values.tls.grpc.enabled) (not .Values.tls.grpc.allowPlaintext) }}
+{{- fail (printf "service.type=%s exposes gRPC beyond the cluster, and the bearer token would travel in plaintext: set tls.grpc.enabled=true (with tls.grpc.existingSecret or tls.grpc.certManager), or tls.grpc.allowPlaintext=true to accept plaintext on a network you trust" $type) }}
 {{- end }}
 {{- end }}

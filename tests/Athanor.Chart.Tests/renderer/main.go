@@ -4,7 +4,7 @@
 // subset) and built-in objects (.Values, .Release, .Chart, .Capabilities, .Template, .Files).
 // It mirrors Helm 3's pkg/engine; what it does not do is listed in ../README.md.
 //
-// usage: chartrender CHART_DIR [-name RELEASE] [-namespace NS] [-f values.yaml]... [-notes | -values]
+// usage: chartrender CHART_DIR [-name RELEASE] [-namespace NS] [-f values.yaml]... [-existing objects.yaml] [-notes | -values]
 // Output: every rendered template as "---\n# Source: CHART/templates/FILE\n" + content, in name order.
 package main
 
@@ -59,6 +59,7 @@ func main() {
 	namespace := flag.String("namespace", "default", "release namespace")
 	notes := flag.Bool("notes", false, "also render templates/NOTES.txt")
 	printValues := flag.Bool("values", false, "print the coalesced values as JSON (what Helm checks against values.schema.json) instead of rendering")
+	existingFile := flag.String("existing", "", "YAML documents of objects already in the cluster: lookup returns them and the render is an upgrade (as `helm upgrade` against a cluster holding them)")
 	var valueFiles multiFlag
 	flag.Var(&valueFiles, "f", "values file (repeatable; later files win)")
 	// Flags may come before or after the chart folder, as with helm.
@@ -89,7 +90,11 @@ func main() {
 		os.Stdout.Write(data)
 		return
 	}
-	out, err := render(positional[0], *name, *namespace, valueFiles, *notes)
+	existing, err := readObjects(*existingFile)
+	if err != nil {
+		fail(err)
+	}
+	out, err := render(positional[0], *name, *namespace, valueFiles, existing, *notes)
 	if err != nil {
 		fail(err)
 	}
@@ -111,6 +116,42 @@ func readYAML(file string) (map[string]interface{}, error) {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return m, nil
+}
+
+// readObjects reads the -existing file: Kubernetes objects as YAML documents separated by "---" lines; nil without a file.
+func readObjects(file string) ([]map[string]interface{}, error) {
+	if file == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var objects []map[string]interface{}
+	for _, doc := range strings.Split("\n"+string(data), "\n---") {
+		if strings.TrimSpace(doc) == "" {
+			continue
+		}
+		m := map[string]interface{}{}
+		if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		objects = append(objects, m)
+	}
+	return objects, nil
+}
+
+// lookupObject is Helm's lookup for a named object: the existing object with that apiVersion, kind, namespace and
+// name, or an empty map (what Helm returns for one not found, and for every lookup under `helm template`).
+func lookupObject(existing []map[string]interface{}, apiVersion, kind, namespace, name string) map[string]interface{} {
+	for _, o := range existing {
+		meta, _ := o["metadata"].(map[string]interface{})
+		if o["apiVersion"] == apiVersion && o["kind"] == kind && meta != nil && meta["name"] == name &&
+			(namespace == "" || meta["namespace"] == namespace) {
+			return o
+		}
+	}
+	return map[string]interface{}{}
 }
 
 // coalesce merges src over dst as Helm does for user values: maps merge deeply, a null deletes the key.
@@ -147,7 +188,7 @@ func loadValues(chartDir string, valueFiles []string) (map[string]interface{}, e
 	return values, nil
 }
 
-func render(chartDir, release, namespace string, valueFiles []string, withNotes bool) (string, error) {
+func render(chartDir, release, namespace string, valueFiles []string, existing []map[string]interface{}, withNotes bool) (string, error) {
 	meta, err := readYAML(filepath.Join(chartDir, "Chart.yaml"))
 	if err != nil {
 		return "", err
@@ -236,8 +277,8 @@ func render(chartDir, release, namespace string, valueFiles []string, withNotes 
 		}
 		return v, nil
 	}
-	funcs["lookup"] = func(string, string, string, string) (map[string]interface{}, error) {
-		return map[string]interface{}{}, nil // as `helm template`: no cluster to ask
+	funcs["lookup"] = func(apiVersion, kind, namespace, name string) (map[string]interface{}, error) {
+		return lookupObject(existing, apiVersion, kind, namespace, name), nil // without -existing, as `helm template`: no cluster to ask
 	}
 	funcs["include"] = func(name string, data interface{}) (string, error) {
 		if includedNames[name] > 1000 {
@@ -279,23 +320,30 @@ func render(chartDir, release, namespace string, valueFiles []string, withNotes 
 		KubeVersion: kubeVersion{Version: "v1.29.0", Major: "1", Minor: "29", GitVersion: "v1.29.0"},
 		APIVersions: versionSet{"v1", "apps/v1", "policy/v1", "rbac.authorization.k8s.io/v1", "monitoring.coreos.com/v1"},
 	}
+	// As Helm's engine: one top-level map and one .Release map for every template of the chart (only .Template
+	// changes), so a value a helper caches there (the generated certificates) is the same in every template.
+	upgrade := existing != nil
+	revision := 1
+	if upgrade {
+		revision = 2
+	}
+	top := map[string]interface{}{
+		"Values":       values,
+		"Chart":        chart,
+		"Capabilities": caps,
+		"Files":        other,
+		"Release": map[string]interface{}{
+			"Name": release, "Namespace": namespace, "Service": "Helm",
+			"IsInstall": !upgrade, "IsUpgrade": upgrade, "Revision": revision,
+		},
+	}
 	var out strings.Builder
 	for _, n := range names {
 		base := path.Base(n)
 		if strings.HasPrefix(base, "_") || (base == "NOTES.txt" && !withNotes) {
 			continue // partials define templates only; NOTES.txt is shown after install
 		}
-		top := map[string]interface{}{
-			"Values":       values,
-			"Chart":        chart,
-			"Capabilities": caps,
-			"Files":        other,
-			"Release": map[string]interface{}{
-				"Name": release, "Namespace": namespace, "Service": "Helm",
-				"IsInstall": true, "IsUpgrade": false, "Revision": 1,
-			},
-			"Template": map[string]interface{}{"Name": n, "BasePath": path.Join(chartName, "templates")},
-		}
+		top["Template"] = map[string]interface{}{"Name": n, "BasePath": path.Join(chartName, "templates")}
 		var buf bytes.Buffer
 		if err := root.ExecuteTemplate(&buf, n, top); err != nil {
 			return "", err

@@ -8,6 +8,8 @@
 //   - duplicate keys in a mapping (YAML parsers differ on which one wins);
 //   - names: metadata.name a DNS-1123 subdomain (a DNS-1035 label for a Service), label keys and values,
 //     and a StatefulSet name short enough for its pods' controller-revision-hash label (NAME-HASH, <= 63).
+// Custom resources are checked against their projects' CRD schemas as @kubernetes-models packages ship them: the
+// prometheus-operator's ServiceMonitor and cert-manager's Certificate (cert-manager.io/v1).
 // A kind it has no schema for is an error, not a pass.
 //
 // usage: node validate.mjs FILE...     prints one line per problem and a summary; exit 0 when none, 1 otherwise.
@@ -18,12 +20,14 @@ import { parseAllDocuments } from "yaml";
 const require = createRequire(import.meta.url);
 const modelsVersion = require("kubernetes-models/package.json").version;
 const operatorVersion = require("@kubernetes-models/prometheus-operator/package.json").version;
+const certManagerVersion = require("@kubernetes-models/cert-manager/package.json").version;
 
 // apiVersion + kind -> the module of its model (whose prototype's validate runs the generated schema).
 function modelModule(apiVersion, kind) {
   if (!/^[A-Za-z0-9]+$/.test(kind ?? "")) return null;
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
   if (group === "monitoring.coreos.com") return `@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`;
+  if (group === "cert-manager.io") return `@kubernetes-models/cert-manager/${group}/${version}/${kind}`;
   return group === "" ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`;
 }
 
@@ -122,5 +126,5 @@ for (const file of files) {
     }
   }
 }
-console.log(`${manifests} manifest(s) checked against kubernetes-models ${modelsVersion} and @kubernetes-models/prometheus-operator ${operatorVersion}: ${failures} problem(s)`);
+console.log(`${manifests} manifest(s) checked against kubernetes-models ${modelsVersion}, @kubernetes-models/prometheus-operator ${operatorVersion} and @kubernetes-models/cert-manager ${certManagerVersion}: ${failures} problem(s)`);
 process.exit(failures === 0 ? 0 : 1);

@@ -183,7 +183,7 @@ public sealed class CoordinatorProtocolTests(ITestOutputHelper output) : Protoco
         Assert.Equal(["10.0.0.1:7000", "10.0.0.2:7001"], formA.Endpoints);
         Assert.Equal(["10.0.0.1:7000", "10.0.0.2:7001"], Assert.Single(Sent<FormGroup>(b)).Endpoints);
         // Each rank's node, in rank order: a rank aborts its group when a peer's node leaves the cluster.
-        Assert.Equal([proposal.Placement.Single(p => p.Rank == 0).NodeAddress, proposal.Placement.Single(p => p.Rank == 1).NodeAddress], formA.RankNodes);
+        Assert.Equal([proposal.Placement.Single(p => p.Rank == 0).NodeAddress, proposal.Placement.Single(p => p.Rank == 1).NodeAddress], formA.RankNodes!);
         Assert.True(Assert.Single(Settle().Running).Formed);
     }
 

@@ -14,11 +14,23 @@ public sealed class RankConnection(TcpListener listener) : IDisposable
     private TcpListener? _listener = listener;
     private ICollective? _collective;
     private string? _abortReason;
+    private readonly ManualResetEventSlim _aborted = new();
 
     /// <summary>Why the rank was aborted; null while it was not.</summary>
     public string? AbortReason
     {
         get { lock (_gate) return _abortReason; }
+    }
+
+    /// <summary>
+    /// Training thread, after its collective failed on its own: a peer's failure usually reaches this rank first as a
+    /// broken socket, and the reason (a node downed, a peer's abort) a moment later as an abort. Waiting a little for it
+    /// lets the attempt's end say why, naming the node, instead of "receive from rank 0 failed".
+    /// </summary>
+    public string? AbortReasonWithin(TimeSpan wait)
+    {
+        _aborted.Wait(wait);
+        return AbortReason;
     }
 
     /// <summary>Training thread: the listener, for the ring to accept the previous rank on (the ring stops it when done).</summary>
@@ -67,6 +79,7 @@ public sealed class RankConnection(TcpListener listener) : IDisposable
             _abortReason ??= reason;
             (collective, listener, _listener) = (_collective, _listener, null);
         }
+        _aborted.Set();
         // Outside the lock: aborting wakes the training thread, which may publish or dispose next.
         collective?.Abort(reason);
         StopQuietly(listener); // a ring still accepting on it fails now instead of at its timeout

@@ -200,6 +200,9 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
     /// </summary>
     private static readonly TimeSpan NcclOperationTimeout = TimeSpan.FromMinutes(10);
 
+    /// <summary>How long a rank whose collective broke waits for the reason to arrive as an abort before reporting its own error.</summary>
+    private static readonly TimeSpan ReasonGrace = TimeSpan.FromSeconds(3);
+
     /// <summary>Runs on the training thread; returns how the attempt ended for this rank.</summary>
     private (AttemptOutcome, string) Train(IPEndPoint[] endpoints, RankConnection connection)
     {
@@ -265,7 +268,7 @@ public sealed class RankRunner : ReceiveActor, IWithTimers
                 return (AttemptOutcome.Completed, $"finished {result.Steps} steps");
             }
         }
-        catch (CollectiveException ex) { return (AttemptOutcome.Failed, connection.AbortReason ?? ex.Message); }
+        catch (CollectiveException ex) { return (AttemptOutcome.Failed, connection.AbortReasonWithin(ReasonGrace) ?? ex.Message); }
         // Not fatal: the job is fine, this group is not; the next attempt may be placed on nodes that agree.
         catch (GroupMismatchException ex) { return (AttemptOutcome.Failed, ex.Message); }
         catch (Exception ex) when (ex is ConfigException or JobException or ModelFormatException or DatasetException

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 
 namespace Athanor.Cluster.Tests.NetNamespaces;
@@ -90,6 +91,10 @@ public sealed class PartitionTests(ITestOutputHelper output)
             // ("receive from rank 0 failed"), or, when the job's shard lived on the cut-off node, the coordinator's answer to
             // the entity's check (which carries its reason). All four were seen; only some name the node (docs/cluster.md).
             Assert.True(logs.Contains("attempt 1 ended: Failed", StringComparison.Ordinal), "the job's history does not say the attempt ended:\n" + logs);
+            // A rank whose ring broke waits briefly for the reason (an abort quoting the coordinator or the node's removal)
+            // before reporting its own socket error, so the first report mostly names the lost node: printed, not asserted.
+            var ended = Regex.Match(logs, @"attempt 1 ended: Failed: [^\n]*").Value;
+            Report("worker cut", $"{ended} (names the lost node: {ended.Contains(n3.Address, StringComparison.Ordinal)})");
             Assert.True(stepAtCut - lastCheckpointBefore <= 5);
             Assert.Equal("Cancelled", (string?)Cancel(c, n1, id)["state"]);
             Assert.True(cutAt < downedAt);
@@ -124,6 +129,11 @@ public sealed class PartitionTests(ITestOutputHelper output)
             var writers = fence.Select(w => w.Coordinator).Aggregate(new List<string>(), (runs, w) => { if (runs.Count == 0 || runs[^1] != w) runs.Add(w); return runs; });
             Report("coordinator cut", $"cut at step {stepAtCut}; the old coordinator exited {exited.TotalSeconds:F1} s after the cut; the job re-formed by the " +
                 $"new coordinator on {LabCluster.Int(resumed, "world_size")} workers {reformed.TotalSeconds:F1} s after the cut; fence writers in order: {string.Join(" -> ", writers)}");
+            var history = c.Client.Run(n2.Server, "logs", id).Output;
+            Assert.Contains("attempt 1 ended: Failed", history);
+            // Whether the first report named the lost node (docs/cluster.md records how often it did): printed, not asserted.
+            var ended = Regex.Match(history, @"attempt 1 ended: Failed: [^\n]*").Value;
+            Report("coordinator cut", $"{ended} (names the lost node: {ended.Contains(n1.Address, StringComparison.Ordinal)})");
             Assert.Equal([n1.Address, n2.Address], writers);
             Assert.All(fence.Where(w => w.Coordinator == n1.Address), w => Assert.True(w.TimeUtc < downedAt, $"n1 wrote the fence at {w.TimeUtc:O}, after it was downed at {downedAt:O}"));
             Assert.Equal("Cancelled", (string?)Cancel(c, n2, id)["state"]);

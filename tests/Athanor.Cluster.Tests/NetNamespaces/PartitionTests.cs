@@ -125,7 +125,10 @@ public sealed class PartitionTests(ITestOutputHelper output)
             Assert.Contains($"coordinator started on {n2.Address}", n2.Output);
 
             // Exactly one writer at a time: the fence's writes go from n1 to n2 once, and n1 wrote nothing after it was downed.
+            // The new coordinator writes the fence on its first fence tick; the job may re-form before that.
             var fence = FenceHistory.Read(Path.Combine(c.Folders.Root, "journal.db"));
+            for (var wait = Stopwatch.StartNew(); !fence.Any(w => w.Coordinator == n2.Address) && wait.Elapsed < TimeSpan.FromSeconds(60); Thread.Sleep(500))
+                fence = FenceHistory.Read(Path.Combine(c.Folders.Root, "journal.db"));
             var writers = fence.Select(w => w.Coordinator).Aggregate(new List<string>(), (runs, w) => { if (runs.Count == 0 || runs[^1] != w) runs.Add(w); return runs; });
             Report("coordinator cut", $"cut at step {stepAtCut}; the old coordinator exited {exited.TotalSeconds:F1} s after the cut; the job re-formed by the " +
                 $"new coordinator on {LabCluster.Int(resumed, "world_size")} workers {reformed.TotalSeconds:F1} s after the cut; fence writers in order: {string.Join(" -> ", writers)}");

@@ -3,6 +3,7 @@
 #   bash bench/gpu/run.sh [memcheck] [selftest] [bench] [bench-variants] [lora8b] [ckpt] [memory] [train] [node]   (default: all)
 #   memcheck (first, and in every GPU session's first call): memory against the planner and the reference, fails beyond 15%
 #   bash bench/gpu/run.sh [scale-n] [kill] [13b-n]   (issue 10, on 4 or 8 GPUs: SCALE_PRESETS, SCALE_STAGES, SCALE_WORLDS narrow it)
+#   bash bench/gpu/run.sh [before-after]   (issue 21: the build before the redesign against this one, same GPU)
 #   bash bench/gpu/run.sh [kill1]   (one GPU: a node running the job is killed and the job moves to another node on the same GPU)
 #   bash bench/gpu/run.sh [nccl] [dp2] [quick2] [prefetch] [zero3-keep] [overlap] [scale] [dp2-7b] [dp2-memory] [train2] [top2] [top2-variants]   (2 GPUs; not in the default)
 # Runs `cluster doctor --selftest`, then Athanor's benchmark and the PyTorch reference back to back on the
@@ -155,6 +156,21 @@ for w in $what; do case $w in
     C=$C OUT=$OUT bash bench/gpu/top2-variants.sh ;;
   top2) # issue 11: a 65B LoRA and a 13B full fine-tune, ZeRO-3 over 2 GPUs, submitted to two `cluster node` processes (one per GPU)
     C=$C OUT=$OUT bash bench/gpu/top2.sh ;;
+  before-after) # issue 21: the build before the redesign (bench/pack/before.tar.xz from bench/gpu/pack-before.sh, its changed
+    # files over this build's) and this build, alternating on the same GPU, then the reference once per case
+    rm -rf /tmp/athanor-before && mkdir -p /tmp/athanor-before && cp -a /tmp/athanor/cluster /tmp/athanor-before/ && tar -xJf bench/pack/before.tar.xz -C /tmp/athanor-before
+    echo "before: commit $(cat bench/pack/BEFORE_COMMIT 2>/dev/null)" | tee -a "$OUT/results.txt"
+    for p in "1b-full|--preset 1b --device cuda --steps 15 --warmup 3|--preset 1b --steps 15 --warmup 3" \
+             "8b-lora16-ckpt-b2|--preset 8b --device cuda --lora-rank 16 --grad-ckpt --batch 2 --steps 8 --warmup 2|--preset 8b --lora-rank 16 --grad-ckpt --batch 2 --steps 8 --warmup 2"; do
+      IFS='|' read -r name ours theirs <<< "$p"
+      for round in 1 2; do for build in before after; do
+        exe=$C; [ $build = before ] && exe=/tmp/athanor-before/cluster/cluster
+        echo "== $name $build (round $round)" | tee -a "$OUT/results.txt"
+        timeout 240 $exe bench $ours > "$OUT/ba-$name-$build-$round.log" 2>&1; grep -E "RESULT|rror" "$OUT/ba-$name-$build-$round.log" | tail -2 | sed "s/^/$build    /" | tee -a "$OUT/results.txt"
+      done; done
+      echo "== $name reference" | tee -a "$OUT/results.txt"
+      timeout 240 $REF $theirs 2>&1 | grep RESULT | sed 's/^/reference /' | tee -a "$OUT/results.txt"
+    done ;;
   memory) # peak memory as max_memory_allocated measures it: caching off, device memory sampled (see docs/benchmarks.md)
     for p in "1b:--preset 1b" "8b-lora16-ckpt:--preset 8b --lora-rank 16 --grad-ckpt --batch 2"; do
       echo "== ${p%%:*} memory (PYTORCH_NO_CUDA_MEMORY_CACHING=1)" | tee -a "$OUT/results.txt"

@@ -13,8 +13,8 @@ namespace Athanor.Training;
 /// </summary>
 public sealed class LmHeadCrossEntropy : MultiTensorFunction<LmHeadCrossEntropy>
 {
-    /// <summary>fp32 logits of one chunk stay under this many elements (64M = 256 MB).</summary>
-    public const long ChunkElements = 64L << 20;
+    /// <summary>fp32 logits of one chunk stay under this many elements (LmHeadChunk: the planner prices the same).</summary>
+    public const long ChunkElements = LmHeadChunk.Elements;
 
     public override string Name => "AthanorLmHeadCrossEntropy";
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates NfcData.g.cs (the tables behind Athanor's managed NFC/NFD) from Python's unicodedata.
 .NET's string.Normalize is a no-op under InvariantGlobalization, which Athanor uses, hence our own tables.
-usage: python3 src/Athanor.Core/Tokenization/Unicode/generate_nfc_data.py"""
+usage: python3 src/Athanor.Foundation/Tokenization/Unicode/generate_nfc_data.py"""
 import os, sys, unicodedata
 
 ccc = []      # (code point, canonical combining class) for every non-zero class

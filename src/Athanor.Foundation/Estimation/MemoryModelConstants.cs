@@ -1,5 +1,3 @@
-using Athanor.Training;
-
 namespace Athanor.Estimation;
 
 /// <summary>
@@ -73,7 +71,7 @@ public sealed record MemoryModelConstants
     // ---- the chunked LM-head loss (Training/LmHeadCrossEntropy), which makes its gradients in forward ----
 
     /// <summary>Rows per chunk = this / vocab: the loss's own chunk size.</summary>
-    public double LossChunkElements { get; init; } = LmHeadCrossEntropy.ChunkElements;
+    public double LossChunkElements { get; init; } = Athanor.Training.LmHeadChunk.Elements;
     /// <summary>Per logit of one chunk at log-sum-exp: bf16 logits 2 + fp32 logits 4 + logsumexp's fp32 (x - max) 4.</summary>
     public double LossChunkBytesPerLogit { get; init; } = 10;
     /// <summary>Per logit later in the chunk: bf16 logits 2 + fp32 softmax-minus-one-hot (in place) 4 + its bf16 copy 2.</summary>

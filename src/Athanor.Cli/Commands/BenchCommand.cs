@@ -19,9 +19,9 @@ public sealed class BenchCommand : ICommand
           RESULT tokens_per_s_per_gpu=... mfu=... peak_mem_gib=... step_ms=... world=N preset=... ...
         The steps are a job's: the model is built and trained by the same code as `cluster train` (docs/benchmarks.md).
         On CUDA, libtorch comes from ATHANOR_LIBTORCH or the PyTorch that python3 imports. peak_mem_gib is the
-        peak of device memory above the start, sampled with PYTORCH_NO_CUDA_MEMORY_CACHING=1 (peak_source=
-        sampled-uncached: what torch.cuda.max_memory_allocated measures), else the device memory in use
-        (device_used_gib: tensors, the caching allocator's reserve and the CUDA context).
+        peak of device memory above the CUDA context, sampled while steps run: what the caching allocator held
+        (peak_source=sampled-reserved: torch.cuda.max_memory_reserved), or with PYTORCH_NO_CUDA_MEMORY_CACHING=1
+        what tensors held, rounded to the driver's pages (sampled-uncached); device_used_gib is all memory in use.
           --no-fused         plain libtorch ops instead of Athanor's fused kernels (the job key fused_kernels: false)
           --no-chunked-loss  full fp32 logits and libtorch's cross_entropy, as the reference does
           --world N          N data-parallel ranks in this process: one per GPU with --device cuda (NCCL

@@ -3,8 +3,10 @@ using System.Globalization;
 namespace Athanor.Benchmarks;
 
 /// <summary>
-/// What a benchmark measured. PeakMemGib is comparable with the reference's torch.cuda.max_memory_allocated when
-/// PeakSource is sampled-uncached; DeviceUsedGib is cudaMemGetInfo's "in use" (tensors, the caching allocator's
+/// What a benchmark measured. PeakMemGib is device memory sampled above the CUDA context: with PeakSource
+/// sampled-reserved (caching on) it is the reference's torch.cuda.max_memory_reserved, an upper bound of the tensors'
+/// peak; with sampled-uncached (PYTORCH_NO_CUDA_MEMORY_CACHING=1) the tensors' peak rounded to the driver's pages,
+/// near max_memory_allocated when tensors are large, above it when there are thousands of small ones; DeviceUsedGib is cudaMemGetInfo's "in use" (tensors, the caching allocator's
 /// reserve and the CUDA context), the figure that decides whether a job fits.
 /// </summary>
 public sealed record BenchResult(double TokensPerSecond, double Mfu, double PeakMemGib, double StepMs, long Parameters, double Loss, string Preset, int World,

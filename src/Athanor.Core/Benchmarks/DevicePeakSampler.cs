@@ -24,7 +24,9 @@ internal sealed class DevicePeakSampler : IDisposable
             {
                 long used = DeviceMemory.UsedBytes();
                 if (used > Interlocked.Read(ref _peakUsed)) Interlocked.Exchange(ref _peakUsed, used);
-                Thread.SpinWait(2000);
+                // Uncached, tensors come and go within microseconds; cached, the reserve only grows, so a
+                // millisecond's rest keeps the poll off the driver's lock while steps are timed.
+                if (CachingDisabled) Thread.SpinWait(2000); else Thread.Sleep(1);
             }
         }) { IsBackground = true, Name = "athanor-memory-sampler" };
         _thread.Start();

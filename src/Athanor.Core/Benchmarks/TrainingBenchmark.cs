@@ -102,7 +102,7 @@ public static class TrainingBenchmark
             double flopsPerToken = perParam * (double)(parameters - embed) + 6.0 * modelConfig.NumLayers * modelConfig.HiddenSize * o.Seq;
             double mfu = tokensPerSecond * flopsPerToken / (o.PeakTflops * 1e12);
             double peak = clock.SampledPeakBytes is long sampled ? (sampled - clock.Baseline) / (double)(1L << 30) : onGpu ? clock.DeviceUsedGib : 0;
-            string source = clock.SampledPeakBytes is not null ? "sampled-uncached" : onGpu ? "cudaMemGetInfo" : "none";
+            string source = clock.SampledPeakBytes is null ? "none" : DevicePeakSampler.CachingDisabled ? "sampled-uncached" : "sampled-reserved";
             return new BenchResult(tokensPerSecond, mfu, peak, stepSeconds * 1000, parameters, result.LastLoss ?? double.NaN, o.Preset, group.WorldSize, o,
                 onGpu ? clock.DeviceUsedGib : double.NaN, source, PlannerPeak(o, group.WorldSize));
         }

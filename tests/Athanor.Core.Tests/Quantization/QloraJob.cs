@@ -59,7 +59,7 @@ internal static class QloraJob
     }
 
     /// <summary>LoRA r8 on every projection over the demo's identity data, 30 steps, checkpoints every 15.</summary>
-    public static JobConfig Job(string modelDir, string output, string extra = "")
+    public static JobConfig Job(string modelDir, string output, string extra = "", int maxSteps = 30)
     {
         var yaml = $"""
             model_name_or_path: {modelDir}
@@ -78,7 +78,7 @@ internal static class QloraJob
             save_steps: 15
             per_device_train_batch_size: 4
             learning_rate: 2.0e-2
-            max_steps: 30
+            max_steps: {maxSteps}
             seed: 1
             {extra}
             """;

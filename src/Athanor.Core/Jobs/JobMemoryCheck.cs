@@ -15,7 +15,8 @@ public static class JobMemoryCheck
     /// <summary>The plan the planner sees for a job running at world size world.</summary>
     public static TrainingPlan PlanFor(JobConfig config, int world) => new()
     {
-        Method = config.FinetuningType == FinetuningType.Full ? FineTuningMethod.Full : FineTuningMethod.Lora,
+        Method = config.FinetuningType == FinetuningType.Full ? FineTuningMethod.Full
+            : config.IsQuantized ? FineTuningMethod.Qlora : FineTuningMethod.Lora, // QLoRA (issue 22): a 4-bit base
         LoraRank = config.LoraRank,
         ZeroStage = config.ZeroStage,
         Gpus = world,
@@ -48,7 +49,8 @@ public static class JobMemoryCheck
                     (config.CheckpointInterval == 0 ? "gradient_checkpointing: true, or " : "") + "a smaller per_device_train_batch_size with more accumulation");
             return;
         }
-        // Only what the trainer can do: no 4-bit base weights; offload only at stage 3.
+        // Only what the trainer can do: offload only at stage 3. (A 4-bit base is not advised yet: the recommender would
+        // prefer it over gradient checkpointing, which changes the model's numbers.)
         var advice = PlanRecommender.RecommendWithHeadroom(spec, plan, deviceBytes, allowOffload: plan.ZeroStage == 3, allowQlora: false);
         string nearest = advice.Fits
             ? "The nearest configuration that fits: " + string.Join(", ", advice.Changes.Select(JobKeys)) +
@@ -72,7 +74,8 @@ public static class JobMemoryCheck
             "--batch" => $"per_device_train_batch_size: {words[1]} (with gradient_accumulation_steps raised to keep the global batch)",
             "--gpus" => $"world_size: {words[1]}",
             "--offload" => "offload_optimizer: true",
-            "--method" => words[1] == "full" ? "finetuning_type: full" : $"finetuning_type: lora{(words.Length > 3 ? $", lora_rank: {words[3]}" : "")}",
+            "--method" => words[1] == "full" ? "finetuning_type: full"
+                : $"finetuning_type: lora{(words[1] == "qlora" ? ", quantization_bit: 4" : "")}{(words.Length > 3 ? $", lora_rank: {words[3]}" : "")}",
             _ => change,
         };
     }

@@ -7,6 +7,7 @@ using Athanor.Lora;
 using Athanor.Models;
 using Athanor.Native;
 using Athanor.Parallel.Sharding;
+using Athanor.Quantization;
 using Athanor.Templates;
 using Athanor.Tokenization;
 using Athanor.Training;
@@ -53,6 +54,7 @@ public static class JobPreparation
     public static void Preflight(JobConfig config)
     {
         CheckRunnable(config);
+        QuantizedJobModel.Check(config); // QLoRA (issue 22): a pre-quantized folder needs quantization_bit: 4
         var modelConfig = ModelConfig.Load(config.ModelNameOrPath);
         var tokenizer = LoadTokenizer(config);
         if (tokenizer.VocabSize > modelConfig.VocabSize)
@@ -68,6 +70,7 @@ public static class JobPreparation
     public static SharedInputs PrepareInputs(JobConfig config, Action<string> log, int worldSize = 1)
     {
         CheckRunnable(config);
+        QuantizedJobModel.Check(config); // QLoRA (issue 22)
         if (config.Device == "cpu" && config.Bf16) log("bf16: true is a GPU setting; on CPU Athanor trains in fp32");
 
         var modelConfig = ModelConfig.Load(config.ModelNameOrPath);
@@ -104,6 +107,7 @@ public static class JobPreparation
         KernelPlanner? kernels = null)
     {
         kernels ??= new KernelPlanner();
+        if (config.IsQuantized) return QuantizedJobModel.Build(config, modelConfig, log, rank, kernels); // QLoRA (issue 22)
         if (config.ZeroStage == 3) return BuildSharded(config, modelConfig, log, rank, kernels);
         // A resumed full fine-tune: reading the base model (or drawing random weights) would only be overwritten.
         var checkpoint = WeightsFromCheckpoint(config);
@@ -174,7 +178,7 @@ public static class JobPreparation
         return (model, lora, new DeferredWeights(source, device, dtype));
     }
 
-    private static (CausalLM Model, LoraSettings? Lora) BuildOnCpu(JobConfig config, ModelConfig modelConfig, Func<CausalLM> create, Action<string>? log, bool loadBase = true)
+    internal static (CausalLM Model, LoraSettings? Lora) BuildOnCpu(JobConfig config, ModelConfig modelConfig, Func<CausalLM> create, Action<string>? log, bool loadBase = true)
     {
         var model = create();
         try

@@ -1,3 +1,4 @@
+using Athanor.Quantization;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -40,7 +41,9 @@ public sealed class Projection : nn.Module<Tensor, Tensor>, IParameterOwner
 
     public long InFeatures { get; }
     public long OutFeatures { get; }
-    public Parameter Weight => weight;
+    /// <summary>The weight; a 4-bit projection has none (<see cref="Quantized"/> holds it).</summary>
+    public Parameter Weight => Quantized is null ? weight
+        : throw new InvalidOperationException("this projection's weight is held in 4 bits; use Quantized.Dequantize(dtype)");
     public Parameter? Bias => bias;
 
     /// <summary>An extra term added to the output (a LoRA update), registered as this module's children.</summary>
@@ -59,9 +62,40 @@ public sealed class Projection : nn.Module<Tensor, Tensor>, IParameterOwner
     /// </summary>
     public Func<Projection, Tensor, Tensor>? WeightProduct { get; set; }
 
+    // ---- QLoRA (issue 22) ----
+
+    /// <summary>The frozen weight in 4 bits (QLoRA), or null for a plain weight.</summary>
+    public QuantizedWeight? Quantized { get; private set; }
+
+    private Training.BackwardResults? _quantizedGradients;
+
+    /// <summary>
+    /// Replaces the weight parameter by its 4-bit form (the parameter is unregistered and freed): forward then
+    /// dequantizes it per call, and no gradient ever reaches it. <paramref name="gradients"/> is the model's owner of
+    /// custom backward results (<see cref="CausalLM.Gradients"/>).
+    /// </summary>
+    public void Quantize(QuantizedWeight quantized, Training.BackwardResults gradients)
+    {
+        if (Quantized is not null) throw new InvalidOperationException("this projection is already quantized");
+        if (!quantized.Shape.SequenceEqual([OutFeatures, InFeatures]))
+            throw new ArgumentException($"a quantized weight of shape [{string.Join(", ", quantized.Shape)}] does not fit a projection of [{OutFeatures}, {InFeatures}]");
+        ConditionallyRegisterParameter("weight", null);
+        weight.Dispose();
+        weight = null!;
+        Quantized = quantized;
+        _quantizedGradients = gradients;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) Quantized?.Dispose();
+        base.Dispose(disposing);
+    }
+
     public override Tensor forward(Tensor x)
     {
-        var y = WeightProduct is null ? nn.functional.linear(x, weight, bias) : WithBias(WeightProduct(this, x));
+        var y = Quantized is { } q ? WithBias(QuantizedLinear.Product(x, q, _quantizedGradients!))
+            : WeightProduct is null ? nn.functional.linear(x, weight, bias) : WithBias(WeightProduct(this, x));
         if (Adapter is null) return y;
         using var delta = Adapter.Delta(x);
         return y.add_(delta);

@@ -64,6 +64,9 @@ internal static class ConfigKeys
         NullableInt("method", "threads", "a whole number >= 1, or null for all cores",
             (c, v) => c with { Threads = v }, c => c.Threads),
 
+        // QLoRA (issue 22): a 4-bit base under LoRA
+        .. QuantizationKeys.All,
+
         // dataset
         List("dataset", "dataset", "a comma list of dataset names from dataset_info.json",
             (c, v) => c with { Dataset = v }, c => c.Dataset),

@@ -120,6 +120,23 @@ public sealed record JobConfig
     /// <summary><c>threads</c> (Athanor): CPU threads for tensor math; null = all cores.</summary>
     public int? Threads { get; init; }
 
+    // ---- QLoRA (issue 22): LLaMA-Factory's quantization keys ----
+
+    /// <summary><c>quantization_bit</c>: 4 quantizes the frozen base to 4 bits (QLoRA; only with LoRA); null: no quantization.</summary>
+    public int? QuantizationBit { get; init; }
+
+    /// <summary><c>quantization_method</c>: "bnb", bitsandbytes' layout (the one method built).</summary>
+    public string QuantizationMethod { get; init; } = "bnb";
+
+    /// <summary><c>quantization_type</c>: NF4 (default) or FP4.</summary>
+    public QuantizationType QuantizationType { get; init; } = QuantizationType.Nf4;
+
+    /// <summary><c>double_quantization</c>: the block scales are themselves quantized to 8 bits (QLoRA's double quantization).</summary>
+    public bool DoubleQuantization { get; init; } = true;
+
+    /// <summary>True when the base model is held in 4 bits.</summary>
+    public bool IsQuantized => QuantizationBit == 4;
+
     // ---- dataset ----
 
     /// <summary><c>dataset</c>: comma list of dataset names. See <see cref="DatasetNames"/>.</summary>

@@ -45,6 +45,7 @@ public static class JobConfigValidator
             check.Range("threads", threads, threads >= 1);
         if (c.AdapterNameOrPath is not null && c.FinetuningType != FinetuningType.Lora)
             check.Fail("adapter_name_or_path", "an adapter needs finetuning_type: lora");
+        QuantizationKeys.Check(c, check.Fail); // QLoRA (issue 22)
 
         // dataset
         check.NotBlank("dataset_dir", c.DatasetDir);

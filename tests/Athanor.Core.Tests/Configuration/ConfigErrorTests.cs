@@ -44,9 +44,9 @@ public class ConfigErrorTests
     [Fact]
     public void UnknownKeyFarFromAnyKnownKeyPointsToTheDocs()
     {
-        var ex = Fails(TestConfigs.Minimal("quantization_bit: 4\n"));
+        var ex = Fails(TestConfigs.Minimal("neftune_noise_alpha: 5\n"));
 
-        Assert.Equal("job.yaml:4: quantization_bit: unknown key; docs/configuration.md lists the keys Athanor accepts", ex.Message);
+        Assert.Equal("job.yaml:4: neftune_noise_alpha: unknown key; docs/configuration.md lists the keys Athanor accepts", ex.Message);
     }
 
     [Fact]

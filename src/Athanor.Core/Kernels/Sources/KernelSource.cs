@@ -14,5 +14,6 @@ public sealed record KernelSource(string Name, string Body, IReadOnlyList<string
 public static class KernelSources
 {
     public static readonly IReadOnlyList<KernelSource> All =
-        [RmsNormSource.Source, SwiGluSource.Source, RotarySource.Source, AdamWSource.Source, SumSquaresSource.Source];
+        [RmsNormSource.Source, SwiGluSource.Source, RotarySource.Source, AdamWSource.Source, SumSquaresSource.Source,
+            Quantization.DequantizeSource.Source]; // issue 22: the 4-bit dequantization kernel
 }

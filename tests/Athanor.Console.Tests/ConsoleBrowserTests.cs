@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace Athanor.Console.Tests;
@@ -47,8 +48,22 @@ public sealed class ConsoleBrowserTests(ConsoleNode node) : IClassFixture<Consol
         Assert.Equal(12, await page.EvaluateAsync<int>("() => window.athanorConsole.points('loss')"));
         Assert.Contains("model_name_or_path", await page.InnerTextAsync("#config")); // the effective config, as written
 
+        await Screenshot(page, "console-job");
+
+        // A reconnecting EventSource sends Last-Event-ID: the stream resumes right after it, in order, without gaps.
+        var jobId = new Uri(page.Url).Segments.Last();
+        using var http = node.Http(withToken: true);
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/console/api/jobs/{jobId}/events");
+        request.Headers.Add("Last-Event-ID", "5");
+        var stream = await (await http.SendAsync(request)).Content.ReadAsStringAsync(); // ends after the final state
+        var ids = Regex.Matches(stream, @"^id: (\d+)$", RegexOptions.Multiline).Select(m => long.Parse(m.Groups[1].Value)).ToList();
+        Assert.True(ids.Count > 12, stream);
+        Assert.Equal(Enumerable.Range(6, ids.Count).Select(i => (long)i), ids);
+        Assert.EndsWith("event: end\ndata: {}\n\n", stream);
+
         await page.GotoAsync("/console/jobs");
         await page.WaitForSelectorAsync("#jobs tr[data-state='succeeded']");
+        await Screenshot(page, "console-jobs");
     }
 
     [Fact]
@@ -67,6 +82,7 @@ public sealed class ConsoleBrowserTests(ConsoleNode node) : IClassFixture<Consol
         var cluster = await page.Context.NewPageAsync();
         await cluster.GotoAsync("/console/cluster");
         await cluster.WaitForFunctionAsync("() => document.querySelector('#nodes .busy').textContent === '1'", null, new() { Timeout = 30_000 });
+        await Screenshot(cluster, "console-cluster");
 
         await page.ClickAsync("#cancel");
         await page.WaitForURLAsync(jobUrl + "**");
@@ -99,6 +115,7 @@ public sealed class ConsoleBrowserTests(ConsoleNode node) : IClassFixture<Consol
         Assert.Contains("/console/submit", page.Url);
         Assert.Equal(bad.Replace("\r\n", "\n"), (await page.InputValueAsync("#yaml")).Replace("\r\n", "\n")); // nothing typed is lost
         Assert.Equal(before, await JobCount());
+        if (key == "learning_rate") await Screenshot(page, "console-submit-error");
     }
 
     [Fact]
@@ -111,6 +128,14 @@ public sealed class ConsoleBrowserTests(ConsoleNode node) : IClassFixture<Consol
         var error = page.Locator(".field-error[data-field='config_yaml']");
         await error.WaitForAsync();
         Assert.Contains("YAML", await error.InnerTextAsync());
+    }
+
+    /// <summary>Each page as the test saw it, under the test output's screenshots/ (docs/images holds copies from a real run).</summary>
+    private static async Task Screenshot(IPage page, string name)
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "screenshots");
+        Directory.CreateDirectory(folder);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(folder, name + ".png"), FullPage = true });
     }
 
     private async Task<int> JobCount()

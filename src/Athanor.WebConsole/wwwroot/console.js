@@ -77,7 +77,7 @@
       series[key] = { x: [], y: [] };
       charts[key] = new uPlot({
         width: Math.max(260, fig.clientWidth - 8), height: 160, legend: { show: false },
-        scales: { x: { time: false } },
+        scales: { x: { time: false } }, axes: [{}, { size: 64 }],
         series: [{ label: "step" }, { label: key, stroke: "#2563eb", width: 1.5, points: { show: false } }],
       }, [[], []], fig);
     });

@@ -3,7 +3,7 @@
 # tokenizers and chat templates), the PostgreSQL server binaries (the cluster journal tests start their own servers),
 # Prometheus (the dashboard tests scrape real nodes with it), Go with sprig (the chart tests render the Helm chart
 # with Go's template engine) and, on Debian, NVRTC 11 from non-free (every fused CUDA kernel is compiled in the tests,
-# even without a GPU). As root it installs what is missing with apt; otherwise it prints the one command to run and
+# even without a GPU), and Chromium (the web console's browser tests drive it through Playwright). As root it installs what is missing with apt; otherwise it prints the one command to run and
 # exits 1. Then, from npm, the chart tests' manifest validator (kubernetes-models, the versions pinned in
 # tests/Athanor.Chart.Tests/validator/package-lock.json), for any user. Nothing installed is ever removed or upgraded.
 set -euo pipefail
@@ -26,6 +26,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v go >/dev/null 2>&1 && [ -d /usr/share/gocode/src/github.com/Masterminds/sprig ] \
   || missing+=(golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev)
 command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || missing_lean+=(prometheus)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # NVRTC 11 (16 MB): Debian ships it in non-free, which a default Debian install does not list.
 distro=$(. /etc/os-release 2>/dev/null && echo "${ID:-}")
 codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-bookworm}")

@@ -18,7 +18,8 @@ public static class EmbeddedTraining
 {
     public sealed record Outcome(JobState State, string? Error, int Steps);
 
-    public static async Task<Outcome> RunAsync(JobConfig config, int world, int zero, ConsoleProgress progress, CancellationToken cancel)
+    /// <param name="webConsole">Serve the web console of the embedded cluster while the run lasts (`--console`).</param>
+    public static async Task<Outcome> RunAsync(JobConfig config, int world, int zero, ConsoleProgress progress, CancellationToken cancel, bool webConsole = false)
     {
         var stateDir = Path.Combine(Path.GetTempPath(), "athanor-train-" + Guid.NewGuid().ToString("N")[..12]);
         int port = LoopbackPort.Free();
@@ -33,6 +34,7 @@ public static class EmbeddedTraining
         {
             await using var node = await ClusterNode.StartAsync(options, CancellationToken.None);
             var backend = new ClusterJobBackend(node);
+            await using var console = webConsole ? await EmbeddedConsole.StartAsync(backend, config.OutputDir, progress.Line) : null;
             var record = await backend.SubmitAsync(new JobSubmission(Path.GetFileName(config.OutputDir), job, []), CancellationToken.None);
             using var cancelRegistration = cancel.Register(() => _ = backend.CancelAsync(record.Id, CancellationToken.None));
             var outcome = await Follow(backend, record.Id, progress);

@@ -3,6 +3,7 @@ using Athanor.Cluster.Hosting;
 using Athanor.Cluster.Telemetry;
 using Athanor.Node.Hosting;
 using Athanor.Telemetry;
+using Athanor.WebConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -39,8 +40,8 @@ public sealed class NodeCommand : ICommand
           --journal J       sqlite (DATA_DIR/journal.db), sqlite:PATH (shared by nodes on one machine), or
                             postgres:CONNECTION-STRING (Kubernetes); every coordinator must use the same one
           --grpc-port P     the job service (default 50051; 0 = any free port, printed)
-          --http-port P     health endpoints /health/live and /health/ready, Prometheus metrics /metrics
-                            (default: off)
+          --http-port P     health endpoints /health/live and /health/ready, Prometheus metrics /metrics and the
+                            web console /console (log in with the --token-file token; docs/console.md) (default: off)
           --discovery D     how members find each other: seeds (the --seed list, default), or Cluster Bootstrap
                             (Akka.Management) over config (the --contact-point list) or kubernetes (the API
                             server's pods matching --k8s-label-selector). Bootstrap needs --http-port: each
@@ -124,7 +125,7 @@ public sealed class NodeCommand : ICommand
         await using var grpc = NodeHost.Build(nodeOptions, backend);
         try { await grpc.StartAsync(cancel); }
         catch (IOException ex) { throw new UsageException($"cluster node: cannot listen on {nodeOptions.ListenAddress}:{nodeOptions.GrpcPort}: {ex.Message}"); }
-        await using var health = httpPort >= 0 ? await StartHealth(node, telemetry, clusterOptions.Host, httpPort, cancel) : null;
+        await using var health = httpPort >= 0 ? await StartHealth(node, telemetry, clusterOptions.Host, httpPort, nodeOptions, backend, cancel) : null;
         if (clusterOptions.UsesBootstrap)
         {
             // The contact point is serving: now bootstrap may probe the others (and they this one).
@@ -134,7 +135,8 @@ public sealed class NodeCommand : ICommand
         Console.WriteLine($"cluster node: member {node.Address} (roles {string.Join(",", clusterOptions.Roles)}, devices {clusterOptions.Devices}; " +
             (clusterOptions.RemotingTls is null ? "remoting in plaintext" : "remoting over mutual TLS") + ")");
         MembershipWatch.Start(node.System, clusterOptions, Console.WriteLine);
-        Console.WriteLine($"cluster node: gRPC on {grpc.Address.ToString().TrimEnd('/')}" + (health is null ? "" : $"; health on {health.Urls.First()}"));
+        Console.WriteLine($"cluster node: gRPC on {grpc.Address.ToString().TrimEnd('/')}" +
+                          (health is null ? "" : $"; health on {health.Urls.First()}; web console on {health.Urls.First().TrimEnd('/')}{ConsoleSetup.Root}"));
         Console.WriteLine($"cluster node: telemetry: {telemetry.Summary()}");
         var stopped = Task.Delay(Timeout.Infinite, cancel);
         var first = await Task.WhenAny(stopped, node.FenceLost, node.Terminated);
@@ -163,12 +165,15 @@ public sealed class NodeCommand : ICommand
 
     private static IResult Answer((bool Ok, string Text) health) => Results.Text(health.Text, statusCode: health.Ok ? 200 : 503);
 
-    private static async Task<WebApplication> StartHealth(ClusterNode node, NodeTelemetry telemetry, string host, int port, CancellationToken cancel)
+    private static async Task<WebApplication> StartHealth(ClusterNode node, NodeTelemetry telemetry, string host, int port, NodeOptions nodeOptions,
+        ClusterJobBackend backend, CancellationToken cancel)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://{host}:{port}");
+        builder.Services.AddAthanorConsole(nodeOptions, backend); // the web console (docs/console.md): same token, roots and backend as gRPC
         var app = builder.Build();
+        app.MapAthanorConsole();
         app.MapGet("/health/live", () => Answer(NodeHealth.Live(node)));
         app.MapGet("/health/ready", () => Answer(NodeHealth.Ready(node)));
         app.MapGet(ClusterBootstrapping.SeedNodesPath, () => ClusterBootstrapping.SeedNodesJson(node.System) is string json

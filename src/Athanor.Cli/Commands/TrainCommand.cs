@@ -11,7 +11,7 @@ public sealed class TrainCommand : ICommand
     public string Name => "train";
     public string Summary => "train a model from a job file (no file: the built-in demo)";
     public string Usage => """
-        usage: cluster train [CONFIG] [--set key=value]... [--world N] [--zero S]
+        usage: cluster train [CONFIG] [--set key=value]... [--world N] [--zero S] [--console]
 
           CONFIG        a job YAML (LLaMA-Factory keys; see docs/configuration.md).
                         Without it, the built-in demo runs: a small Llama-style model learns a
@@ -20,11 +20,13 @@ public sealed class TrainCommand : ICommand
           --world N     run N data-parallel ranks on this machine (default: world_size of the job);
                         the global batch stays the job's, only the accumulation changes
           --zero S      ZeRO stage 0, 1 or 2 (default: zero_stage of the job)
+          --console     serve the web console on 127.0.0.1 (a free port) while the run lasts; it prints the
+                        address and a token made up for this run (docs/console.md)
         """;
 
     public int Run(IReadOnlyList<string> args, CancellationToken cancel)
     {
-        var reader = new ArgumentReader("cluster train", args, ["--set", "--world", "--zero"], []);
+        var reader = new ArgumentReader("cluster train", args, ["--set", "--world", "--zero"], ["--console"]);
         reader.AtMostPositionals(1, "one job file");
         var demo = reader.Positionals.Count == 0;
         var loaded = demo ? DemoJob.Load(reader.All("--set")) : JobConfigLoader.Load(reader.Positionals[0], reader.All("--set"));
@@ -40,7 +42,7 @@ public sealed class TrainCommand : ICommand
         // The global batch must split over the ranks: say so before anything starts.
         JobPreparation.MapSettings(config, trainSamples: 1, world, zero);
         JobPreparation.Preflight(config);
-        var outcome = EmbeddedTraining.RunAsync(config, world, zero, progress, cancel).GetAwaiter().GetResult();
+        var outcome = EmbeddedTraining.RunAsync(config, world, zero, progress, cancel, webConsole: reader.Has("--console")).GetAwaiter().GetResult();
         switch (outcome.State)
         {
             case Node.Backend.JobState.Cancelled:

@@ -21,9 +21,25 @@ public sealed class TestCommandTests
         Assert.Single(ci, l => l.TrimStart().StartsWith("./test.sh ", StringComparison.Ordinal));
         Assert.DoesNotContain(ci, l => l.Contains("dotnet test", StringComparison.Ordinal)); // CI runs nothing else
 
-        var script = File.ReadAllLines(Repo("test.sh"));
+        var script = File.ReadAllLines(Repo("test.sh")).Select(l => l.Trim()).ToList();
         Assert.Contains("build/test-prerequisites.sh", script);
-        Assert.Contains("exec dotnet test Cluster.sln \"$@\"", script);
+        Assert.Contains("exec build/test-lanes.sh \"$@\"", script);
+        Assert.Contains(script, l => l.EndsWith("exec dotnet test Cluster.sln \"$@\" ;;", StringComparison.Ordinal)); // with a --filter
+    }
+
+    [Fact]
+    public void Every_test_project_of_the_solution_runs_in_a_lane()
+    {
+        // A test project left out of build/test-lanes.sh would silently never run in CI.
+        string lanes = File.ReadAllText(Repo("build/test-lanes.sh"));
+        var projects = Directory.GetDirectories(Repo("tests"))
+            .Where(dir => File.Exists(Path.Combine(dir, Path.GetFileName(dir) + ".csproj"))).Select(Path.GetFileName).ToList();
+        Assert.NotEmpty(projects);
+        foreach (var project in projects)
+        {
+            Assert.Contains($"\"{project}", lanes);
+            Assert.Contains(project!, File.ReadAllText(Repo("Cluster.sln")));
+        }
     }
 
     [Fact]

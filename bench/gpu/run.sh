@@ -163,7 +163,7 @@ for w in $what; do case $w in
     for p in "1b-full|--preset 1b --device cuda --steps 15 --warmup 3|--preset 1b --steps 15 --warmup 3" \
              "8b-lora16-ckpt-b2|--preset 8b --device cuda --lora-rank 16 --grad-ckpt --batch 2 --steps 8 --warmup 2|--preset 8b --lora-rank 16 --grad-ckpt --batch 2 --steps 8 --warmup 2"; do
       IFS='|' read -r name ours theirs <<< "$p"
-      for round in 1 2; do for build in before after; do
+      for round in $(seq 1 "${BA_ROUNDS:-2}"); do for build in before after; do
         exe=$C; [ $build = before ] && exe=/tmp/athanor-before/cluster/cluster
         echo "== $name $build (round $round)" | tee -a "$OUT/results.txt"
         timeout 240 $exe bench $ours > "$OUT/ba-$name-$build-$round.log" 2>&1; grep -E "RESULT|rror" "$OUT/ba-$name-$build-$round.log" | tail -2 | sed "s/^/$build    /" | tee -a "$OUT/results.txt"

@@ -67,7 +67,14 @@ public sealed class NodeProcess : IDisposable
 
     public void Sigterm() => Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
 
-    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+    /// <summary>Waits for the exit, then for the output readers to drain (a timed wait alone can return before the
+    /// process's last lines reached Output).</summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout)) return false;
+        _process.WaitForExit();
+        return true;
+    }
 
     public string Tail(int lines = 60) => string.Join("\n", Output.Split('\n').TakeLast(lines));
 

@@ -9,8 +9,9 @@ public class ConfigurationDocsTests
     public void EveryKeyHasARowInTheReference()
     {
         var docs = File.ReadAllText(Path.Combine(TestPaths.RepoRoot(), "docs", "configuration.md"));
-        var written = JobConfigWriter.ToYaml(new JobConfig { ModelNameOrPath = "/m", OutputDir = "/o" })
-            .Split('\n')
+        var written = new[] { TrainingStage.Sft, TrainingStage.Dpo, TrainingStage.Kto }
+            .SelectMany(stage => JobConfigWriter.ToYaml(new JobConfig { ModelNameOrPath = "/m", OutputDir = "/o", Stage = stage }).Split('\n'))
+            .Distinct()
             .Where(l => l.Length > 0 && !l.StartsWith('#'))
             .Select(l => l[..l.IndexOf(':')]);
         string[] notStored = ["fp16", "trust_remote_code", "overwrite_cache", "dataloader_num_workers", "ddp_timeout"];

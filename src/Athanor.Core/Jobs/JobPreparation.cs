@@ -191,7 +191,12 @@ public static class JobPreparation
                 }
                 else
                 {
-                    lora = new LoraSettings(config.LoraRank, config.EffectiveLoraAlpha, config.LoraDropout, config.LoraTargetModules, config.UseRslora);
+                    // Preference training turns dropout off (TRL's disable_dropout, as LLaMA-Factory does): with it the policy
+                    // would differ from the reference (adapters off) at step 0, and DPO would not start at ln 2.
+                    double dropout = config.IsPreferenceStage ? 0 : config.LoraDropout;
+                    if (config.IsPreferenceStage && config.LoraDropout > 0)
+                        log?.Invoke($"LoRA: lora_dropout {config.LoraDropout} is not applied in stage {config.Stage.ToString().ToLowerInvariant()} (dropout is off in preference training)");
+                    lora = new LoraSettings(config.LoraRank, config.EffectiveLoraAlpha, dropout, config.LoraTargetModules, config.UseRslora);
                     int count = LoraModel.Apply(model, lora, config.Seed);
                     log?.Invoke($"LoRA: rank {lora.Rank}, alpha {lora.Alpha}, {count} adapted projections ({string.Join(",", lora.TargetModules)})");
                 }
@@ -285,6 +290,7 @@ public static class JobPreparation
             OverwriteOutputDir = config.OverwriteOutputDir,
             JobId = jobId,
             BaseModelNameOrPath = config.ModelNameOrPath,
+            Preference = Preference.PreferenceSettings.From(config),
         };
     }
 }

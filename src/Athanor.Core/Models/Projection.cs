@@ -59,10 +59,13 @@ public sealed class Projection : nn.Module<Tensor, Tensor>, IParameterOwner
     /// </summary>
     public Func<Projection, Tensor, Tensor>? WeightProduct { get; set; }
 
+    /// <summary>False while the adapter is switched off: the projection computes the base model's output (a DPO reference forward).</summary>
+    public bool AdapterEnabled { get; set; } = true;
+
     public override Tensor forward(Tensor x)
     {
         var y = WeightProduct is null ? nn.functional.linear(x, weight, bias) : WithBias(WeightProduct(this, x));
-        if (Adapter is null) return y;
+        if (Adapter is null || !AdapterEnabled) return y;
         using var delta = Adapter.Delta(x);
         return y.add_(delta);
     }

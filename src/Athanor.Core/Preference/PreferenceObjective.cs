@@ -27,10 +27,12 @@ public sealed class PreferenceObjective(CausalLM model, PreferenceSettings setti
         using var scope = NewDisposeScope();
         var (sequences, n) = PreferenceBatch.Sequences(rows);
         using var batch = MicroBatch.Build(sequences, padId, device);
-        var policy = SequenceScores.Of(model, batch.InputIds, batch.Labels);
+        // The reference first: ZeRO-3 gathers a layer's parameters in place for each forward, so a second forward between
+        // the policy's and its backward would change tensors the policy's graph saved.
         var referenceLogps = settings.UsesReference
             ? (reference ?? throw new InvalidOperationException($"pref_loss {settings.Loss} needs a reference model")).Logps(rows, batch.InputIds, batch.Labels)
             : null;
+        var policy = SequenceScores.Of(model, batch.InputIds, batch.Labels);
         var loss = settings.Stage == TrainingStage.Kto
             ? Kto(settings, rows, n, policy, referenceLogps!, into)
             : Pairs(settings, n, policy, referenceLogps, into);

@@ -10,17 +10,27 @@ internal static class PreferenceKeys
     private static bool DpoOrKto(JobConfig c) => c.IsPreferenceStage;
     private static bool Dpo(JobConfig c) => c.Stage == TrainingStage.Dpo;
     private static bool Kto(JobConfig c) => c.Stage == TrainingStage.Kto;
+    // The loss-specific keys are written only with their loss, so a written config reads back without the errors below.
+    private static bool Simpo(JobConfig c) => Dpo(c) && c.PrefLoss == PreferenceLoss.Simpo;
+    private static bool Sigmoid(JobConfig c) => Dpo(c) && c.PrefLoss == PreferenceLoss.Sigmoid;
 
     public static readonly IReadOnlyList<ConfigKey> All =
     [
         ConfigKeys.Enum("method", "pref_loss", Spellings.PreferenceLoss, (c, v) => c with { PrefLoss = v }, c => c.PrefLoss) with { WrittenWhen = Dpo },
         ConfigKeys.Double("method", "pref_beta", "a number > 0 such as 0.1", (c, v) => c with { PrefBeta = v }, c => c.PrefBeta) with { WrittenWhen = DpoOrKto },
         ConfigKeys.Double("method", "pref_ftx", "a number >= 0 such as 0 (the SFT loss weight)", (c, v) => c with { PrefFtx = v }, c => c.PrefFtx) with { WrittenWhen = DpoOrKto },
-        ConfigKeys.Double("method", "simpo_gamma", "a number >= 0 such as 0.5", (c, v) => c with { SimpoGamma = v }, c => c.SimpoGamma) with { WrittenWhen = Dpo },
-        ConfigKeys.Double("method", "dpo_label_smoothing", "a number in [0, 0.5] such as 0", (c, v) => c with { DpoLabelSmoothing = v }, c => c.DpoLabelSmoothing) with { WrittenWhen = Dpo },
+        ConfigKeys.Double("method", "simpo_gamma", "a number >= 0 such as 0.5", (c, v) => c with { SimpoGamma = v }, c => c.SimpoGamma) with { WrittenWhen = Simpo },
+        ConfigKeys.Double("method", "dpo_label_smoothing", "a number in [0, 0.5] such as 0", (c, v) => c with { DpoLabelSmoothing = v }, c => c.DpoLabelSmoothing) with { WrittenWhen = Sigmoid },
         ConfigKeys.Double("method", "kto_chosen_weight", "a number > 0 such as 1.0", (c, v) => c with { KtoChosenWeight = v }, c => c.KtoChosenWeight) with { WrittenWhen = Kto },
         ConfigKeys.Double("method", "kto_rejected_weight", "a number > 0 such as 1.0", (c, v) => c with { KtoRejectedWeight = v }, c => c.KtoRejectedWeight) with { WrittenWhen = Kto },
     ];
+
+    private static bool BelongsToStage(string key, TrainingStage stage) => key switch
+    {
+        "pref_beta" or "pref_ftx" => stage is TrainingStage.Dpo or TrainingStage.Kto,
+        "kto_chosen_weight" or "kto_rejected_weight" => stage == TrainingStage.Kto,
+        _ => stage == TrainingStage.Dpo,
+    };
 
     /// <summary>Stages each preference key belongs to, for messages.</summary>
     private static string StagesOf(string key) => key switch
@@ -40,7 +50,7 @@ internal static class PreferenceKeys
         var stage = Spellings.Stage.Name(config.Stage);
         foreach (var key in All)
         {
-            if (isSet(key.Name) is not { } error || key.IsWrittenFor(config)) continue;
+            if (isSet(key.Name) is not { } error || BelongsToStage(key.Name, config.Stage)) continue;
             throw error($"belongs to {StagesOf(key.Name)}; this job has stage {stage}; remove the key or change stage");
         }
         if (config.Stage != TrainingStage.Dpo) return;

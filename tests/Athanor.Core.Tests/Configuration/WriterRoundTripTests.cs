@@ -110,9 +110,9 @@ public sealed class WriterRoundTripTests : IDisposable
     [Fact]
     public void WriterEmitsEveryStoredProperty()
     {
-        // Preference keys are written only for their stages (issue 23): every stage together writes every key.
-        var writtenKeys = new[] { TrainingStage.Sft, TrainingStage.Dpo, TrainingStage.Kto }
-            .SelectMany(stage => JobConfigWriter.ToYaml(new JobConfig { ModelNameOrPath = "/m", OutputDir = "/o", Stage = stage }).Split('\n'))
+        // Preference keys are written only for their stages and losses (issue 23): together they write every key.
+        var writtenKeys = new[] { (TrainingStage.Sft, PreferenceLoss.Sigmoid), (TrainingStage.Dpo, PreferenceLoss.Sigmoid), (TrainingStage.Dpo, PreferenceLoss.Simpo), (TrainingStage.Kto, PreferenceLoss.Sigmoid) }
+            .SelectMany(c => JobConfigWriter.ToYaml(new JobConfig { ModelNameOrPath = "/m", OutputDir = "/o", Stage = c.Item1, PrefLoss = c.Item2 }).Split('\n'))
             .Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l[..l.IndexOf(':')]).Distinct().Count();
         var storedProperties = typeof(JobConfig).GetProperties().Count(p => p.CanWrite);
 

@@ -102,6 +102,13 @@ public sealed class PreferenceConfigTests : IDisposable
         var back = JobConfigLoader.Parse(yaml, "athanor_config.yaml", [], Path.GetTempPath()).Config;
         Assert.Equal(dpo, back);
 
+        // The default loss (sigmoid) writes neither simpo_gamma nor anything another loss would refuse.
+        var sigmoid = Parse("stage: dpo\ndpo_label_smoothing: 0.1\n");
+        var sigmoidYaml = JobConfigWriter.ToYaml(sigmoid);
+        Assert.DoesNotContain("simpo_gamma", sigmoidYaml);
+        Assert.Contains("dpo_label_smoothing: 0.1", sigmoidYaml);
+        Assert.Equal(sigmoid, JobConfigLoader.Parse(sigmoidYaml, "athanor_config.yaml", [], Path.GetTempPath()).Config);
+
         var kto = Parse("stage: kto\nkto_rejected_weight: 1.5\n");
         var ktoYaml = JobConfigWriter.ToYaml(kto);
         Assert.DoesNotContain("pref_loss", ktoYaml);

@@ -84,7 +84,9 @@ public static class JobPreparation
             // at the longest sample the data has (a batch is padded to its longest sample, never to cutoff_len).
             var device = JobDevice.For(config, 0);
             int longest = data.Train.Concat(data.Validation).Select(s => s.Length).DefaultIfEmpty(config.CutoffLen).Max();
-            JobMemoryCheck.Verify(config with { CutoffLen = Math.Min(config.CutoffLen, longest) }, modelConfig, worldSize,
+            // A preference micro-batch of n pairs is one forward of 2n sequences (chosen and rejected).
+            var planned = config.IsPreferenceStage ? config with { PerDeviceTrainBatchSize = 2 * config.PerDeviceTrainBatchSize } : config;
+            JobMemoryCheck.Verify(planned with { CutoffLen = Math.Min(config.CutoffLen, longest) }, modelConfig, worldSize,
                 DeviceMemory.TotalBytes(device.index), device.ToString(), log);
         }
         return new SharedInputs(modelConfig, tokenizer, data, dataKey);

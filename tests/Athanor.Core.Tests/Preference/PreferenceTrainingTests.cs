@@ -102,6 +102,19 @@ public sealed class PreferenceTrainingTests
     }
 
     [Fact]
+    public void GradientCheckpointingLeavesTheDpoCurveUnchanged()
+    {
+        // The reference forward (no grad, adapters off) and the policy's both pass the recomputing layers.
+        using var temp = new TestPaths.TempFolder();
+        var (_, plain) = Train(Job(temp.Sub("plain"), "", maxSteps: 6));
+        var (_, recomputed) = Train(Job(temp.Sub("recomputed"), "gradient_checkpointing: true", maxSteps: 6));
+        var a = Series(plain, "loss");
+        var b = Series(recomputed, "loss");
+        Assert.Equal(a.Length, b.Length);
+        for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) <= 1e-5, $"step {i + 1}: {a[i]:R} vs {b[i]:R}");
+    }
+
+    [Fact]
     public void FullFineTuningPrecomputesTheReferenceAndResumesWithIt()
     {
         using var temp = new TestPaths.TempFolder();

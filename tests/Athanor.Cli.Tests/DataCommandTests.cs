@@ -90,6 +90,30 @@ public class DataCommandTests
     }
 
     [Fact]
+    public void PreviewShowsAPreferencePairWithBothResponsesMarked()
+    {
+        // Issue 23: a ranking dataset under stage dpo; each row's chosen and rejected sequence under its name.
+        using var temp = new TempFolder();
+        var data = Path.Combine(temp.Path, "data");
+        Directory.CreateDirectory(data);
+        File.WriteAllText(Path.Combine(data, "dataset_info.json"),
+            """{"pairs": {"file_name": "pairs.json", "ranking": true, "columns": {"prompt": "instruction", "chosen": "chosen", "rejected": "rejected"}}}""");
+        File.WriteAllText(Path.Combine(data, "pairs.json"), """[{"instruction": "Capital of France?", "chosen": "Paris.", "rejected": "Rome."}]""");
+        var job = TinyJob.Write(temp.Path);
+        var result = ClusterProcess.Run(temp.Path, Limit, "data", "preview", job, "--set", "stage=dpo", "--set", "dataset=pairs", "--set", $"dataset_dir={data}");
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("--- sample 1 of 1 (train)", result.Stdout);
+        int chosen = result.Stdout.IndexOf("[chosen: ", StringComparison.Ordinal), rejected = result.Stdout.IndexOf("[rejected: ", StringComparison.Ordinal);
+        Assert.True(chosen >= 0 && rejected > chosen, result.Stdout);
+        Assert.Contains("Human: Capital of France?<|eos|>\nAssistant:«Paris.", result.Stdout[chosen..rejected]);
+        Assert.Contains("Human: Capital of France?<|eos|>\nAssistant:«Rome.", result.Stdout[rejected..]);
+
+        var sft = ClusterProcess.Run(temp.Path, Limit, "data", "preview", job, "--set", "dataset=pairs", "--set", $"dataset_dir={data}");
+        Assert.NotEqual(0, sft.ExitCode);
+        Assert.Contains("dataset 'pairs' is a ranking dataset (chosen/rejected pairs); it trains with stage dpo", sft.All);
+    }
+
+    [Fact]
     public void SkippedBadRecordsAreCountedInPreviewAndTrainingLogs()
     {
         using var temp = new TempFolder();

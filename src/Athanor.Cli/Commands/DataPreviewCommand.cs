@@ -45,10 +45,16 @@ public sealed class DataPreviewCommand : ICommand
             int trained = sample.Labels.Skip(1).Count(l => l != TokenizedSample.IgnoreIndex);
             Console.WriteLine();
             Console.WriteLine($"--- sample {i + 1} of {train.Count} (train): {sample.Length} tokens, {trained} trained ---");
-            var text = new StringBuilder();
-            foreach (var span in SamplePreview.Spans(sample, tokenizer))
-                text.Append(span.Trained ? marks.Open + span.Text + marks.Close : span.Text);
-            Console.WriteLine(text.ToString());
+            // A preference row (issue 23) holds two sequences: each is shown under what it is.
+            var parts = config.IsPreferenceStage ? Preference.PreferencePreview.Parts(sample, config.Stage) : [("", sample)];
+            foreach (var (title, sequence) in parts)
+            {
+                if (title.Length > 0) Console.WriteLine($"[{title}: {sequence.Length} tokens]");
+                var text = new StringBuilder();
+                foreach (var span in SamplePreview.Spans(sequence, tokenizer))
+                    text.Append(span.Trained ? marks.Open + span.Text + marks.Close : span.Text);
+                Console.WriteLine(text.ToString());
+            }
         }
 
         Console.WriteLine();
@@ -81,6 +87,7 @@ public sealed class DataPreviewCommand : ICommand
     private static string Reason(DroppedReason reason) => reason switch
     {
         DroppedReason.NoTrainedTokens => "no trained tokens left after truncation",
+        DroppedReason.PromptOverCutoff => "prompt alone longer than cutoff_len",
         _ => reason.ToString(),
     };
 

@@ -25,9 +25,9 @@ public static class JobFingerprint
         var entries = new List<FingerprintEntry> { new("build", Build()), FusedKernels(config, device, nodeRunsFusedKernels) };
         foreach (var key in ConfigKeys.All)
         {
-            if (key.Write is null || key.Name is "fused_kernels") continue;
+            if (!key.IsWrittenFor(config) || key.Name is "fused_kernels") continue;
             // The slot's GPU is each rank's own (cuda:0 on one node, cuda:1 on another); the kind must agree.
-            string value = key.Name == "device" ? device.type.ToString().ToLowerInvariant() : key.Write(config);
+            string value = key.Name == "device" ? device.type.ToString().ToLowerInvariant() : key.Write!(config);
             entries.Add(new(key.Name, value));
         }
         entries.Add(new("model_config", ModelConfigHash(config.ModelNameOrPath)));

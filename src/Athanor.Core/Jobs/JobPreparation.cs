@@ -87,7 +87,9 @@ public static class JobPreparation
             // at the longest sample the data has (a batch is padded to its longest sample, never to cutoff_len).
             var device = JobDevice.For(config, 0);
             int longest = data.Train.Concat(data.Validation).Select(s => s.Length).DefaultIfEmpty(config.CutoffLen).Max();
-            JobMemoryCheck.Verify(config with { CutoffLen = Math.Min(config.CutoffLen, longest) }, modelConfig, worldSize,
+            // A preference micro-batch of n pairs is one forward of 2n sequences (chosen and rejected).
+            var planned = config.IsPreferenceStage ? config with { PerDeviceTrainBatchSize = 2 * config.PerDeviceTrainBatchSize } : config;
+            JobMemoryCheck.Verify(planned with { CutoffLen = Math.Min(config.CutoffLen, longest) }, modelConfig, worldSize,
                 DeviceMemory.TotalBytes(device.index), device.ToString(), log);
         }
         return new SharedInputs(modelConfig, tokenizer, data, dataKey);
@@ -195,7 +197,12 @@ public static class JobPreparation
                 }
                 else
                 {
-                    lora = new LoraSettings(config.LoraRank, config.EffectiveLoraAlpha, config.LoraDropout, config.LoraTargetModules, config.UseRslora);
+                    // Preference training turns dropout off (TRL's disable_dropout, as LLaMA-Factory does): with it the policy
+                    // would differ from the reference (adapters off) at step 0, and DPO would not start at ln 2.
+                    double dropout = config.IsPreferenceStage ? 0 : config.LoraDropout;
+                    if (config.IsPreferenceStage && config.LoraDropout > 0)
+                        log?.Invoke($"LoRA: lora_dropout {config.LoraDropout} is not applied in stage {config.Stage.ToString().ToLowerInvariant()} (dropout is off in preference training)");
+                    lora = new LoraSettings(config.LoraRank, config.EffectiveLoraAlpha, dropout, config.LoraTargetModules, config.UseRslora);
                     int count = LoraModel.Apply(model, lora, config.Seed);
                     log?.Invoke($"LoRA: rank {lora.Rank}, alpha {lora.Alpha}, {count} adapted projections ({string.Join(",", lora.TargetModules)})");
                 }
@@ -289,6 +296,7 @@ public static class JobPreparation
             OverwriteOutputDir = config.OverwriteOutputDir,
             JobId = jobId,
             BaseModelNameOrPath = config.ModelNameOrPath,
+            Preference = Preference.PreferenceSettings.From(config),
         };
     }
 }

@@ -62,6 +62,9 @@ public sealed class Projection : nn.Module<Tensor, Tensor>, IParameterOwner
     /// </summary>
     public Func<Projection, Tensor, Tensor>? WeightProduct { get; set; }
 
+    /// <summary>False while the adapter is switched off: the projection computes the base model's output (a DPO reference forward).</summary>
+    public bool AdapterEnabled { get; set; } = true;
+
     // ---- QLoRA (issue 22) ----
 
     /// <summary>The frozen weight in 4 bits (QLoRA), or null for a plain weight.</summary>
@@ -96,7 +99,7 @@ public sealed class Projection : nn.Module<Tensor, Tensor>, IParameterOwner
     {
         var y = Quantized is { } q ? WithBias(QuantizedLinear.Product(x, q, _quantizedGradients!))
             : WeightProduct is null ? nn.functional.linear(x, weight, bias) : WithBias(WeightProduct(this, x));
-        if (Adapter is null) return y;
+        if (Adapter is null || !AdapterEnabled) return y;
         using var delta = Adapter.Delta(x);
         return y.add_(delta);
     }

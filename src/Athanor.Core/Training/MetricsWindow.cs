@@ -20,11 +20,23 @@ internal sealed class MetricsWindow(TrainerSettings settings, TrainingRecorder t
     /// <summary>The first logged mean loss of the run (of the resumed history, if there is one).</summary>
     public double? FirstLoss { get; private set; } = firstLoss;
 
+    private readonly Dictionary<string, (double Sum, int Steps)> _extras = new(StringComparer.Ordinal);
+
     public void Add(double loss, long tokens)
     {
         _loss += loss;
         _steps++;
         _tokens += tokens;
+    }
+
+    /// <summary>A step's further metrics (preference rewards and log-probabilities): each row holds their mean over its steps.</summary>
+    public void AddExtras(IReadOnlyDictionary<string, double> metrics)
+    {
+        foreach (var (name, value) in metrics)
+        {
+            var (sum, steps) = _extras.GetValueOrDefault(name);
+            _extras[name] = (sum + value, steps + 1);
+        }
     }
 
     public bool Due(int step, int totalSteps) =>
@@ -49,6 +61,8 @@ internal sealed class MetricsWindow(TrainerSettings settings, TrainingRecorder t
             row["mfu"] = Math.Round(telemetry.Utilization(_tokens, seconds), 4);
             row["gpu_mem_gib"] = Math.Round(Native.DeviceMemory.UsedGib(gpu.index), 2);
         }
+        foreach (var (name, (sum, steps)) in _extras) row[name] = sum / steps;
+        _extras.Clear();
         _loss = 0; _steps = 0; _tokens = 0; _clock.Restart();
         return row;
     }

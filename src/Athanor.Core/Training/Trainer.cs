@@ -51,6 +51,9 @@ public sealed class Trainer
 
     private TrainingRecorder _telemetry = null!;
 
+    /// <summary>Stages dpo and kto: the preference loss of the pair rows, with its reference; null for sft and pt.</summary>
+    private Preference.PreferenceObjective? _preference;
+
     public Trainer(CausalLM model, LoraSettings? lora, TrainingData data, TrainerSettings settings,
         ITrainingObserver? observer = null, ICollective? group = null)
     {
@@ -91,7 +94,7 @@ public sealed class Trainer
         void Record(JsonObject row) { state.LogHistory.Add(row); metrics?.Append(row); }
         var window = new MetricsWindow(_settings, _telemetry, run.OnGpu ? _device : null,
             state.LogHistory.FirstOrDefault(r => r.ContainsKey("loss"))?["loss"]?.GetValue<double>());
-        var evaluator = new Evaluator(_model, _device, _data, _settings, _group, parallel.Sharding is not null, _telemetry, _observer, ExtraEvaluation);
+        var evaluator = new Evaluator(_model, _device, _data, _settings, _group, parallel.Sharding is not null, _telemetry, _observer, ExtraEvaluation, _preference);
         _observer.OnStart(state.Step, state.TotalSteps, run.ResumedFrom);
         _model.train();
         double? lastLoss = null;
@@ -109,6 +112,7 @@ public sealed class Trainer
             state.SamplePosition += _settings.GlobalBatch;
             lastLoss = done.Loss;
             window.Add(done.Loss, done.Tokens);
+            if (_preference is not null) window.AddExtras(_preference.Metrics.Take(_group));
             double epoch = (double)state.SamplePosition / _data.Train.Count;
             Report(state, done, lr, epoch, stepClock.Elapsed, clock.Elapsed, ++stepsThisRun);
             if (window.Due(state.Step, state.TotalSteps)) Record(window.Close(state.Step, epoch, lr, done.GradNorm));
@@ -167,9 +171,44 @@ public sealed class Trainer
             parallel.Dispose();
             throw;
         }
+        try { _preference = PreferenceFor(resumedFrom); }
+        catch
+        {
+            parallel.Dispose();
+            throw;
+        }
         if (parallel.Sharding is not null && _leader && ExtraEvaluation is not null)
             _observer.OnMessage("ZeRO-3: the leader-only evaluation extras (benchmarks, sample generations) are skipped; the eval loss runs on every rank");
         return new RunSetup(state, schedule, parallel, resumedFrom, onGpu);
+    }
+
+    /// <summary>
+    /// The preference objective of a dpo or kto run and its reference model (issue 23): none for ORPO and SimPO; for LoRA
+    /// the same model with its adapters switched off; for full fine-tuning the log-probabilities of every training row
+    /// under the starting weights, computed here before step 1 (a resumed run reads the table the first run saved).
+    /// </summary>
+    private Preference.PreferenceObjective? PreferenceFor(string? resumedFrom)
+    {
+        if (_settings.Preference is not { } preference) return null;
+        Preference.IReferenceModel? reference = null;
+        if (preference.UsesReference && _lora is not null) reference = new Preference.AdaptersOffReference(_model);
+        else if (preference.UsesReference)
+        {
+            var table = resumedFrom is null ? null : Preference.PrecomputedReference.Load(_settings.OutputDir);
+            if (resumedFrom is not null && table is null)
+                throw new InvalidOperationException($"resuming a full fine-tune with a reference model needs {Path.Combine(_settings.OutputDir, Preference.PrecomputedReference.FileName)} " +
+                    "(the reference log-probabilities the first run computed from the starting weights); it is missing");
+            if (table is null)
+            {
+                _model.eval();
+                try { table = Preference.PrecomputedReference.Compute(_model, _data.Train, _data.PadTokenId, _settings.MicroBatchSize, _device); }
+                finally { _model.train(); }
+                if (_leader) table.Save(_settings.OutputDir);
+                _observer.OnMessage($"reference: log-probabilities of {table.Count} training rows computed once from the starting weights ({Preference.PrecomputedReference.FileName})");
+            }
+            reference = table;
+        }
+        return new Preference.PreferenceObjective(_model, preference, reference);
     }
 
     /// <summary>One optimizer step's numbers.</summary>
@@ -189,6 +228,7 @@ public sealed class Trainer
             if (TrainStep(state.Step + 1, state.SamplePosition, parallel, cancel) is not { } done)
             {
                 optimizer.ZeroGrad();
+                _preference?.Metrics.Clear();
                 if (rngAtStepStart is not null) _dropoutRng!.set_state(rngAtStepStart);
                 _observer.OnMessage($"stopped in step {state.Step + 1}, between micro-batches: its partial gradients are dropped, " +
                     $"the run stays at step {state.Step}");
@@ -247,7 +287,8 @@ public sealed class Trainer
     {
         List<TokenizedSample> global;
         using (_telemetry.Phase(TrainingPhase.Data)) global = SamplesAt(position, _settings.GlobalBatch);
-        long targets = Math.Max(1, global.Sum(CausalLmLoss.CountTargets));
+        // A preference loss is a mean over the step's pairs; the SFT loss a mean over its target tokens.
+        long targets = _preference is not null ? global.Count : Math.Max(1, global.Sum(CausalLmLoss.CountTargets));
         int perRank = _settings.GlobalBatch / _group.WorldSize;
         var mine = global.GetRange(_group.Rank * perRank, perRank);
         double lossSum = 0;
@@ -260,12 +301,14 @@ public sealed class Trainer
             if (index > 0 && AgreeToStop(cancel)) return null;
             var chunk = chunks[index];
             using var scope = NewDisposeScope();
-            MicroBatch built;
-            using (_telemetry.Phase(TrainingPhase.Data)) built = MicroBatch.Build(chunk, _data.PadTokenId, _device);
+            MicroBatch? built = null;
+            if (_preference is null)
+                using (_telemetry.Phase(TrainingPhase.Data)) built = MicroBatch.Build(chunk, _data.PadTokenId, _device);
             using var batch = built;
             Tensor loss;
             using (_telemetry.Phase(TrainingPhase.Forward))
-                loss = _settings.ChunkedLoss ? CausalLmLoss.Sum(_model, batch.InputIds, batch.Labels) : CausalLmLoss.SumUnchunked(_model, batch.InputIds, batch.Labels);
+                loss = _preference is not null ? _preference.LossSum(chunk, _data.PadTokenId, _device)
+                    : _settings.ChunkedLoss ? CausalLmLoss.Sum(_model, batch!.InputIds, batch.Labels) : CausalLmLoss.SumUnchunked(_model, batch!.InputIds, batch.Labels);
             using (_telemetry.Phase(TrainingPhase.Backward))
             {
                 if (ReferenceEquals(chunk, chunks[^1])) parallel.BeforeLastBackward(); // its gradients are the step's final ones
@@ -274,7 +317,7 @@ public sealed class Trainer
                 _model.Gradients.ThrowIfFailed();
                 lossSum += loss.item<float>();
             }
-            tokens += batch.Tokens;
+            tokens += batch?.Tokens ?? chunk.Sum(s => (long)s.Length);
             MicroBatchCompleted?.Invoke(step, index);
         }
         var (totalLoss, totalTokens) = RankSums.Of(_group, lossSum, tokens);

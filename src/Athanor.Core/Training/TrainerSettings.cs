@@ -61,6 +61,9 @@ public sealed record TrainerSettings
     /// <summary>Written into the adapter config so PEFT knows the base.</summary>
     public string? BaseModelNameOrPath { get; init; }
 
+    /// <summary>Stages dpo and kto (issue 23): the preference loss the samples (pair rows) train with; null for sft and pt.</summary>
+    public Preference.PreferenceSettings? Preference { get; init; }
+
     public int GlobalBatch => MicroBatchSize * GradientAccumulation * WorldSize;
 
     public int TotalSteps(long trainSamples) => MaxSteps > 0

@@ -8,6 +8,12 @@ public enum TrainingStage
 
     /// <summary>(Continued) pre-training on plain text.</summary>
     Pt,
+
+    /// <summary>Preference training on chosen/rejected pairs (issue 23; the loss is <c>pref_loss</c>).</summary>
+    Dpo,
+
+    /// <summary>Kahneman-Tversky optimization on responses tagged desirable or undesirable (issue 23).</summary>
+    Kto,
 }
 
 /// <summary>Which weights are trained (<c>finetuning_type</c>).</summary>

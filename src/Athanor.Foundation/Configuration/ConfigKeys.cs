@@ -6,12 +6,18 @@ namespace Athanor.Configuration;
 /// <param name="Expected">What the key accepts, quoted in error messages.</param>
 /// <param name="Apply">Types the raw value and sets it on the config.</param>
 /// <param name="Write">The config's value as YAML text; null for keys that are not stored (fp16).</param>
+/// <param name="WrittenWhen">Whether the key belongs in this config's written form (preference keys only with their stage); null: always.</param>
 internal sealed record ConfigKey(
     string Name,
     string Section,
     string Expected,
     Func<JobConfig, RawEntry, JobConfig> Apply,
-    Func<JobConfig, string>? Write);
+    Func<JobConfig, string>? Write,
+    Func<JobConfig, bool>? WrittenWhen = null)
+{
+    /// <summary>True when the writer and the group fingerprint include this key for <paramref name="config"/>.</summary>
+    public bool IsWrittenFor(JobConfig config) => Write is not null && (WrittenWhen?.Invoke(config) ?? true);
+}
 
 /// <summary>The table of every key Athanor acts on, in the order the writer emits them.</summary>
 internal static class ConfigKeys
@@ -54,6 +60,10 @@ internal static class ConfigKeys
             (c, v) => c with { MaxWorldSize = v }, c => c.MaxWorldSize),
         Int("method", "priority", "a whole number; higher runs first", (c, v) => c with { Priority = v }, c => c.Priority),
         Int("method", "max_restarts", "a whole number >= 0", (c, v) => c with { MaxRestarts = v }, c => c.MaxRestarts),
+
+        // preference training (issue 23): LLaMA-Factory's keys, each written only for the stages it belongs to
+        .. PreferenceKeys.All,
+
         Bool("method", "fused_kernels", (c, v) => c with { FusedKernels = v }, c => c.FusedKernels),
         Bool("method", "zero3_prefetch", (c, v) => c with { Zero3Prefetch = v }, c => c.Zero3Prefetch),
         Bool("method", "zero3_overlap_reduce", (c, v) => c with { Zero3OverlapReduce = v }, c => c.Zero3OverlapReduce),
@@ -187,10 +197,10 @@ internal static class ConfigKeys
     private static ConfigKey NullableInt(string section, string name, string expected, Func<JobConfig, int?, JobConfig> set, Func<JobConfig, int?> get) =>
         new(name, section, expected, (c, e) => set(c, ValueReader.NullableInt(e, expected)), c => YamlText.Int(get(c)));
 
-    private static ConfigKey Double(string section, string name, string expected, Func<JobConfig, double, JobConfig> set, Func<JobConfig, double> get) =>
+    internal static ConfigKey Double(string section, string name, string expected, Func<JobConfig, double, JobConfig> set, Func<JobConfig, double> get) =>
         new(name, section, expected, (c, e) => set(c, ValueReader.Double(e, expected)), c => YamlText.Double(get(c)));
 
-    private static ConfigKey Enum<T>(string section, string name, EnumSpelling<T> spelling, Func<JobConfig, T, JobConfig> set, Func<JobConfig, T> get)
+    internal static ConfigKey Enum<T>(string section, string name, EnumSpelling<T> spelling, Func<JobConfig, T, JobConfig> set, Func<JobConfig, T> get)
         where T : struct, System.Enum =>
         new(name, section, "one of " + spelling.Accepted, (c, e) => set(c, ValueReader.Enum(e, spelling)), c => spelling.Name(get(c)));
 }

@@ -28,7 +28,13 @@ internal sealed class EnumSpelling<T>(params (string Name, T Value)[] pairs) whe
 /// <summary>The spellings of Athanor's configuration enums, as LLaMA-Factory and Hugging Face write them.</summary>
 internal static class Spellings
 {
-    public static readonly EnumSpelling<TrainingStage> Stage = new(("sft", TrainingStage.Sft), ("pt", TrainingStage.Pt));
+    public static readonly EnumSpelling<TrainingStage> Stage = new(("sft", TrainingStage.Sft), ("pt", TrainingStage.Pt),
+        ("dpo", TrainingStage.Dpo), ("kto", TrainingStage.Kto));
+
+    // Preference training (issue 23): LLaMA-Factory's pref_loss choices.
+    public static readonly EnumSpelling<PreferenceLoss> PreferenceLoss = new(
+        ("sigmoid", Configuration.PreferenceLoss.Sigmoid), ("hinge", Configuration.PreferenceLoss.Hinge), ("ipo", Configuration.PreferenceLoss.Ipo),
+        ("orpo", Configuration.PreferenceLoss.Orpo), ("simpo", Configuration.PreferenceLoss.Simpo));
 
     public static readonly EnumSpelling<FinetuningType> Finetuning =
         new(("full", FinetuningType.Full), ("lora", FinetuningType.Lora));

@@ -86,6 +86,35 @@ public sealed record JobConfig
     /// <summary><c>max_restarts</c> (Athanor): failed attempts (lost nodes, errors) before the cluster gives the job up.</summary>
     public int MaxRestarts { get; init; } = 10;
 
+    // ---- preference training (issue 23; LLaMA-Factory's FinetuningArguments) ----
+
+    /// <summary><c>pref_loss</c>: the stage dpo loss (sigmoid is DPO).</summary>
+    public PreferenceLoss PrefLoss { get; init; } = PreferenceLoss.Sigmoid;
+
+    /// <summary><c>pref_beta</c>: the beta of DPO, IPO, hinge, ORPO, SimPO and KTO.</summary>
+    public double PrefBeta { get; init; } = 0.1;
+
+    /// <summary><c>pref_ftx</c>: weight of the SFT loss on the chosen response added to the preference loss.</summary>
+    public double PrefFtx { get; init; }
+
+    /// <summary><c>simpo_gamma</c>: SimPO's target reward margin.</summary>
+    public double SimpoGamma { get; init; } = 0.5;
+
+    /// <summary><c>dpo_label_smoothing</c>: the assumed label-flip rate of robust (conservative) DPO, sigmoid loss only.</summary>
+    public double DpoLabelSmoothing { get; init; }
+
+    /// <summary><c>kto_chosen_weight</c>: KTO's weight of desirable examples.</summary>
+    public double KtoChosenWeight { get; init; } = 1.0;
+
+    /// <summary><c>kto_rejected_weight</c>: KTO's weight of undesirable examples.</summary>
+    public double KtoRejectedWeight { get; init; } = 1.0;
+
+    /// <summary>True for the preference stages (dpo, kto), whose samples are pairs.</summary>
+    public bool IsPreferenceStage => Stage is TrainingStage.Dpo or TrainingStage.Kto;
+
+    /// <summary>True when the loss compares against a reference model (all but the reference-free ORPO and SimPO).</summary>
+    public bool UsesReferenceModel => Stage == TrainingStage.Kto || (Stage == TrainingStage.Dpo && PrefLoss is not (PreferenceLoss.Orpo or PreferenceLoss.Simpo));
+
     /// <summary>The elastic range as (min, max), defaults applied.</summary>
     public (int Min, int Max) WorldRange => (MinWorldSize ?? WorldSize, MaxWorldSize ?? Math.Max(WorldSize, MinWorldSize ?? WorldSize));
 

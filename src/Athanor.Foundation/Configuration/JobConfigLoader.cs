@@ -72,6 +72,7 @@ public static class JobConfigLoader
         if (!byKey.ContainsKey("eval_strategy") && config.EvalSteps is not null)
             config = config with { EvalStrategy = EvalStrategy.Steps };
 
+        PreferenceKeys.CheckStage(config, key => byKey.TryGetValue(key, out var e) ? e.Error : null);
         JobConfigValidator.Validate(config, key =>
             byKey.TryGetValue(key, out var e) ? (e.SourceName, e.Line) : (sourceName, null));
         cancel.ThrowIfCancellationRequested();

@@ -47,6 +47,16 @@ public static class JobConfigValidator
             check.Fail("adapter_name_or_path", "an adapter needs finetuning_type: lora");
         QuantizationKeys.Check(c, check.Fail); // QLoRA (issue 22)
 
+        // preference training (issue 23)
+        check.Range("pref_beta", c.PrefBeta, c.PrefBeta > 0);
+        check.Range("pref_ftx", c.PrefFtx, c.PrefFtx >= 0);
+        check.Range("simpo_gamma", c.SimpoGamma, c.SimpoGamma >= 0);
+        check.Range("dpo_label_smoothing", c.DpoLabelSmoothing, c.DpoLabelSmoothing is >= 0 and <= 0.5);
+        check.Range("kto_chosen_weight", c.KtoChosenWeight, c.KtoChosenWeight > 0);
+        check.Range("kto_rejected_weight", c.KtoRejectedWeight, c.KtoRejectedWeight > 0);
+        if (c.IsPreferenceStage && c.Packing)
+            check.Fail("packing", $"true is not accepted with stage {Spellings.Stage.Name(c.Stage)}: a pair is one sequence each for chosen and rejected, never packed with another; set packing: false");
+
         // dataset
         check.NotBlank("dataset_dir", c.DatasetDir);
         check.NotBlank("template", c.Template);

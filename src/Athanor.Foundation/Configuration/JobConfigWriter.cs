@@ -14,14 +14,14 @@ public static class JobConfigWriter
         string? section = null;
         foreach (var key in ConfigKeys.All)
         {
-            if (key.Write is null)
+            if (!key.IsWrittenFor(config))
                 continue;
             if (key.Section != section)
             {
                 section = key.Section;
                 sb.Append('\n').Append("### ").Append(section).Append('\n');
             }
-            sb.Append(key.Name).Append(": ").Append(key.Write(config)).Append('\n');
+            sb.Append(key.Name).Append(": ").Append(key.Write!(config)).Append('\n');
         }
         return sb.ToString();
     }

@@ -4,14 +4,19 @@ using Athanor.Tokenization;
 namespace Athanor.Data;
 
 /// <summary>Why a rendered sample did not make it into training.</summary>
-public enum DroppedReason { NoTrainedTokens }
+public enum DroppedReason
+{
+    NoTrainedTokens,
+    /// <summary>A preference record whose prompt alone is longer than cutoff_len (skipped under on_bad_record: skip).</summary>
+    PromptOverCutoff,
+}
 
 /// <summary>What encoding did to a dataset: counts a person can check against their data.</summary>
 public sealed record EncodingReport(int Kept, int Truncated, IReadOnlyDictionary<DroppedReason, int> Dropped, long Tokens, long TargetTokens)
 {
     public override string ToString() =>
         $"{Kept} samples, {Tokens:N0} tokens ({TargetTokens:N0} trained), {Truncated} truncated to cutoff_len" +
-        string.Concat(Dropped.Select(d => $", {d.Value} dropped ({d.Key switch { DroppedReason.NoTrainedTokens => "no trained tokens left after truncation", _ => d.Key.ToString() }})"));
+        string.Concat(Dropped.Select(d => $", {d.Value} dropped ({d.Key switch { DroppedReason.NoTrainedTokens => "no trained tokens left after truncation", DroppedReason.PromptOverCutoff => "prompt alone longer than cutoff_len", _ => d.Key.ToString() }})"));
 }
 
 /// <summary>Turns conversations (or plain text) into token ids and labels ready for batching.</summary>

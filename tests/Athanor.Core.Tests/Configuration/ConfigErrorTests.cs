@@ -60,9 +60,9 @@ public class ConfigErrorTests
     [Fact]
     public void UnsupportedStageIsAnEnumError()
     {
-        var ex = Fails(TestConfigs.Minimal("stage: dpo\n"));
+        var ex = Fails(TestConfigs.Minimal("stage: ppo\n"));
 
-        Assert.Equal("job.yaml:4: stage: 'dpo' is not accepted; expected one of sft or pt", ex.Message);
+        Assert.Equal("job.yaml:4: stage: 'ppo' is not accepted; expected one of sft, pt, dpo or kto", ex.Message);
     }
 
     [Theory]

@@ -9,8 +9,9 @@ public class ConfigurationDocsTests
     public void EveryKeyHasARowInTheReference()
     {
         var docs = File.ReadAllText(Path.Combine(TestPaths.RepoRoot(), "docs", "configuration.md"));
-        var written = JobConfigWriter.ToYaml(new JobConfig { ModelNameOrPath = "/m", OutputDir = "/o" })
-            .Split('\n')
+        var written = new[] { (TrainingStage.Sft, PreferenceLoss.Sigmoid), (TrainingStage.Dpo, PreferenceLoss.Sigmoid), (TrainingStage.Dpo, PreferenceLoss.Simpo), (TrainingStage.Kto, PreferenceLoss.Sigmoid) }
+            .SelectMany(c => JobConfigWriter.ToYaml(new JobConfig { ModelNameOrPath = "/m", OutputDir = "/o", Stage = c.Item1, PrefLoss = c.Item2 }).Split('\n'))
+            .Distinct()
             .Where(l => l.Length > 0 && !l.StartsWith('#'))
             .Select(l => l[..l.IndexOf(':')]);
         string[] notStored = ["fp16", "trust_remote_code", "overwrite_cache", "dataloader_num_workers", "ddp_timeout"];

@@ -129,8 +129,6 @@ public sealed class LlamaFactoryDemoDatasetTests
 
     [Theory]
     [InlineData("alpaca_en", "hf_hub_url", "remote datasets are not supported offline; download it and use file_name")]
-    [InlineData("dpo_en_demo", "ranking", "preference datasets are not supported")]
-    [InlineData("kto_en_demo", "columns.kto_tag", "preference datasets are not supported")]
     [InlineData("mllm_demo", "columns.images", "multimodal datasets are not supported")]
     [InlineData("mllm_audio_demo", "columns.audios", "multimodal datasets are not supported")]
     [InlineData("mllm_video_demo", "columns.videos", "multimodal datasets are not supported")]

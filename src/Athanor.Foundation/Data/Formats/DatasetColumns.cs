@@ -11,18 +11,25 @@ public sealed record DatasetColumns(
     string? System,
     string? Tools)
 {
+    /// <summary>Preference data (issue 23): the chosen response's column of a ranking dataset.</summary>
+    public string? Chosen { get; init; }
+
+    /// <summary>Preference data (issue 23): the rejected response's column of a ranking dataset.</summary>
+    public string? Rejected { get; init; }
+
+    /// <summary>KTO data (issue 23): the column of the desirable (true) / undesirable (false) tag.</summary>
+    public string? KtoTag { get; init; }
+
     /// <summary>LLaMA-Factory's defaults when an entry has no "columns": alpaca instruction/input/output, sharegpt conversations.</summary>
     public static DatasetColumns Default { get; } = new("instruction", "input", "output", null, "conversations", null, null);
 
     /// <summary>Column keys this reader understands.</summary>
     public static IReadOnlyList<string> SupportedKeys { get; } =
-        ["prompt", "query", "response", "history", "messages", "system", "tools"];
+        ["prompt", "query", "response", "history", "messages", "system", "tools", "chosen", "rejected", "kto_tag"];
 
     /// <summary>Column keys of multimodal datasets (rejected when such a dataset is used).</summary>
     public static IReadOnlyList<string> MultimodalKeys { get; } = ["images", "videos", "audios"];
 
-    /// <summary>Column keys of preference/KTO datasets (rejected when such a dataset is used).</summary>
-    public static IReadOnlyList<string> PreferenceKeys { get; } = ["chosen", "rejected", "kto_tag"];
 }
 
 /// <summary>Sharegpt role/content keys and role names (dataset_info.json "tags").

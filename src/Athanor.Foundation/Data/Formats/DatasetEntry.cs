@@ -10,4 +10,8 @@ public sealed record DatasetEntry(
     string FullPath,
     DatasetFormatting Formatting,
     DatasetColumns Columns,
-    SharegptTags Tags);
+    SharegptTags Tags)
+{
+    /// <summary>dataset_info.json "ranking": true: records are chosen/rejected pairs (stage dpo, issue 23).</summary>
+    public bool Ranking { get; init; }
+}

@@ -3,8 +3,7 @@ using System.Text.Json;
 namespace Athanor.Data.Formats;
 
 /// <summary>LLaMA-Factory's dataset_info.json: dataset name -> where the file is and how to read it.
-/// Entries are validated only when used (<see cref="Get"/>), so one unsupported entry (remote, preference,
-/// multimodal) never blocks the others, just as LLaMA-Factory only looks at the datasets you name.</summary>
+/// Entries are validated only when used (<see cref="Get"/>), so one unsupported entry (remote, multimodal) never blocks the others, just as LLaMA-Factory only looks at the datasets you name.</summary>
 public sealed class DatasetInfo
 {
     public const string FileName = "dataset_info.json";
@@ -98,12 +97,12 @@ public sealed class DatasetInfo
             _ => throw new DatasetException($"{Where("formatting")} = '{formattingText}' is not supported; accepted: alpaca, sharegpt."),
         };
 
+        var isRanking = false;
         if (entry.TryGetProperty("ranking", out var ranking))
         {
             if (ranking.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
                 throw new DatasetException($"{Where("ranking")} = {ranking.GetRawText()}; expected true or false.");
-            if (ranking.ValueKind == JsonValueKind.True)
-                throw new DatasetException($"{Where("ranking")} = true: preference datasets are not supported (only sft and pt data).");
+            isRanking = ranking.ValueKind == JsonValueKind.True;
         }
 
         var split = OptionalString(entry, "split", Where);
@@ -115,7 +114,7 @@ public sealed class DatasetInfo
         var columns = ParseColumns(entry, Where);
         var tags = ParseTags(entry, formatting, Where);
         var fullPath = System.IO.Path.GetFullPath(System.IO.Path.Combine(DatasetDir, fileName));
-        return new DatasetEntry(name, fileName, fullPath, formatting, columns, tags);
+        return new DatasetEntry(name, fileName, fullPath, formatting, columns, tags) { Ranking = isRanking };
     }
 
     private static DatasetColumns ParseColumns(JsonElement entry, Func<string, string> where)
@@ -129,15 +128,14 @@ public sealed class DatasetInfo
             var key = property.Name;
             if (DatasetColumns.MultimodalKeys.Contains(key))
                 throw new DatasetException($"{where("columns." + key)}: multimodal datasets are not supported (text only).");
-            if (DatasetColumns.PreferenceKeys.Contains(key))
-                throw new DatasetException($"{where("columns." + key)}: preference datasets are not supported (only sft and pt data).");
             if (!DatasetColumns.SupportedKeys.Contains(key))
                 throw new DatasetException($"{where("columns." + key)} is not a known column; accepted: {string.Join(", ", DatasetColumns.SupportedKeys)}.");
         }
         string? Column(string key) => OptionalString(columns, key, k => where("columns." + k));
         return new DatasetColumns(
             Column("prompt"), Column("query"), Column("response"), Column("history"),
-            Column("messages"), Column("system"), Column("tools"));
+            Column("messages"), Column("system"), Column("tools"))
+        { Chosen = Column("chosen"), Rejected = Column("rejected"), KtoTag = Column("kto_tag") };
     }
 
     private static SharegptTags ParseTags(JsonElement entry, DatasetFormatting formatting, Func<string, string> where)

@@ -13,12 +13,18 @@ public static class DatasetLoader
 {
     /// <summary>sft data: conversations ending with an assistant-side turn.</summary>
     public static LoadedDatasets<Conversation> LoadConversations(DatasetLoadOptions options) =>
-        Load(options, (entry, report) => StreamConversations(entry, report, options.OnBadRecord, options.MaxSamples));
+        Load(options, (entry, report) => StreamConversations(entry, report, options.OnBadRecord, options.MaxSamples), NotPreferenceData);
 
     /// <summary>pt data (e.g. c4_demo {"text": ...} with columns {prompt: text}): the text of each record's first
     /// turn, as LLaMA-Factory's pt stage takes the first prompt message.</summary>
     public static LoadedDatasets<string> LoadPretrainingText(DatasetLoadOptions options) =>
-        Load(options, (entry, report) => StreamPretrainingText(entry, report, options.OnBadRecord, options.MaxSamples));
+        Load(options, (entry, report) => StreamPretrainingText(entry, report, options.OnBadRecord, options.MaxSamples), NotPreferenceData);
+
+    // LLaMA-Factory refuses a dataset that does not fit the stage too ("not applicable in the current training stage").
+    private static string? NotPreferenceData(DatasetEntry entry) =>
+        entry.Ranking ? "is a ranking dataset (chosen/rejected pairs); it trains with stage dpo"
+        : entry.Columns.KtoTag is not null ? "has a kto_tag column; it trains with stage kto"
+        : null;
 
     /// <summary>Streams one dataset's conversations, counting into <paramref name="report"/>.</summary>
     public static IEnumerable<Conversation> StreamConversations(DatasetEntry entry, DatasetReport report, OnBadRecord onBadRecord, long? maxSamples = null) =>
@@ -52,13 +58,18 @@ public static class DatasetLoader
         return files;
     }
 
-    private static LoadedDatasets<T> Load<T>(DatasetLoadOptions options, Func<DatasetEntry, DatasetReport, IEnumerable<T>> stream)
+    /// <param name="unsuitable">why an entry does not fit the stage being loaded, or null when it does</param>
+    internal static LoadedDatasets<T> Load<T>(DatasetLoadOptions options, Func<DatasetEntry, DatasetReport, IEnumerable<T>> stream,
+        Func<DatasetEntry, string?> unsuitable)
     {
         Validate(options);
         var info = DatasetInfo.Load(options.DatasetDir);
         // Resolve every entry first so a bad name fails before any data is read.
         var trainEntries = options.Datasets.Select(info.Get).ToList();
         var evalEntries = options.EvalDatasets.Select(info.Get).ToList();
+        foreach (var entry in trainEntries.Concat(evalEntries))
+            if (unsuitable(entry) is { } why)
+                throw new DatasetException($"{info.Path}: dataset '{entry.Name}' {why}.");
         var reports = new List<DatasetReport>();
 
         List<T> ReadAll(List<DatasetEntry> entries, string split)
@@ -119,11 +130,21 @@ public static class DatasetLoader
         DatasetEntry entry, DatasetReport report, OnBadRecord onBadRecord, long? maxSamples, bool requireResponse,
         Func<ConvertedRecord, T> project)
     {
-        var files = ResolveFiles(entry);
-        report.Files = files;
         IRecordConverter converter = entry.Formatting == DatasetFormatting.Sharegpt
             ? new SharegptConverter(entry.Columns, entry.Tags)
             : new AlpacaConverter(entry.Columns);
+        return StreamRecords(entry, report, onBadRecord, maxSamples, record => project(converter.Convert(record, requireResponse)));
+    }
+
+    /// <summary>
+    /// One dataset's records through <paramref name="convert"/> (which throws <see cref="BadRecordException"/> for a bad
+    /// one), first max_samples records only, bad ones failing or counted as <paramref name="onBadRecord"/> says.
+    /// </summary>
+    internal static IEnumerable<T> StreamRecords<T>(
+        DatasetEntry entry, DatasetReport report, OnBadRecord onBadRecord, long? maxSamples, Func<System.Text.Json.JsonElement, T> convert)
+    {
+        var files = ResolveFiles(entry);
+        report.Files = files;
         var limit = maxSamples ?? long.MaxValue;
 
         foreach (var file in files)
@@ -139,7 +160,7 @@ public static class DatasetLoader
                 {
                     try
                     {
-                        value = project(converter.Convert(raw.Element, requireResponse));
+                        value = convert(raw.Element);
                     }
                     catch (BadRecordException ex)
                     {

@@ -21,7 +21,29 @@ internal sealed class SharegptConverter : IRecordConverter
     }
 
     /// <remarks>sft and pt validate alike: LLaMA-Factory's pt stage also reads the aligned turns (the first one).</remarks>
-    public ConvertedRecord Convert(JsonElement record, bool requireResponse)
+    public ConvertedRecord Convert(JsonElement record, bool requireResponse) => Read(record, endsWithUser: false);
+
+    /// <summary>
+    /// The turns as <see cref="Convert(JsonElement, bool)"/> reads them, but ending on the user side: a ranking record's
+    /// prompt, whose responses are in the chosen and rejected columns.
+    /// </summary>
+    public ConvertedRecord ConvertPrompt(JsonElement record) => Read(record, endsWithUser: true);
+
+    /// <summary>A turn object outside the messages column (a ranking record's chosen or rejected): its role and content.</summary>
+    public (string Role, string Content) ReadResponseTurn(JsonElement record, string column)
+    {
+        if (!record.TryGetProperty(column, out var turn) || turn.ValueKind == JsonValueKind.Null)
+            throw new BadRecordException(BadRecordKind.MissingColumn, $"missing column '{column}'; expected a turn object with '{_tags.RoleTag}' and '{_tags.ContentTag}'.");
+        var tag = Field(turn, _tags.RoleTag, $"column '{column}'");
+        var role = MapRole(tag, userSide: false)
+            ?? throw new BadRecordException(BadRecordKind.InvalidTurnOrder, $"column '{column}' has {_tags.RoleTag} '{tag}'; expected {_assistantSide}.");
+        var content = Field(turn, _tags.ContentTag, $"column '{column}'");
+        if (string.IsNullOrWhiteSpace(content))
+            throw new BadRecordException(BadRecordKind.EmptyAssistantTurn, $"column '{column}' has empty {_tags.ContentTag}.");
+        return (role, content);
+    }
+
+    private ConvertedRecord Read(JsonElement record, bool endsWithUser)
     {
         RecordFields.RequireObject(record);
         if (_columns.Messages is null)
@@ -60,7 +82,10 @@ internal sealed class SharegptConverter : IRecordConverter
 
         if (turns.Count == 0)
             throw new BadRecordException(BadRecordKind.EmptyConversation, $"column '{_columns.Messages}' has no turns{(first == 1 ? " besides the system turn" : "")}.");
-        if (turns.Count % 2 != 0)
+        if (endsWithUser && turns.Count % 2 != 1)
+            throw new BadRecordException(BadRecordKind.InvalidTurnOrder,
+                $"{turns.Count} turns: the last turn ({turns[^1].Role}) is assistant-side; a ranking record's prompt must end with {_userSide} (the responses are in the chosen and rejected columns).");
+        if (!endsWithUser && turns.Count % 2 != 0)
             throw new BadRecordException(BadRecordKind.InvalidTurnOrder,
                 $"{turns.Count} turns: the last turn ({turns[^1].Role}) is user-side; a conversation must end with {_assistantSide}.");
 
@@ -85,17 +110,17 @@ internal sealed class SharegptConverter : IRecordConverter
         return null;
     }
 
-    private string Role(JsonElement turn, int number) => Field(turn, _tags.RoleTag, number);
+    private string Role(JsonElement turn, int number) => Field(turn, _tags.RoleTag, $"turn {number}");
 
-    private string Content(JsonElement turn, int number) => Field(turn, _tags.ContentTag, number);
+    private string Content(JsonElement turn, int number) => Field(turn, _tags.ContentTag, $"turn {number}");
 
-    private string Field(JsonElement turn, string key, int number)
+    private string Field(JsonElement turn, string key, string what)
     {
         if (turn.ValueKind != JsonValueKind.Object)
-            throw new BadRecordException(BadRecordKind.WrongType, $"turn {number} is a JSON {turn.ValueKind}; expected an object with '{_tags.RoleTag}' and '{_tags.ContentTag}'.");
+            throw new BadRecordException(BadRecordKind.WrongType, $"{what} is a JSON {turn.ValueKind}; expected an object with '{_tags.RoleTag}' and '{_tags.ContentTag}'.");
         if (!turn.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null)
-            throw new BadRecordException(BadRecordKind.MissingColumn, $"turn {number} has no '{key}'; expected '{_tags.RoleTag}' and '{_tags.ContentTag}' strings.");
-        return RecordFields.AsString(value, $"turn {number} '{key}'");
+            throw new BadRecordException(BadRecordKind.MissingColumn, $"{what} has no '{key}'; expected '{_tags.RoleTag}' and '{_tags.ContentTag}' strings.");
+        return RecordFields.AsString(value, $"{what} '{key}'");
     }
 
     private static string Accepted(string? a, string? b)

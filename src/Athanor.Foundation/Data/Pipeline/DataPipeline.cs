@@ -75,7 +75,9 @@ public static class DataPipeline
         var validationTally = new EncodingTally();
         IEnumerable<TokenizedSample> train, validation;
         DatasetLoadReport loadReport;
-        if (config.Stage == TrainingStage.Pt)
+        if (config.IsPreferenceStage)
+            (train, validation, loadReport) = Preference.PreferenceData.Encode(config, options, tokenizer, trainTally, validationTally);
+        else if (config.Stage == TrainingStage.Pt)
         {
             var texts = DatasetLoader.LoadPretrainingText(options);
             loadReport = texts.Report;

@@ -4,7 +4,7 @@ namespace Athanor.Data.Pipeline;
 /// <see cref="SampleEncoder"/> gives for the whole list.</summary>
 public sealed class EncodingTally
 {
-    private int _kept, _truncated, _noTargets;
+    private int _kept, _truncated, _noTargets, _promptOverCutoff;
     private long _tokens, _targets;
 
     public void Kept(int length, int targets)
@@ -18,9 +18,13 @@ public sealed class EncodingTally
 
     public void DroppedNoTargets() => _noTargets++;
 
+    public void DroppedPromptOverCutoff() => _promptOverCutoff++;
+
     public EncodingReport Report()
     {
-        var dropped = _noTargets > 0 ? new Dictionary<DroppedReason, int> { [DroppedReason.NoTrainedTokens] = _noTargets } : [];
+        var dropped = new Dictionary<DroppedReason, int>();
+        if (_noTargets > 0) dropped[DroppedReason.NoTrainedTokens] = _noTargets;
+        if (_promptOverCutoff > 0) dropped[DroppedReason.PromptOverCutoff] = _promptOverCutoff;
         return new EncodingReport(_kept, _truncated, dropped, _tokens, _targets);
     }
 }

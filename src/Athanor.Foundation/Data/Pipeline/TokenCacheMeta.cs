@@ -31,10 +31,18 @@ public sealed record EncodingCounts(
     [property: JsonPropertyName("tokens")] long Tokens,
     [property: JsonPropertyName("trained_tokens")] long TrainedTokens)
 {
-    public static EncodingCounts From(EncodingReport r) =>
-        new(r.Kept, r.Truncated, r.Dropped.GetValueOrDefault(DroppedReason.NoTrainedTokens), r.Tokens, r.TargetTokens);
+    /// <summary>Preference records dropped under on_bad_record: skip because their prompt alone exceeds cutoff_len (issue 23).</summary>
+    [JsonPropertyName("dropped_prompt_over_cutoff")] public int DroppedPromptOverCutoff { get; init; }
 
-    public EncodingReport ToReport() => new(Kept, Truncated,
-        DroppedNoTrainedTokens > 0 ? new Dictionary<DroppedReason, int> { [DroppedReason.NoTrainedTokens] = DroppedNoTrainedTokens } : [],
-        Tokens, TrainedTokens);
+    public static EncodingCounts From(EncodingReport r) =>
+        new(r.Kept, r.Truncated, r.Dropped.GetValueOrDefault(DroppedReason.NoTrainedTokens), r.Tokens, r.TargetTokens)
+        { DroppedPromptOverCutoff = r.Dropped.GetValueOrDefault(DroppedReason.PromptOverCutoff) };
+
+    public EncodingReport ToReport()
+    {
+        var dropped = new Dictionary<DroppedReason, int>();
+        if (DroppedNoTrainedTokens > 0) dropped[DroppedReason.NoTrainedTokens] = DroppedNoTrainedTokens;
+        if (DroppedPromptOverCutoff > 0) dropped[DroppedReason.PromptOverCutoff] = DroppedPromptOverCutoff;
+        return new(Kept, Truncated, dropped, Tokens, TrainedTokens);
+    }
 }

@@ -31,7 +31,6 @@ public sealed class CompletionHandler(ModelCatalog catalog, DecodeScheduler sche
                     sequences.Add(new Sequence(p * request.N + i, served, prompts[p], Options(served, request, prompts[p], chat, seed + i), request.Stop, events.Writer, cancel));
             if (!scheduler.TryEnqueue(sequences))
             {
-                foreach (var s in sequences) s.Dispose();
                 context.Response.Headers.RetryAfter = "1";
                 throw new OpenAiException(429, "the server is at its limit of queued sequences; retry shortly", code: "rate_limit_exceeded", type: "rate_limit_error");
             }

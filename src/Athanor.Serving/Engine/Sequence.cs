@@ -6,11 +6,11 @@ using static TorchSharp.torch;
 namespace Athanor.Serving.Engine;
 
 /// <summary>
-/// One choice being decoded with its own KV cache, one token per <see cref="Step"/>: the first step runs the prompt
-/// (prefill), each later one feeds the newest token, exactly as <see cref="Decoding.Generate"/> does for a batch of one,
-/// so greedy text equals `cluster generate`'s. Only the scheduler thread calls Step and Dispose.
+/// One choice being decoded: its prompt, sampler, stop rules and the text streamed so far. The scheduler runs its
+/// prefill alone, then steps it inside the batch of its model (<see cref="ModelBatch"/>); only the scheduler thread
+/// calls Prefill and Sample.
 /// </summary>
-public sealed class Sequence : IDisposable
+public sealed class Sequence
 {
     private readonly ServedModel _served;
     private readonly int[] _prompt;
@@ -20,8 +20,6 @@ public sealed class Sequence : IDisposable
     private readonly TokenSampler _sampler;
     private readonly ChannelWriter<SequenceEvent> _events;
     private readonly List<int> _tokens = [];
-    private KvCache? _cache;
-    private long _next = -1;
     private int _sampled, _sent;
 
     public Sequence(int choice, ServedModel served, int[] prompt, GenerationOptions options, IReadOnlyList<string> stops,
@@ -34,6 +32,7 @@ public sealed class Sequence : IDisposable
         _stopIds = options.StopTokenIds;
         _stopText = new StopText(stops);
         _sampler = new TokenSampler(options);
+        Greedy = options.Temperature == 0;
         _events = events;
         Cancel = cancel;
     }
@@ -47,33 +46,45 @@ public sealed class Sequence : IDisposable
     /// <summary>Set after the first token is sampled (time to first token).</summary>
     public DateTime? FirstTokenAt { get; private set; }
 
-    /// <summary>Runs the model once (prefill or one decode step) and reports the sampled token's text.</summary>
-    public void Step()
+    public ServedModel Served => _served;
+
+    /// <summary>The last sampled token: the next decode step's input.</summary>
+    public long Next { get; private set; } = -1;
+
+    /// <summary>Greedy rows take the batch's argmax instead of their own sampler.</summary>
+    public bool Greedy { get; }
+
+    /// <summary>
+    /// Runs the prompt alone (batch of one, no padding, as `cluster generate` does for one prompt), samples the first
+    /// token and returns the cache for the scheduler to gather into the running batch.
+    /// </summary>
+    public KvCache Prefill()
     {
         var model = _served.Model.Model;
-        var device = model.OutputWeight.device;
-        using (var scope = NewDisposeScope())
+        var cache = new KvCache(model.Config, 1, _prompt.Length + _maxNew);
+        try
         {
-            if (_cache is null)
-            {
-                _cache = new KvCache(model.Config, 1, _prompt.Length + _maxNew);
-                var input = tensor(_prompt.Select(i => (long)i).ToArray(), device: device).view(1, _prompt.Length);
-                var hidden = model.Hidden(input, _cache);
-                _next = _sampler.Next(model.Logits(hidden.select(1, _prompt.Length - 1)))[0];
-                FirstTokenAt = DateTime.UtcNow;
-            }
-            else
-            {
-                var input = tensor(new[] { _next }, device: device).view(1, 1);
-                var hidden = model.Hidden(input, _cache);
-                _next = _sampler.Next(model.Logits(hidden.select(1, 0)))[0];
-            }
+            using var scope = NewDisposeScope();
+            var input = tensor(_prompt.Select(i => (long)i).ToArray(), device: model.OutputWeight.device).view(1, _prompt.Length);
+            var hidden = model.Hidden(input, cache);
+            Accept(_sampler.Next(model.Logits(hidden.select(1, _prompt.Length - 1)))[0]);
+            FirstTokenAt = DateTime.UtcNow;
+            return cache;
         }
-        Accept((int)_next);
+        catch
+        {
+            cache.Dispose();
+            throw;
+        }
     }
 
-    private void Accept(int token)
+    /// <summary>Samples this row's next token from its logits [1, V] (or takes the batch's argmax when greedy).</summary>
+    public void Sample(Tensor rowLogits, long argmax) => Accept(Greedy ? argmax : _sampler.Next(rowLogits)[0]);
+
+    private void Accept(long sampled)
     {
+        Next = sampled;
+        int token = (int)sampled;
         _sampled++;
         if (_stopIds.Contains(token))
         {
@@ -108,5 +119,4 @@ public sealed class Sequence : IDisposable
         _events.TryWrite(new ChoiceFailed(Choice, message));
     }
 
-    public void Dispose() => _cache?.Dispose();
 }

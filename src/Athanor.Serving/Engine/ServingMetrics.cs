@@ -10,6 +10,7 @@ public sealed class ServingMetrics
     private long _requests, _failedRequests, _promptTokens, _completionTokens, _ttftCount, _tokens;
     private double _ttftSum, _decodeSeconds;
     private int _batchSize;
+    private long _cacheSlots;
     private double _roundTokensPerSecond;
 
     public void Request(bool ok)
@@ -27,15 +28,16 @@ public sealed class ServingMetrics
         lock (_lock) { _ttftCount++; _ttftSum += sinceQueued.TotalSeconds; }
     }
 
-    /// <summary>One scheduler round: every active sequence produced one token in elapsed.</summary>
-    public void Round(int active, TimeSpan elapsed)
+    /// <summary>One scheduler round: prefills and one decode step of every running sequence gave tokens in elapsed.</summary>
+    public void Round(int running, TimeSpan elapsed, int tokens, long cacheSlots)
     {
         lock (_lock)
         {
-            _batchSize = active;
-            _tokens += active;
+            _batchSize = running;
+            _tokens += tokens;
+            _cacheSlots = cacheSlots;
             _decodeSeconds += elapsed.TotalSeconds;
-            _roundTokensPerSecond = elapsed.TotalSeconds > 0 ? active / elapsed.TotalSeconds : 0;
+            _roundTokensPerSecond = elapsed.TotalSeconds > 0 ? tokens / elapsed.TotalSeconds : 0;
         }
     }
 
@@ -58,7 +60,8 @@ public sealed class ServingMetrics
             Metric("athanor_serving_decode_seconds_total", "counter", "Seconds the scheduler spent stepping sequences.", _decodeSeconds);
             Metric("athanor_serving_time_to_first_token_seconds_sum", "counter", "Sum of queue-to-first-token times.", _ttftSum);
             Metric("athanor_serving_time_to_first_token_seconds_count", "counter", "Sequences that produced a first token.", _ttftCount);
-            Metric("athanor_serving_batch_size", "gauge", "Sequences stepped in the last scheduler round.", _batchSize);
+            Metric("athanor_serving_batch_size", "gauge", "Sequences running after the last scheduler round.", _batchSize);
+            Metric("athanor_serving_kv_cache_slots", "gauge", "Token slots the running batches' KV caches hold (rows x capacity).", _cacheSlots);
             Metric("athanor_serving_tokens_per_second", "gauge", "Tokens per second of the last scheduler round.", _roundTokensPerSecond);
         }
         return b.ToString();

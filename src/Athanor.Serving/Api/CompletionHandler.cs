@@ -29,6 +29,9 @@ public sealed class CompletionHandler(ModelCatalog catalog, DecodeScheduler sche
             for (int p = 0; p < prompts.Count; p++)
                 for (int i = 0; i < request.N; i++)
                     sequences.Add(new Sequence(p * request.N + i, served, prompts[p], Options(served, request, prompts[p], chat, seed + i), request.Stop, events.Writer, cancel));
+            if (sequences.Count > scheduler.Capacity)
+                throw new OpenAiException(400, $"{prompts.Count} prompt(s) x n {request.N} = {sequences.Count} sequences; this server decodes at most " +
+                    $"{scheduler.Capacity} at once (--max-batch + --max-queue)", "n", "invalid_value");
             if (!scheduler.TryEnqueue(sequences))
             {
                 context.Response.Headers.RetryAfter = "1";
@@ -96,7 +99,7 @@ public sealed class CompletionHandler(ModelCatalog catalog, DecodeScheduler sche
             TopK = request.TopK,
             Seed = seed,
             // As `cluster generate`: eos ids always; the template's stop words for chat.
-            StopTokenIds = served.Model.StopTokenIds(chat ? served.Template : null),
+            StopTokenIds = request.IgnoreEos ? new HashSet<int>() : served.Model.StopTokenIds(chat ? served.Template : null),
         };
     }
 

@@ -24,6 +24,9 @@ public sealed record CompletionRequest
     public int N { get; init; } = 1;
     public bool Stream { get; init; }
     public bool IncludeUsage { get; init; }
+
+    /// <summary>vLLM's extension: decode max_tokens tokens, past eos and the template's stop tokens (for benchmarks).</summary>
+    public bool IgnoreEos { get; init; }
     public IReadOnlyList<string> Stop { get; init; } = [];
 
     public static JsonObject ParseBody(string body)
@@ -51,6 +54,7 @@ public sealed record CompletionRequest
             N = Int(o, "n", 1, MaxChoices, $"an integer from 1 to {MaxChoices}") ?? 1,
             Stream = Bool(o, "stream") ?? false,
             IncludeUsage = o["stream_options"] is JsonObject so && Bool(so, "include_usage") == true,
+            IgnoreEos = Bool(o, "ignore_eos") ?? false,
             Stop = Stops(o),
         };
         return chat ? request with { Messages = ParseMessages(o) } : request with { Prompts = ParsePrompts(o) };

@@ -31,6 +31,9 @@ public sealed class DecodeScheduler : IDisposable
         _thread.Start();
     }
 
+    /// <summary>Sequences running and waiting at most.</summary>
+    public int Capacity => _maxBatch + _maxQueue;
+
     /// <summary>Queues all sequences of one request, or none when that would pass batch + queue limits (the caller answers 429).</summary>
     public bool TryEnqueue(IReadOnlyList<Sequence> sequences)
     {

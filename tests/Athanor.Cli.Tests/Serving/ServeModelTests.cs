@@ -147,12 +147,25 @@ public class ServeModelTests(ServedModelFixture served) : IClassFixture<ServedMo
             "'messages[0].role' is \"robot\"; accepted: system, developer, user or assistant", "messages[0].role");
         await Refused("v1/completions", $$"""{"model": "tiny", "prompt": "{{new string('x', 4100)}}"}""", HttpStatusCode.BadRequest,
             "the prompt is 4101 tokens but the model's context is 4096; shorten it to leave room for new tokens", "prompt");
-        var (status, _, response) = await Post("v1/completions", """{"model": "tiny", "prompt": "x", "n": 9}""");
-        Assert.Equal(HttpStatusCode.TooManyRequests, status); // 9 sequences > --max-batch 4 + --max-queue 4
-        Assert.Equal("1", response.Headers.RetryAfter!.ToString());
+        await Refused("v1/completions", """{"model": "tiny", "prompt": "x", "n": 9}""", HttpStatusCode.BadRequest,
+            "1 prompt(s) x n 9 = 9 sequences; this server decodes at most 8 at once (--max-batch + --max-queue)", "n");
 
+        // A full server answers 429 with Retry-After: eight long sequences take every batch and queue slot
+        // (ignore_eos keeps them decoding); their headers come back once they are queued.
+        using (var busy = new HttpRequestMessage(HttpMethod.Post, "v1/completions"))
+        {
+            busy.Content = new StringContent("""{"model": "tiny", "prompt": "x", "n": 8, "max_tokens": 4000, "ignore_eos": true, "stream": true}""", Encoding.UTF8, "application/json");
+            using var running = await served.Http.SendAsync(busy, HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, running.StatusCode);
+            var (status, json, response) = await Post("v1/completions", """{"model": "tiny", "prompt": "x"}""");
+            Assert.Equal(HttpStatusCode.TooManyRequests, status);
+            Assert.Equal("rate_limit_exceeded", json["error"]!["code"]!.GetValue<string>());
+            Assert.Equal("1", response.Headers.RetryAfter!.ToString());
+        } // the client hangs up: its sequences leave the batch at the next round
+
+        // The OpenAI client retries 429 by itself (Retry-After); the server serves again once the hung-up sequences left.
         var after = await Chat("tiny").CompleteChatAsync([new UserChatMessage(Question)], Greedy(4));
-        Assert.NotNull(after.Value.Content.Single().Text);
+        Assert.Equal(served.Generate(Question, 4, template: "model"), after.Value.Content.Single().Text);
     }
 
     [Fact]

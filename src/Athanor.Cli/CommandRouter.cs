@@ -29,6 +29,7 @@ public static class CommandRouter
         new DataCommand(),
         new ExportCommand(),
         new GenerateCommand(),
+        new ServeModelCommand(),
         new EvalCommand(),
     ];
 

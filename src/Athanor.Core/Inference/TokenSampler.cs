@@ -7,7 +7,7 @@ namespace Athanor.Inference;
 /// temperature, then top-k, then top-p (transformers' order), then a draw from a seeded generator, so the same
 /// seed gives the same completions.
 /// </summary>
-internal sealed class TokenSampler(GenerationOptions options)
+public sealed class TokenSampler(GenerationOptions options)
 {
     private readonly Random _random = new(options.Seed);
 

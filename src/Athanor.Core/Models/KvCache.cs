@@ -8,7 +8,7 @@ namespace Athanor.Models;
 /// are real tokens and each row's next rotary position (real tokens only, as transformers counts them).
 /// Buffers grow by doubling, so appending is amortized O(1) per token, not a copy of the whole cache.
 /// </summary>
-public sealed class KvCache : IDisposable
+public sealed partial class KvCache : IDisposable
 {
     private readonly ModelConfig _config;
     private readonly Tensor?[] _keys, _values; // [B, kvHeads, capacity, headDim]

@@ -34,7 +34,8 @@ public sealed record SequenceScores(Tensor Logps, Tensor Counts, Tensor MeanLogi
         {
             // The mean over the vocabulary of h . w_v is h . mean(w): no logits needed.
             var meanWeight = model.OutputWeight.detach().to_type(ScalarType.Float32).mean([0]);
-            var perToken = shifted.detach().to_type(ScalarType.Float32).matmul(meanWeight);
+            // linear, not matmul: TorchSharp's matmul entry point lets a libtorch error end the process (NativeBoundaryTests).
+            var perToken = nn.functional.linear(shifted.detach().to_type(ScalarType.Float32), meanWeight.unsqueeze(0)).squeeze(-1);
             meanLogits = perToken.masked_fill(mask.logical_not(), 0).sum(1) / counts;
         }
         return new SequenceScores(logps.MoveToOuterDisposeScope(), counts.MoveToOuterDisposeScope(), meanLogits.MoveToOuterDisposeScope());

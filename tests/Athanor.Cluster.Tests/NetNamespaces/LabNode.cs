@@ -82,7 +82,13 @@ public sealed class LabNode : IDisposable
         }
     }
 
-    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+    /// <summary>Waits for the exit, then for the output readers to drain (a timed wait alone can return first).</summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout)) return false;
+        _process.WaitForExit();
+        return true;
+    }
 
     public string Tail(int lines = 60) => string.Join("\n", Output.Split('\n').TakeLast(lines));
 

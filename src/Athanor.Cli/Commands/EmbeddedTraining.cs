@@ -33,6 +33,7 @@ public static class EmbeddedTraining
         try
         {
             await using var node = await ClusterNode.StartAsync(options, CancellationToken.None);
+            await ClusterReadiness.WaitAsync(node, isWorker: true, TimeSpan.FromSeconds(90), CancellationToken.None);
             var backend = new ClusterJobBackend(node);
             await using var console = webConsole ? await EmbeddedConsole.StartAsync(backend, config.OutputDir, progress.Line) : null;
             var record = await backend.SubmitAsync(new JobSubmission(Path.GetFileName(config.OutputDir), job, []), CancellationToken.None);

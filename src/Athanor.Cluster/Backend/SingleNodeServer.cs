@@ -14,6 +14,9 @@ public sealed class SingleNodeServer : IAsyncDisposable
     /// <summary>The folder under the output root that holds the server's journal (jobs may not write there).</summary>
     public const string StateFolderName = ".athanor-serve";
 
+    /// <summary>How long the one-member cluster may take to start before the server gives up (seconds on an idle machine).</summary>
+    private static readonly TimeSpan ReadyLimit = TimeSpan.FromSeconds(90);
+
     private SingleNodeServer(ClusterNode node, ClusterJobBackend backend, NodeHost host)
     {
         Node = node;
@@ -30,7 +33,7 @@ public sealed class SingleNodeServer : IAsyncDisposable
 
     /// <summary>
     /// Checks <paramref name="options"/> (ArgumentException with one line for a bad one, before anything is created), starts
-    /// the one-member cluster on the journal under the output root, then the gRPC server.
+    /// the one-member cluster on the journal under the output root, waits until it can take jobs, then starts the gRPC server.
     /// </summary>
     public static async Task<SingleNodeServer> StartAsync(NodeOptions options, CancellationToken cancel = default)
     {
@@ -45,6 +48,7 @@ public sealed class SingleNodeServer : IAsyncDisposable
         var backend = new ClusterJobBackend(node);
         try
         {
+            await ClusterReadiness.WaitAsync(node, isWorker: true, ReadyLimit, cancel);
             var host = NodeHost.Build(options, backend);
             try
             {

@@ -43,7 +43,7 @@ public sealed class Fp8AmaxMonitor : IDisposable
         var flags = onHost.data<bool>().ToArray();
         int index = Array.IndexOf(flags, false);
         using var value = _amax[index];
-        return $"{_names[index]} (amax {value.item<float>()})";
+        return $"{_names[index]} (amax {value.item<float>().ToString(System.Globalization.CultureInfo.InvariantCulture)})";
     }
 
     /// <summary>Every amax of this step, by slot name (the self-test and tests read them).</summary>

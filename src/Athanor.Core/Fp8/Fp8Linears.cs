@@ -45,10 +45,15 @@ public sealed class Fp8Linears : IDisposable
         return fp8;
     }
 
-    /// <summary>Back to the plain bf16 GEMM.</summary>
+    private bool _disposed;
+
+    /// <summary>Back to the plain bf16 GEMM (the model also calls this when it is disposed).</summary>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         foreach (var p in _projections) p.WeightProduct = null;
         Monitor.Dispose();
+        (Backend as IDisposable)?.Dispose();
     }
 }

@@ -85,7 +85,11 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _rope.Dispose();
+        if (disposing)
+        {
+            _rope.Dispose();
+            Fp8?.Dispose();
+        }
         base.Dispose(disposing);
     }
 }

@@ -59,7 +59,7 @@ public sealed class BenchCommand : ICommand
                 : throw new UsageException($"cluster bench: --grad-bucket-mb '{mb}' is not valid; accepted: a size in MB above 0 and at most 65536, such as 100") : null,
             Fp8: r.Has("--fp8"));
         if (options.Fp8 && device == "cpu")
-            throw new UsageException("cluster bench: --fp8 needs --device cuda or cuda:N (a GPU of compute capability 8.9 or newer); fp8 is not run on CPUs");
+            throw new UsageException("cluster bench: --fp8 is not run on CPUs; accepted: --fp8 with --device cuda or cuda:N (a GPU of compute capability 8.9 or newer)");
         if (options.Zero > 3) throw new UsageException($"cluster bench: --zero '{options.Zero}' is not valid; accepted: 0, 1, 2, 3");
         if (!BenchPresets.All.ContainsKey(options.Preset))
             throw new UsageException($"cluster bench: --preset '{options.Preset}' is not known; accepted: {string.Join(", ", BenchPresets.All.Keys)}");

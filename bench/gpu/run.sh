@@ -5,6 +5,7 @@
 #   bash bench/gpu/run.sh [scale-n] [kill] [13b-n]   (issue 10, on 4 or 8 GPUs: SCALE_PRESETS, SCALE_STAGES, SCALE_WORLDS narrow it)
 #   bash bench/gpu/run.sh [before-after]   (issue 21: the build before the redesign against this one, same GPU)
 #   bash bench/gpu/run.sh [kill1]   (one GPU: a node running the job is killed and the job moves to another node on the same GPU)
+#   bash bench/gpu/run.sh [fp8]   (issue 25, one H100/H200: fp8 self-test, 1b and 8b-LoRA bf16 against fp8, a 500-step curve pair)
 #   bash bench/gpu/run.sh [nccl] [dp2] [quick2] [prefetch] [zero3-keep] [overlap] [scale] [dp2-7b] [dp2-memory] [train2] [top2] [top2-variants]   (2 GPUs; not in the default)
 # Runs `cluster doctor --selftest`, then Athanor's benchmark and the PyTorch reference back to back on the
 # same GPU, then a bf16 training job end to end with an interrupted-and-resumed twin. Logs go to $OUT (or
@@ -176,6 +177,36 @@ for w in $what; do case $w in
       echo "== ${p%%:*} memory (PYTORCH_NO_CUDA_MEMORY_CACHING=1)" | tee -a "$OUT/results.txt"
       PYTORCH_NO_CUDA_MEMORY_CACHING=1 $C bench ${p#*:} --device cuda --steps 2 --warmup 1 2>&1 | grep RESULT | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
     done ;;
+  fp8) # issue 25: the fp8 checks, then bf16 against fp8 on the same GPU, then a 500-step loss-curve pair (FP8_STEPS)
+    $C doctor --selftest 2>&1 | grep -E "^(fp8|PASS fp8|SKIP fp8|FAIL fp8)" | sed 's/^/selftest  /' | tee -a "$OUT/results.txt"
+    for p in "1b-full:--preset 1b" "8b-lora16-ckpt:--preset 8b --lora-rank 16 --grad-ckpt --batch 2"; do
+      for mode in "" "--fp8"; do
+        echo "== ${p%%:*} ${mode:-bf16}" | tee -a "$OUT/results.txt"
+        timeout 300 $C bench ${p#*:} --device cuda $mode > "$OUT/${p%%:*}${mode}.log" 2>&1
+        grep -E "RESULT|rror" "$OUT/${p%%:*}${mode}.log" | sed 's/^/athanor   /' | tee -a "$OUT/results.txt"
+      done
+    done
+    steps=${FP8_STEPS:-500}
+    for mode in bf16 fp8; do
+      rm -rf runs/fp8-curve-$mode
+      timeout 900 $C train examples/qwen3_0.6b_gpu.yaml --set output_dir=runs/fp8-curve-$mode --set max_steps=$steps --set save_steps=$steps \
+        --set logging_steps=10 --set fp8=$([ $mode = fp8 ] && echo true || echo false) > "$OUT/fp8-curve-$mode.log" 2>&1
+      cp runs/fp8-curve-$mode/metrics.jsonl "$OUT/fp8-curve-$mode.metrics.jsonl" 2>/dev/null
+    done
+    $PY - "$OUT" <<'PYEOF' | tee -a "$OUT/results.txt"
+import json, sys
+out = sys.argv[1]
+def losses(mode):
+    try: rows = [json.loads(l) for l in open(f"{out}/fp8-curve-{mode}.metrics.jsonl")]
+    except OSError: return {}
+    return {r["step"]: r["loss"] for r in rows if "loss" in r}
+b, f = losses("bf16"), losses("fp8")
+steps = sorted(set(b) & set(f))
+after = [s for s in steps if s > 50]  # after warmup
+worst = max(((abs(f[s] - b[s]) / b[s], s) for s in after), default=(float("nan"), 0))
+print(f"RESULT fp8_curve steps={len(steps)} max_rel_diff_after_warmup={worst[0]:.4f} at_step={worst[1]} bar=0.015")
+PYEOF
+    ;;
   train) # learns, checkpoints, and a resumed copy (last checkpoint removed) continues the same curve
     rm -rf runs/gpu-straight runs/gpu-resumed
     $C train examples/qwen3_0.6b_gpu.yaml --set output_dir=runs/gpu-straight --set max_steps=120 > "$OUT/train-straight.log" 2>&1

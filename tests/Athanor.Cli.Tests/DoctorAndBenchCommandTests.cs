@@ -73,6 +73,7 @@ public class DoctorAndBenchCommandTests
     [InlineData("--device", "tpu", "--device 'tpu' is not valid")]
     [InlineData("--steps", "0", "--steps '0' is not valid")]
     [InlineData("--grad-bucket-mb", "0", "--grad-bucket-mb '0' is not valid")]
+    [InlineData("--fp8", "--device cpu", "--fp8 is not run on CPUs")]
     public void Bench_refuses_bad_flags_with_what_is_accepted(string flag, string value, string message)
     {
         using var temp = new TempFolder();

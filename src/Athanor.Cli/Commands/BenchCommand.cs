@@ -12,7 +12,7 @@ public sealed class BenchCommand : ICommand
         usage: cluster bench [--preset tiny|160m|1b|3b|7b|8b] [--device cpu|cuda|cuda:N] [--lora-rank R]
                              [--grad-ckpt] [--seq N] [--batch N] [--steps N] [--warmup N] [--peak-tflops T]
                              [--no-fused] [--no-chunked-loss] [--world N] [--zero 0-3]
-                             [--no-zero3-prefetch] [--no-zero3-overlap-reduce] [--grad-bucket-mb MB]
+                             [--no-zero3-prefetch] [--no-zero3-overlap-reduce] [--grad-bucket-mb MB] [--fp8]
 
         Trains on random tokens with the shapes, recipe and FLOP count of the PyTorch reference
         (bench/reference/torch_llama_bench.py) and prints its last line format, then Athanor's extra keys:
@@ -33,13 +33,15 @@ public sealed class BenchCommand : ICommand
           --no-zero3-overlap-reduce  ZeRO-3 reduce-scatters each layer in line (zero3_overlap_reduce: false)
           --grad-bucket-mb MB        stages 0-2 reduce gradients in buckets of MB during backward
                                      (overlap_grad_reduce: true, grad_bucket_mb: MB)
+          --fp8              the decoder's projections in float8 through cuBLASLt (the job key fp8: true;
+                             a CUDA GPU of compute capability 8.9 or newer; docs/fp8.md)
         """;
 
     public int Run(IReadOnlyList<string> args, CancellationToken cancel)
     {
         var r = new ArgumentReader("cluster bench", args,
             ["--preset", "--device", "--lora-rank", "--seq", "--batch", "--steps", "--warmup", "--peak-tflops", "--world", "--zero", "--grad-bucket-mb"],
-            ["--grad-ckpt", "--no-fused", "--no-chunked-loss", "--no-zero3-prefetch", "--no-zero3-overlap-reduce"]);
+            ["--grad-ckpt", "--no-fused", "--no-chunked-loss", "--no-zero3-prefetch", "--no-zero3-overlap-reduce", "--fp8"]);
         r.AtMostPositionals(0, "no arguments besides flags");
         var device = r.One("--device") ?? "cpu";
         if (device is not ("cpu" or "cuda") && !device.StartsWith("cuda:", StringComparison.Ordinal))
@@ -54,7 +56,10 @@ public sealed class BenchCommand : ICommand
             World: Int(r, "--world", 1, 1), Zero: Int(r, "--zero", 0, 0),
             Zero3Prefetch: !r.Has("--no-zero3-prefetch"), Zero3OverlapReduce: !r.Has("--no-zero3-overlap-reduce"),
             GradBucketMb: r.One("--grad-bucket-mb") is string mb ? double.TryParse(mb, CultureInfo.InvariantCulture, out var size) && size is > 0 and <= 65536 ? size
-                : throw new UsageException($"cluster bench: --grad-bucket-mb '{mb}' is not valid; accepted: a size in MB above 0 and at most 65536, such as 100") : null);
+                : throw new UsageException($"cluster bench: --grad-bucket-mb '{mb}' is not valid; accepted: a size in MB above 0 and at most 65536, such as 100") : null,
+            Fp8: r.Has("--fp8"));
+        if (options.Fp8 && device == "cpu")
+            throw new UsageException("cluster bench: --fp8 is not run on CPUs; accepted: --fp8 with --device cuda or cuda:N (a GPU of compute capability 8.9 or newer)");
         if (options.Zero > 3) throw new UsageException($"cluster bench: --zero '{options.Zero}' is not valid; accepted: 0, 1, 2, 3");
         if (!BenchPresets.All.ContainsKey(options.Preset))
             throw new UsageException($"cluster bench: --preset '{options.Preset}' is not known; accepted: {string.Join(", ", BenchPresets.All.Keys)}");

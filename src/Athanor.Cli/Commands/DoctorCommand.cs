@@ -53,6 +53,10 @@ public sealed class DoctorCommand : ICommand
             Console.WriteLine(FusedOps.IsAvailable(new torch.Device(DeviceType.CUDA, 0), out var kernelProblem) && Nvrtc.TryGet(out _) is { } nvrtc
                 ? $"fused kernels: built with NVRTC {nvrtc.Version.Major}.{nvrtc.Version.Minor} from {nvrtc.LoadedFrom} (RMSNorm, rotary, AdamW, gradient norm)"
                 : $"fused kernels: not available, the plain libtorch path is used: {kernelProblem}");
+        if (cudaOk)
+            Console.WriteLine(Athanor.Fp8.Fp8Support.WhyNot(0) is string noFp8
+                ? $"fp8: not available (fp8: true jobs are refused here): {noFp8}"
+                : $"fp8: available on cuda:0 (cuBLASLt {Athanor.Fp8.Fp8Support.CublasLtVersion()}; fp8: true with bf16: true)");
         Console.WriteLine(cudaOk ? "ready: CPU and GPU training" : "ready: CPU training (GPU training needs the pieces above)");
         if (!selftest) return ExitCodes.Ok;
 
@@ -62,6 +66,7 @@ public sealed class DoctorCommand : ICommand
             return ExitCodes.Failed;
         }
         foreach (var (name, run) in KernelSelfChecks.All) GpuSelfTest.Add(new GpuCheck("kernels." + name, run));
+        foreach (var check in Athanor.Fp8.Fp8SelfCheck.All) GpuSelfTest.Add(check); // issue 25: SKIP below compute capability 8.9
         int failures = GpuSelfTest.RunAll(Console.WriteLine);
         Console.WriteLine(failures == 0 ? "selftest: all checks passed" : $"selftest: {failures} check(s) failed");
         return failures == 0 ? ExitCodes.Ok : ExitCodes.Failed;

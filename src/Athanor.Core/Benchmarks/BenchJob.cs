@@ -46,6 +46,7 @@ public static class BenchJob
         Zero3OverlapReduce = o.Zero3OverlapReduce,
         OverlapGradReduce = o.GradBucketMb is not null,
         GradBucketMb = o.GradBucketMb ?? 100,
+        Fp8 = o.Fp8,
     };
 
     /// <summary>Rows of seq random tokens, enough for every step to see new ones; the same on every rank.</summary>

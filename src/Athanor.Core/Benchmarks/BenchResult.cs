@@ -18,7 +18,7 @@ public sealed record BenchResult(double TokensPerSecond, double Mfu, double Peak
         var line = string.Create(CultureInfo.InvariantCulture,
             $"RESULT tokens_per_s_per_gpu={TokensPerSecond:F0} mfu={Mfu:F3} peak_mem_gib={PeakMemGib:F2} step_ms={StepMs:F1} world={World} preset={Preset} " +
             $"seq={Options.Seq} batch={Options.Batch} grad_ckpt={(Options.GradCkpt ? 1 : 0)} lora_rank={Options.LoraRank} device={Options.Device} " +
-            $"fused={(Options.Fused ? 1 : 0)} chunked_loss={(Options.ChunkedLoss ? 1 : 0)} zero={Options.Zero} peak_source={PeakSource}");
+            $"fused={(Options.Fused ? 1 : 0)} chunked_loss={(Options.ChunkedLoss ? 1 : 0)} zero={Options.Zero} fp8={(Options.Fp8 ? 1 : 0)} peak_source={PeakSource}");
         if (!double.IsNaN(PlannerPeakGib)) line += string.Create(CultureInfo.InvariantCulture, $" planner_peak_gib={PlannerPeakGib:F2}");
         if (!double.IsNaN(DeviceUsedGib)) line += string.Create(CultureInfo.InvariantCulture, $" device_used_gib={DeviceUsedGib:F2}");
         return line;

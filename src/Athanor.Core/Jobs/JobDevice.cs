@@ -26,6 +26,10 @@ public static class JobDevice
         int count = cuda.device_count();
         if (Index(config.Device) is int index && index >= count)
             throw new JobException($"device: {config.Device}: this machine has {count} GPU(s) (cuda:0 to cuda:{count - 1})");
+        if (config.Fp8)
+            foreach (int device in Index(config.Device) is int one ? [one] : Enumerable.Range(0, count))
+                if (Fp8.Fp8Support.WhyNot(device) is string why)
+                    throw new JobException($"fp8: true: {why}; accepted: a GPU of compute capability 8.9 or newer, or fp8: false");
     }
 
     /// <summary>The device of a rank: cuda:N as written, or for "cuda" the rank's GPU among those visible.</summary>

@@ -153,6 +153,7 @@ public static class JobPreparation
             log?.Invoke($"device: {device}, {(config.Bf16 ? "bf16 compute with fp32 master weights" : "fp32")}, weights made there one at a time " +
                 $"from {(checkpoint is not null ? "the checkpoint" : config.Init == WeightInit.Pretrained ? config.ModelNameOrPath : "a random initialization")}; " +
                 $"GPU memory in use {DeviceMemory.UsedGib(device.index):F1} GiB");
+            if (config.Fp8) ApplyFp8(model, device, log);
             JobDevice.ApplyCheckpointing(model, config, log);
             return (model, lora, null);
         }
@@ -161,6 +162,14 @@ public static class JobPreparation
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>fp8: true (issue 25): the decoder's projections through cuBLASLt's fp8 GEMMs on this rank's GPU.</summary>
+    private static void ApplyFp8(CausalLM model, Device device, Action<string>? log)
+    {
+        var fp8 = Fp8.Fp8Linears.Apply(model, new Fp8.CublasLtFp8Backend(device.index));
+        log?.Invoke($"fp8: {fp8.ProjectionCount} decoder projections run their GEMMs in fp8 (tensorwise scales; E4M3 activations and weights, " +
+            "E5M2 gradients); embeddings, norms, attention and the LM head stay bf16");
     }
 
     private static (CausalLM Model, LoraSettings? Lora, DeferredWeights? Deferred) BuildSharded(JobConfig config, ModelConfig modelConfig, Action<string>? log, int rank,

@@ -43,6 +43,9 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
     /// it once it returned (the trainer after each micro-batch): each model, so each rank's trainer, owns its own.
     /// </summary>
     public Training.BackwardResults Gradients { get; } = new();
+
+    /// <summary>The fp8 GEMMs of the decoder's projections (fp8: true, issue 25), or null: set by <see cref="Athanor.Fp8.Fp8Linears.Apply"/>.</summary>
+    public Athanor.Fp8.Fp8Linears? Fp8 { get; set; }
     public DecoderModel Model => _model;
 
     /// <summary>The output projection's weight (the embedding matrix when embeddings are tied).</summary>
@@ -82,7 +85,11 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _rope.Dispose();
+        if (disposing)
+        {
+            _rope.Dispose();
+            Fp8?.Dispose();
+        }
         base.Dispose(disposing);
     }
 }

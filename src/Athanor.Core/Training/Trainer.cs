@@ -53,6 +53,7 @@ public sealed class Trainer
 
     /// <summary>Stages dpo and kto: the preference loss of the pair rows, with its reference; null for sft and pt.</summary>
     private Preference.PreferenceObjective? _preference;
+    private readonly Fp8.Fp8OverflowGuard _fp8Overflow = new(); // fp8: true (issue 25): inf/NaN amax skips the step
 
     public Trainer(CausalLM model, LoraSettings? lora, TrainingData data, TrainerSettings settings,
         ITrainingObserver? observer = null, ICollective? group = null)
@@ -225,6 +226,7 @@ public sealed class Trainer
         try
         {
             using var rngAtStepStart = _dropoutRng?.get_state();
+            _model.Fp8?.Monitor.Reset();
             if (TrainStep(state.Step + 1, state.SamplePosition, parallel, cancel) is not { } done)
             {
                 optimizer.ZeroGrad();
@@ -234,10 +236,18 @@ public sealed class Trainer
                     $"the run stays at step {state.Step}");
                 return null;
             }
+            var fp8Skip = _fp8Overflow.Check(_model.Fp8?.Monitor, _group, state.Step + 1);
             Tensor norm;
             using (_telemetry.Phase(_telemetry.GradientSync)) norm = optimizer.SyncAndClipGradientsDeferred(_settings.MaxGradNorm);
             using (norm)
             {
+                if (fp8Skip is not null)
+                {
+                    // Every rank skips this same step (the guard agreed on it), after the same collectives.
+                    optimizer.ZeroGrad();
+                    _observer.OnMessage(fp8Skip);
+                    return new StepDone(done.Loss, done.Tokens, norm.item<double>());
+                }
                 using (_telemetry.Phase(TrainingPhase.Optimizer))
                 {
                     optimizer.Step(lr);

@@ -139,6 +139,8 @@ internal static class ConfigKeys
         Double("train", "adam_epsilon", "a positive number such as 1e-8", (c, v) => c with { AdamEpsilon = v }, c => c.AdamEpsilon),
         Bool("train", "bf16", (c, v) => c with { Bf16 = v }, c => c.Bf16),
         new("fp16", "train", "false (fp16 is not supported; use bf16)", ApplyFp16, null),
+        // FP8 training (issue 25): the decoder's projections in float8 on GPUs that have it
+        .. Fp8Keys.All,
         Int("train", "seed", "a whole number", (c, v) => c with { Seed = v }, c => c.Seed),
         new("resume_from_checkpoint", "train", "null, auto (or true), or a checkpoint folder",
             ApplyResume, c => YamlText.String(c.ResumeFromCheckpoint)),

@@ -283,6 +283,15 @@ public sealed record JobConfig
     /// <summary><c>bf16</c>: compute in bfloat16 on GPUs (fp32 master weights and AdamW state); CPU runs stay fp32.</summary>
     public bool Bf16 { get; init; }
 
+    /// <summary>
+    /// <c>fp8</c> (Athanor, issue 25): the decoder's q/k/v/o and gate/up/down projections run their GEMMs in float8
+    /// (cuBLASLt; needs <see cref="Bf16"/> and a GPU of compute capability 8.9 or newer). Master weights stay fp32.
+    /// </summary>
+    public bool Fp8 { get; init; }
+
+    /// <summary><c>fp8_recipe</c> (Athanor): how fp8 GEMM inputs are scaled; tensorwise is the one recipe built.</summary>
+    public Fp8Recipe Fp8Recipe { get; init; } = Fp8Recipe.Tensorwise;
+
     /// <summary><c>seed</c>.</summary>
     public int Seed { get; init; } = 42;
 

@@ -46,6 +46,7 @@ public static class JobConfigValidator
         if (c.AdapterNameOrPath is not null && c.FinetuningType != FinetuningType.Lora)
             check.Fail("adapter_name_or_path", "an adapter needs finetuning_type: lora");
         QuantizationKeys.Check(c, check.Fail); // QLoRA (issue 22)
+        Fp8Keys.Check(c, check.Fail); // FP8 training (issue 25)
 
         // preference training (issue 23)
         check.Range("pref_beta", c.PrefBeta, c.PrefBeta > 0);

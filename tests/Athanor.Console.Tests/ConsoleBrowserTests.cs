@@ -9,7 +9,8 @@ namespace Athanor.Console.Tests;
 /// advance, read its log, cancel a second job while the cluster page shows the node's slot busy and then free, and see
 /// bad YAML refused at the key with nothing submitted.
 /// </summary>
-public sealed class ConsoleBrowserTests(ConsoleNode node) : IClassFixture<ConsoleNode>
+[Collection(ConsoleNodeCollection.Name)]
+public sealed class ConsoleBrowserTests(ConsoleNode node)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
 
@@ -96,6 +97,7 @@ public sealed class ConsoleBrowserTests(ConsoleNode node) : IClassFixture<Consol
     [InlineData("learning_rate: 1.0e-2", "learning_rate: banana", "learning_rate")]
     [InlineData("max_steps:", "max_stepz: 3\nmax_steps:", "max_stepz")]
     [InlineData("output_dir:", "output_dir: /etc/athanor-outside\nx_output_dir:", "output_dir")]
+    [InlineData("dataset: identity", "dataset: no_such_dataset", "dataset")]
     public async Task Bad_yaml_is_shown_at_the_key_and_nothing_is_submitted(string find, string replace, string key)
     {
         var page = await node.LoggedInPage();
@@ -130,18 +132,7 @@ public sealed class ConsoleBrowserTests(ConsoleNode node) : IClassFixture<Consol
         Assert.Contains("YAML", await error.InnerTextAsync());
     }
 
-    /// <summary>Each page as the test saw it, under the test output's screenshots/ (docs/images holds copies from a real run).</summary>
-    private static async Task Screenshot(IPage page, string name)
-    {
-        var folder = Path.Combine(AppContext.BaseDirectory, "screenshots");
-        Directory.CreateDirectory(folder);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(folder, name + ".png"), FullPage = true });
-    }
+    private static Task Screenshot(IPage page, string name) => ConsolePages.Screenshot(page, name);
 
-    private async Task<int> JobCount()
-    {
-        using var http = node.Http(withToken: true);
-        using var doc = JsonDocument.Parse(await http.GetStringAsync("/console/api/jobs"));
-        return doc.RootElement.GetProperty("jobs").GetArrayLength();
-    }
+    private Task<int> JobCount() => ConsolePages.JobCount(node);
 }

@@ -93,6 +93,16 @@ public sealed partial class JobForm
         return ExtraField;
     }
 
+    /// <summary>The message as the form shows it beside a field: "key: problem", without the YAML path and line of a text the user did not write.</summary>
+    public static string Describe(FieldError error)
+    {
+        var message = ValidatorPrefix().Replace(error.Message, "");
+        return error.Key is { } key && !message.StartsWith(key + ":", StringComparison.Ordinal) ? $"{key}: {message}" : message;
+    }
+
+    [GeneratedRegex(@"^(config_yaml(\.[^:\s]*)?: )?(\([^()]*:\d+\) )?")]
+    private static partial Regex ValidatorPrefix();
+
     [GeneratedRegex(@"^[-+]?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?$")]
     private static partial Regex NumberText();
 }

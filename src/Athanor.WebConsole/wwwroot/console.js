@@ -49,7 +49,7 @@
         text(document.getElementById("jobs-updated"), "live · " + new Date().toLocaleTimeString());
       } catch (e) { text(document.getElementById("jobs-updated"), "reconnecting…"); }
     };
-    refresh();
+    // The server has just rendered the rows: the first refresh waits for the next tick (no second render of a long list at load).
     setInterval(refresh, 2000);
   }
 

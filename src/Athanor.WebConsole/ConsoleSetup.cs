@@ -37,6 +37,10 @@ public static class ConsoleSetup
         services.AddSingleton(paths);
         services.AddSingleton<SubmissionValidator>();
         services.AddSingleton<ConsoleSubmitter>();
+        services.AddSingleton<DatasetCheck>();
+        services.AddSingleton<DataRootsCatalog>();
+        services.AddSingleton<DataPreviewer>();
+        services.AddSingleton<Gpus.LocalGpus>();
         services.AddSingleton<JobFiles>();
         // Keys live in memory only: a restarted node asks for the login again and nothing is written to the home folder.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();

@@ -122,9 +122,9 @@ public sealed class ClusterResourceTests
     public void Every_object_is_in_the_release_namespace_with_the_common_labels()
     {
         var r = ChartRenderer.Render(ChartValues.GpuPool, release: "team-a", ns: "llm");
-        // ConfigMap, NetworkPolicy, PVC, PDB, Role, RoleBinding, token and remoting certificate Secrets, two Services,
+        // ConfigMap, NetworkPolicy, PVC, PDB, Role, RoleBinding, token and remoting certificate Secrets, three Services (gRPC, peers, console),
         // ServiceAccount, ServiceMonitor, StatefulSet.
-        Assert.Equal(13, r.Manifests.Count);
+        Assert.Equal(14, r.Manifests.Count);
         foreach (var m in r.Manifests)
         {
             Assert.Equal("llm", m.Text("metadata.namespace"));

@@ -9,7 +9,8 @@ namespace Athanor.Console.Tests;
 /// advance, read its log, cancel a second job while the cluster page shows the node's slot busy and then free, and see
 /// bad YAML refused at the key with nothing submitted.
 /// </summary>
-public sealed class ConsoleBrowserTests(ConsoleNode node) : IClassFixture<ConsoleNode>
+[Collection(ConsoleNodeCollection.Name)]
+public sealed class ConsoleBrowserTests(ConsoleNode node)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
 
@@ -82,6 +83,11 @@ public sealed class ConsoleBrowserTests(ConsoleNode node) : IClassFixture<Consol
         var cluster = await page.Context.NewPageAsync();
         await cluster.GotoAsync("/console/cluster");
         await cluster.WaitForFunctionAsync("() => document.querySelector('#nodes .busy').textContent === '1'", null, new() { Timeout = 30_000 });
+        var jobId = new Uri(jobUrl).Segments.Last();
+        await cluster.WaitForSelectorAsync($"#nodes li.slot.busy[data-slot='0'][data-job='{jobId}']"); // which job holds the slot
+        // A CPU node has no NVML: the page says so instead of showing empty GPU rows.
+        Assert.Contains("no NVML on this node", await cluster.InnerTextAsync("#gpus-absent"));
+        Assert.Equal(0, await cluster.Locator("#gpus tbody tr").CountAsync());
         await Screenshot(cluster, "console-cluster");
 
         await page.ClickAsync("#cancel");
@@ -90,12 +96,45 @@ public sealed class ConsoleBrowserTests(ConsoleNode node) : IClassFixture<Consol
             new() { Timeout = (float)Patience.TotalMilliseconds });
         await cluster.WaitForFunctionAsync("() => document.querySelector('#nodes .busy').textContent === '0'", null, new() { Timeout = 60_000 });
         Assert.Equal("1", await cluster.InnerTextAsync("#nodes .free"));
+        await cluster.WaitForSelectorAsync("#nodes li.slot.free[data-slot='0']");
+    }
+
+    [Fact]
+    public async Task A_lost_connection_reconnects_and_catches_up_without_duplicating_chart_points()
+    {
+        var page = await node.LoggedInPage();
+        await page.GotoAsync("/console/submit");
+        await page.FillAsync("#yaml", File.ReadAllText(node.Folders.WriteJob("reconnect-job", maxSteps: 60, saveSteps: 60, worldSize: 1)));
+        await page.ClickAsync("#submit");
+        await page.WaitForURLAsync("**/console/jobs/*");
+        await page.WaitForFunctionAsync("() => window.athanorConsole && window.athanorConsole.points('loss') >= 3", null,
+            new() { Timeout = (float)Patience.TotalMilliseconds });
+
+        // The connection is lost while the job keeps training: the open stream is reset, and for 3 s every new
+        // connection is dropped too (the job page is opened through a relay the test controls).
+        await using var relay = new TcpRelay(node.Node.HttpPort!.Value);
+        var jobPath = new Uri(page.Url).AbsolutePath;
+        await page.GotoAsync($"http://127.0.0.1:{relay.Port}{jobPath}"); // the session cookie is the host's, whatever the port
+        await page.WaitForFunctionAsync("() => window.athanorConsole && window.athanorConsole.points('loss') >= 3", null,
+            new() { Timeout = (float)Patience.TotalMilliseconds });
+        relay.Cut(TimeSpan.FromSeconds(3));
+        await page.WaitForFunctionAsync("() => document.getElementById('job-connection').textContent === 'reconnecting…'", null, new() { Timeout = 30_000 });
+        int during = await page.EvaluateAsync<int>("() => window.athanorConsole.points('loss')");
+
+        await page.WaitForFunctionAsync("() => document.getElementById('job-state').textContent === 'succeeded'", null,
+            new() { Timeout = (float)Patience.TotalMilliseconds });
+        Assert.True(during < 60, $"the outage began before the end ({during} points)");
+        Assert.True(relay.Cuts >= 2, $"the open stream and at least one reconnection were cut ({relay.Cuts})");
+        // Caught up: every step once, in order, none twice, none missing.
+        var steps = await page.EvaluateAsync<int[]>("() => window.athanorConsole.steps('loss')");
+        Assert.Equal(Enumerable.Range(1, 60), steps);
     }
 
     [Theory]
     [InlineData("learning_rate: 1.0e-2", "learning_rate: banana", "learning_rate")]
     [InlineData("max_steps:", "max_stepz: 3\nmax_steps:", "max_stepz")]
     [InlineData("output_dir:", "output_dir: /etc/athanor-outside\nx_output_dir:", "output_dir")]
+    [InlineData("dataset: identity", "dataset: no_such_dataset", "dataset")]
     public async Task Bad_yaml_is_shown_at_the_key_and_nothing_is_submitted(string find, string replace, string key)
     {
         var page = await node.LoggedInPage();
@@ -130,18 +169,7 @@ public sealed class ConsoleBrowserTests(ConsoleNode node) : IClassFixture<Consol
         Assert.Contains("YAML", await error.InnerTextAsync());
     }
 
-    /// <summary>Each page as the test saw it, under the test output's screenshots/ (docs/images holds copies from a real run).</summary>
-    private static async Task Screenshot(IPage page, string name)
-    {
-        var folder = Path.Combine(AppContext.BaseDirectory, "screenshots");
-        Directory.CreateDirectory(folder);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(folder, name + ".png"), FullPage = true });
-    }
+    private static Task Screenshot(IPage page, string name) => ConsolePages.Screenshot(page, name);
 
-    private async Task<int> JobCount()
-    {
-        using var http = node.Http(withToken: true);
-        using var doc = JsonDocument.Parse(await http.GetStringAsync("/console/api/jobs"));
-        return doc.RootElement.GetProperty("jobs").GetArrayLength();
-    }
+    private Task<int> JobCount() => ConsolePages.JobCount(node);
 }

@@ -17,12 +17,15 @@ public sealed class ConsoleNode : IAsyncLifetime
     public IPlaywright Playwright { get; private set; } = null!;
     public IBrowser Browser { get; private set; } = null!;
 
+    /// <summary>The SQLite journal; a second node joining this one's cluster names the same.</summary>
+    public string Journal => "sqlite:" + Path.Combine(Folders.Root, "journal.db");
+
     public string Base => $"http://127.0.0.1:{Node.HttpPort}";
 
     public async Task InitializeAsync()
     {
         int akka = NodeProcess.FreePort();
-        Node = new NodeProcess("console", akka, NodeProcess.FreePort(), [$"127.0.0.1:{akka}"], "sqlite", Folders, httpPort: NodeProcess.FreePort());
+        Node = new NodeProcess("console", akka, NodeProcess.FreePort(), [$"127.0.0.1:{akka}"], Journal, Folders, httpPort: NodeProcess.FreePort());
         Node.WaitUntilServing(TimeSpan.FromSeconds(90));
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         if (!File.Exists(ChromiumPath)) throw new InvalidOperationException($"{ChromiumPath} is missing: run build/test-prerequisites.sh (apt-get install chromium)");

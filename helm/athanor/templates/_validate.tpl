@@ -24,6 +24,7 @@ Included once, by statefulset.yaml.
 {{- end }}
 {{- end }}
 {{- include "athanor.validateTls" . }}
+{{- include "athanor.validateConsole" . }}
 {{- if and .Values.rbac.create (not .Values.serviceAccount.create) (not .Values.serviceAccount.name) }}
 {{- fail "serviceAccount.name is empty with serviceAccount.create=false and rbac.create=true: the Role would be bound to the namespace's \"default\" service account, which every other pod there uses; name the account to bind (serviceAccount.name), or set rbac.create=false" }}
 {{- end }}
@@ -57,5 +58,22 @@ Included once, by statefulset.yaml.
 {{- $type := .Values.service.type }}
 {{- if and (has $type (list "LoadBalancer" "NodePort")) (not .Values.tls.grpc.enabled) (not .Values.tls.grpc.allowPlaintext) }}
 {{- fail (printf "service.type=%s exposes gRPC beyond the cluster, and the bearer token would travel in plaintext: set tls.grpc.enabled=true (with tls.grpc.existingSecret or tls.grpc.certManager), or tls.grpc.allowPlaintext=true to accept plaintext on a network you trust" $type) }}
+{{- end }}
+{{- end }}
+
+{{/* The console's Ingress: a Service behind it, TLS at it (the login token crosses the network), and a way through the NetworkPolicy. */}}
+{{- define "athanor.validateConsole" -}}
+{{- with .Values.console.ingress }}
+{{- if .enabled }}
+{{- if not $.Values.console.service.enabled }}
+{{- fail "console.ingress.enabled=true needs console.service.enabled=true: the Ingress routes to that Service" }}
+{{- end }}
+{{- if or (not .host) (not .tlsSecretName) }}
+{{- fail (printf "console.ingress: host=%q and tlsSecretName=%q: both are required, since the node serves plain HTTP and the login token must not cross the network in plaintext; name the host and the kubernetes.io/tls Secret for it" .host .tlsSecretName) }}
+{{- end }}
+{{- if and $.Values.networkPolicy.enabled (not $.Values.networkPolicy.consoleFrom) }}
+{{- fail "networkPolicy.consoleFrom is empty with console.ingress.enabled=true: the NetworkPolicy would keep the ingress controller from the http port; list its pods (e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]), or set networkPolicy.enabled=false" }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}

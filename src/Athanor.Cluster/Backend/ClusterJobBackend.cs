@@ -127,7 +127,11 @@ public sealed class ClusterJobBackend(ClusterNode node) : IJobBackend
             var devices = workers?.Devices.Select((d, i) => new DeviceInfo(workers.DeviceKind, i, d, 0)).ToList() ?? [];
             var health = unreachable.Contains(address) ? NodeHealthState.Unreachable
                 : m.Status == Akka.Cluster.MemberStatus.Up ? NodeHealthState.Healthy : NodeHealthState.Degraded;
-            return new NodeInfo(address, address, m.Roles.Order(StringComparer.Ordinal).ToList(), devices, health, _startedAt, workers?.BusySlots ?? 0);
+            // The coordinator's placements say which job's rank holds each of this node's slots (the console's cluster page).
+            var uses = state.Running.SelectMany(a => a.Placement.Where(p => p.NodeAddress == address)
+                    .Select(p => new SlotUse(p.Slot, a.JobId, a.Attempt, p.Rank, a.World)))
+                .OrderBy(u => u.Slot).ToList();
+            return new NodeInfo(address, address, m.Roles.Order(StringComparer.Ordinal).ToList(), devices, health, _startedAt, workers?.BusySlots ?? 0, uses);
         }).ToList();
     }
 

@@ -11,10 +11,10 @@ namespace Athanor.WebConsole.Submission;
 
 /// <summary>
 /// The submit form's path to the backend: the YAML goes through the gRPC service's <see cref="SubmissionValidator"/>
-/// (the same parser, validator and path roots as `cluster submit`), its errors come back with the key they are about,
-/// and only a valid job reaches <see cref="IJobBackend.SubmitAsync"/>.
+/// (the same parser, validator and path roots as `cluster submit`), then <see cref="DatasetCheck"/> (every dataset name
+/// exists, its file under the roots); its errors come back with the key they are about, and only a valid job reaches <see cref="IJobBackend.SubmitAsync"/>.
 /// </summary>
-public sealed partial class ConsoleSubmitter(SubmissionValidator validator, IJobBackend backend)
+public sealed partial class ConsoleSubmitter(SubmissionValidator validator, DatasetCheck datasets, IJobBackend backend)
 {
     public const int MaxYamlBytes = 1 << 20;
 
@@ -38,6 +38,10 @@ public sealed partial class ConsoleSubmitter(SubmissionValidator validator, IJob
         {
             return Refused(new FieldError("config_yaml." + ex.Key, ex.Key, LineOfKey(yaml, ex.Key), ex.Message));
         }
+        // The datasets must exist now, not when the job starts: a bad name is shown at the key and nothing is queued.
+        var problems = datasets.Problems(submission.Config);
+        if (problems.Count > 0)
+            return new SubmitOutcome(problems.Select(p => new FieldError("config_yaml." + p.Key, p.Key, LineOfKey(yaml, p.Key), p.Message)).ToList(), null, null, null);
         var estimate = Estimate(submission);
         if (!submit) return new SubmitOutcome([], submission, estimate, null);
         try

@@ -49,19 +49,31 @@
         text(document.getElementById("jobs-updated"), "live · " + new Date().toLocaleTimeString());
       } catch (e) { text(document.getElementById("jobs-updated"), "reconnecting…"); }
     };
-    refresh();
+    // The server has just rendered the rows: the first refresh waits for the next tick (no second render of a long list at load).
     setInterval(refresh, 2000);
   }
 
   function clusterPage() {
     const body = document.querySelector("#nodes tbody");
+    const gpus = document.querySelector("#gpus tbody");
+    const slot = s => s.job === null
+      ? `<li class="slot free" data-slot="${s.slot}">slot ${s.slot}: free</li>`
+      : `<li class="slot busy" data-slot="${s.slot}" data-job="${esc(s.job)}">slot ${s.slot}: <a href="/console/jobs/${esc(s.job)}">${esc(s.job)}</a> rank ${s.rank}/${s.worldSize}</li>`;
     setInterval(async () => {
       try {
         const c = await getJson(`${api}/cluster`);
         body.innerHTML = c.nodes.map(n => `<tr data-node="${esc(n.address)}"><td>${esc(n.address)}</td><td>${esc(n.roles.join(", "))}</td>
           <td><span class="health ${esc(n.health)}">${esc(n.health)}</span></td>
-          <td class="slots"><span class="busy">${n.busySlots}</span> busy / <span class="free">${Math.max(0, n.slots - n.busySlots)}</span> free</td>
+          <td class="slots"><span class="busy">${n.busySlots}</span> busy / <span class="free">${Math.max(0, n.slots - n.busySlots)}</span> free
+            <ul class="slot-list">${n.slotViews.map(slot).join("")}</ul></td>
           <td>${esc(n.devices.join(", "))}</td><td>${n.runningJobs.map(id => `<a href="/console/jobs/${esc(id)}">${esc(id)}</a>`).join(" ")}</td></tr>`).join("");
+        text(document.getElementById("cluster-members"), `${c.members} (${c.healthyMembers} healthy)`);
+        text(document.getElementById("cluster-jobs"), Object.entries(c.jobs).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(", "));
+        document.getElementById("gpus").classList.toggle("hidden", c.gpus.length === 0);
+        text(document.getElementById("gpus-absent"), c.gpusAbsent ? c.gpusAbsent + ": GPU utilization, memory, power and temperature are not shown." : "");
+        gpus.innerHTML = c.gpus.map(g => `<tr data-gpu="${g.index}"><td>${g.index}</td><td>${esc(g.name)}</td><td>${g.utilizationPercent} %</td>
+          <td>${g.memoryUsedGib} / ${g.memoryTotalGib} GiB</td><td>${g.powerWatts == null ? "n/a" : Math.round(g.powerWatts) + " W"}</td>
+          <td>${g.temperatureCelsius == null ? "n/a" : g.temperatureCelsius + " °C"}</td></tr>`).join("");
       } catch (e) { /* next tick */ }
     }, 2000);
   }
@@ -134,10 +146,27 @@
         }
       }
     };
-    // EventSource reconnects by itself and sends Last-Event-ID: the server resumes after the last event seen.
-    const events = new EventSource(`${api}/jobs/${encodeURIComponent(id)}/events`);
-    events.onmessage = m => onEvent(JSON.parse(m.data));
-    events.addEventListener("end", () => events.close());
+    // EventSource reconnects by itself and sends Last-Event-ID: the server resumes after the last event seen. When the
+    // browser gives up instead (the connection failed outright, e.g. the network went away), the page opens a new one
+    // from the last sequence it drew (?after=), with a growing pause; either way no point is drawn twice (onEvent).
+    let connections = 0, ended = false, retryMs = 1000;
+    const connection = document.getElementById("job-connection");
+    const connect = () => {
+      connections++;
+      const events = new EventSource(`${api}/jobs/${encodeURIComponent(id)}/events${lastSeq > 0 ? "?after=" + lastSeq : ""}`);
+      events.onopen = () => { retryMs = 1000; text(connection, "live"); };
+      events.onmessage = m => onEvent(JSON.parse(m.data));
+      events.addEventListener("end", () => { ended = true; events.close(); text(connection, ""); });
+      events.onerror = () => {
+        if (ended) return;
+        text(connection, "reconnecting…");
+        if (events.readyState === EventSource.CLOSED) {
+          setTimeout(connect, retryMs);
+          retryMs = Math.min(retryMs * 2, 15000);
+        }
+      };
+    };
+    connect();
     // MFU and GPU memory are only in metrics.jsonl (GPU runs): read its new lines while the job is live.
     let offset = 0, lastResourceStep = 0;
     const resources = async () => {
@@ -154,7 +183,10 @@
       if (!["succeeded", "failed", "cancelled"].includes(state)) setTimeout(resources, 3000);
     };
     resources();
-    window.athanorConsole = { points: key => series[key]?.x.length ?? 0, lastSequence: () => lastSeq, values: key => series[key]?.y.slice() ?? [] };
+    window.athanorConsole = {
+      points: key => series[key]?.x.length ?? 0, lastSequence: () => lastSeq, values: key => series[key]?.y.slice() ?? [],
+      steps: key => series[key]?.x.slice() ?? [], connections: () => connections,
+    };
   }
 
   function submitPage() {
